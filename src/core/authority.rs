@@ -1,0 +1,711 @@
+//! The certificate authority: its key and certificate, serial counter, issued
+//! certificates and revocations; issuing and signing.
+//!
+//! Every operation computes its full result first and changes the CA's state
+//! only at the very end, so a failed call never leaves a partial update.
+
+use std::collections::HashSet;
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+
+use super::cert_info::{self as ci, CertInfo, CsrInfo};
+use super::der::{self, tag};
+use super::error::{CaError, CaResult, SslContext};
+use super::extensions::{self as ext, ExtensionSet};
+use super::general_names::GeneralName;
+use super::keys::{self, KeyType, SigAlg};
+use super::names::{self, Subject};
+use super::pem;
+use super::revocation::{Revocation, RevocationList};
+use super::serial::Serial;
+use super::time;
+use super::usage::{self, ku, ExtKeyUsage, KeyUsage};
+
+/// Where relying parties find revocation data; stamped into issued certificates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pointers {
+    pub crl_urls: Vec<String>,
+    pub ocsp_urls: Vec<String>,
+    pub ca_issuers_urls: Vec<String>,
+}
+
+/// Per-call overrides of the CA's pointers (None = use the CA's).
+#[derive(Debug, Clone, Default)]
+pub struct PointerOverrides {
+    pub crl_urls: Option<Vec<String>>,
+    pub ocsp_urls: Option<Vec<String>>,
+    pub ca_issuers_urls: Option<Vec<String>>,
+}
+
+/// Name constraints of a CA certificate (entries in "DNS:.example.com" form, parsed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameConstraints {
+    pub permitted: Vec<super::constraints::Subtree>,
+    pub excluded: Vec<super::constraints::Subtree>,
+}
+
+/// Options shared by `ca/generate` and `ca/generate-intermediate`.
+#[derive(Debug, Clone)]
+pub struct CaOptions {
+    pub subject: Subject,
+    pub days_valid: u32,
+    pub key_type: KeyType,
+    pub serial: u64,
+    pub track_issued: bool,
+    pub path_length: Option<u32>,
+    pub pointers: Pointers,
+    pub name_constraints: Option<NameConstraints>,
+    pub policies: Vec<Vec<u8>>,
+    pub restore: RestoreState,
+}
+
+/// State carried across a restart (beyond the contract: revocations and CRL number).
+#[derive(Debug, Clone, Default)]
+pub struct RestoreState {
+    pub revoked: Vec<Revocation>,
+    pub crl_number: Option<u64>,
+}
+
+impl CaOptions {
+    pub fn root() -> Self {
+        CaOptions {
+            subject: Subject::default(),
+            days_valid: 3650,
+            key_type: KeyType::EcP256,
+            serial: 1,
+            track_issued: false,
+            path_length: None,
+            pointers: Pointers::default(),
+            name_constraints: None,
+            policies: Vec::new(),
+            restore: RestoreState::default(),
+        }
+    }
+    pub fn intermediate() -> Self {
+        CaOptions { days_valid: 1825, path_length: Some(0), ..CaOptions::root() }
+    }
+}
+
+/// Options of `ca/create`.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub serial: u64,
+    pub track_issued: bool,
+    pub password: Option<Vec<u8>>,
+    pub pointers: Pointers,
+    pub restore: RestoreState,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { serial: 1, track_issued: false, password: None, pointers: Pointers::default(), restore: RestoreState::default() }
+    }
+}
+
+/// Options of `ca/issue`.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    pub subject: Subject,
+    pub san: Vec<GeneralName>,
+    pub days_valid: u32,
+    pub key_type: KeyType,
+    pub key_usage: Option<KeyUsage>,
+    pub ext_key_usage: Option<ExtKeyUsage>,
+    pub pointers: PointerOverrides,
+    pub must_staple: bool,
+    pub policies: Vec<Vec<u8>>,
+}
+
+impl Default for IssueOptions {
+    fn default() -> Self {
+        IssueOptions {
+            subject: Subject::default(),
+            san: Vec::new(),
+            days_valid: 365,
+            key_type: KeyType::EcP256,
+            key_usage: None,
+            ext_key_usage: None,
+            pointers: PointerOverrides::default(),
+            must_staple: false,
+            policies: Vec::new(),
+        }
+    }
+}
+
+/// `:basic-constraints` of `ca/sign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BasicConstraints {
+    pub ca: bool,
+    pub path_len: Option<u32>,
+}
+
+/// Options of `ca/sign` (`:sign-csr`).
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    pub days_valid: u32,
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+    pub serial: Option<Serial>,
+    pub copy_extensions: bool,
+    pub key_usage: Option<KeyUsage>,
+    pub ext_key_usage: Option<ExtKeyUsage>,
+    pub san: Option<Vec<GeneralName>>,
+    pub basic_constraints: BasicConstraints,
+    pub pointers: PointerOverrides,
+    pub must_staple: bool,
+    pub policies: Vec<Vec<u8>>,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            days_valid: 365,
+            not_before: None,
+            not_after: None,
+            serial: None,
+            copy_extensions: false,
+            key_usage: None,
+            ext_key_usage: None,
+            san: None,
+            basic_constraints: BasicConstraints::default(),
+            pointers: PointerOverrides::default(),
+            must_staple: false,
+            policies: Vec::new(),
+        }
+    }
+}
+
+/// A freshly issued certificate and its key, both PEM.
+pub struct Issued {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub struct Authority {
+    key: PKey<Private>,
+    sig_alg: SigAlg,
+    cert_der: Vec<u8>,
+    info: CertInfo,
+    key_id: Vec<u8>,
+    next_serial: u64,
+    /// Serials this CA has put on certificates (its own, when self-issued, included).
+    used_serials: HashSet<Serial>,
+    tracking: bool,
+    issued: Vec<Vec<u8>>,
+    pub(crate) revocations: RevocationList,
+    pub(crate) crl_number: u64,
+    pointers: Pointers,
+    constraints: Option<NameConstraints>,
+}
+
+/// Largest counter value: serials are handed to Janet as int/s64.
+const MAX_COUNTER: u64 = i64::MAX as u64;
+
+fn check_days(days: u32, from: i64, what: &str) -> CaResult<i64> {
+    if days == 0 {
+        return Err(CaError::param(format!("{what} must be a positive number of days, got 0")));
+    }
+    let end = from + i64::from(days) * time::DAY;
+    time::check_range(end, &format!("{what} {days} (end of validity)"))
+}
+
+fn check_counter(n: u64, what: &str) -> CaResult<u64> {
+    if n == 0 || n > MAX_COUNTER {
+        Err(CaError::param(format!("{what} must be between 1 and {MAX_COUNTER}, got {n}")))
+    } else {
+        Ok(n)
+    }
+}
+
+/// Everything needed to encode a TBSCertificate.
+struct Tbs<'a> {
+    serial: Serial,
+    issuer_der: &'a [u8],
+    subject_der: &'a [u8],
+    not_before: i64,
+    not_after: i64,
+    spki_der: &'a [u8],
+    extensions: &'a ExtensionSet,
+}
+
+fn sign_certificate(tbs: &Tbs<'_>, alg: SigAlg, key: &PKey<Private>) -> CaResult<Vec<u8>> {
+    let mut t = Vec::with_capacity(512 + tbs.spki_der.len());
+    der::sequence(&mut t, |o| {
+        der::nested(o, tag::explicit(0), |o| der::small_uint(o, 2));
+        tbs.serial.write(o);
+        alg.write_algorithm(o);
+        o.extend_from_slice(tbs.issuer_der);
+        der::sequence(o, |o| {
+            time::x509_time(o, tbs.not_before);
+            time::x509_time(o, tbs.not_after);
+        });
+        o.extend_from_slice(tbs.subject_der);
+        o.extend_from_slice(tbs.spki_der);
+        if !tbs.extensions.is_empty() {
+            der::nested(o, tag::explicit(3), |o| tbs.extensions.write(o));
+        }
+    });
+    keys::signed_structure(&t, alg, key)
+}
+
+fn ca_extensions(opts: &CaOptions, spki_der: &[u8], issuer_key_id: Option<&[u8]>) -> CaResult<(ExtensionSet, Vec<u8>)> {
+    let key_id = keys::key_identifier(spki_der)?;
+    let mut set = ExtensionSet::default();
+    set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(true, opts.path_length));
+    set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku::KEY_CERT_SIGN | ku::CRL_SIGN));
+    ext::set_key_identifiers(&mut set, &key_id, issuer_key_id.unwrap_or(&key_id));
+    if let Some(nc) = &opts.name_constraints {
+        set.set(ci::OID_NAME_CONSTRAINTS, true, super::constraints::encode(nc));
+    }
+    if !opts.policies.is_empty() {
+        set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
+    }
+    Ok((set, key_id))
+}
+
+impl Authority {
+    fn from_parts(
+        key: PKey<Private>,
+        cert_der: Vec<u8>,
+        next_serial: u64,
+        tracking: bool,
+        pointers: Pointers,
+        restore: RestoreState,
+    ) -> CaResult<Authority> {
+        let info = CertInfo::parse(&cert_der)?;
+        let sig_alg = SigAlg::for_key(&key)?;
+        let key_id = match info.subject_key_id()? {
+            Some(id) => id,
+            None => keys::key_identifier(&info.spki_der)?,
+        };
+        let mut used_serials = HashSet::new();
+        if info.issuer_der == info.subject_der {
+            // A self-issued CA certificate shares the issuer of everything we issue.
+            used_serials.insert(info.serial);
+        }
+        let mut revocations = RevocationList::default();
+        revocations.apply_all(&restore.revoked)?;
+        let crl_number = match restore.crl_number {
+            Some(0) => return Err(CaError::param(":crl-number must be at least 1")),
+            Some(n) => n,
+            None => 1,
+        };
+        let constraints = super::constraints::from_certificate(&info)?;
+        Ok(Authority {
+            key,
+            sig_alg,
+            cert_der,
+            info,
+            key_id,
+            next_serial: check_counter(next_serial, ":serial")?,
+            used_serials,
+            tracking,
+            issued: Vec::new(),
+            revocations,
+            crl_number,
+            pointers,
+            constraints,
+        })
+    }
+
+    /// `ca/generate`: a new self-signed root.
+    pub fn generate_root(opts: CaOptions) -> CaResult<Authority> {
+        check_counter(opts.serial, ":serial")?;
+        let now = time::now();
+        let not_after = check_days(opts.days_valid, now, ":days-valid")?;
+        let key = opts.key_type.generate()?;
+        let alg = SigAlg::for_key(&key)?;
+        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let (set, _) = ca_extensions(&opts, &spki, None)?;
+        let subject = opts.subject.to_der();
+        let tbs = Tbs {
+            serial: Serial::random()?,
+            issuer_der: &subject,
+            subject_der: &subject,
+            not_before: now,
+            not_after,
+            spki_der: &spki,
+            extensions: &set,
+        };
+        let cert = sign_certificate(&tbs, alg, &key)?;
+        Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)
+    }
+
+    /// `ca/generate-intermediate`: a new CA whose certificate this CA signs,
+    /// with one serial from this CA's counter.
+    pub fn generate_intermediate(&mut self, opts: CaOptions) -> CaResult<Authority> {
+        check_counter(opts.serial, ":serial")?;
+        let now = time::now();
+        let not_after = check_days(opts.days_valid, now, ":days-valid")?;
+        if let Some((_, Some(parent_len))) = CertInfo::basic_constraints(&self.info)? {
+            match opts.path_length {
+                Some(n) if u64::from(n) < parent_len => {}
+                _ if parent_len == 0 => {
+                    return Err(CaError::config(
+                        "this CA's certificate has pathlen 0: it cannot create intermediate CAs",
+                    ))
+                }
+                _ => {
+                    return Err(CaError::param(format!(
+                        ":path-length must be below the parent's pathlen {parent_len}"
+                    )))
+                }
+            }
+        }
+        if let Some(nc) = &self.constraints {
+            if let Some(cn) = opts.subject.common_name() {
+                let _ = (nc, cn); // a CA's own CN is not a host name; constraints apply to its leaves
+            }
+        }
+        let key = opts.key_type.generate()?;
+        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
+        self.stamp_pointers(&mut set, &PointerOverrides::default());
+        let serial = self.peek_serial()?;
+        let subject = opts.subject.to_der();
+        let tbs = Tbs {
+            serial,
+            issuer_der: &self.info.subject_der,
+            subject_der: &subject,
+            not_before: now,
+            not_after,
+            spki_der: &spki,
+            extensions: &set,
+        };
+        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
+        let child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)?;
+        self.commit_serial(serial, None, &child.cert_der);
+        Ok(child)
+    }
+
+    /// `ca/create`: a CA from an existing certificate and its private key.
+    pub fn load(cert: &[u8], key: &[u8], opts: LoadOptions) -> CaResult<Authority> {
+        let cert_der = pem::certificate_der(cert)?;
+        let key = keys::load_private_key(key, opts.password.as_deref())?;
+        let x509 = X509::from_der(&cert_der).map_err(|_| CaError::parse("the certificate cannot be parsed"))?;
+        let cert_key = x509.public_key().ssl("reading the certificate's public key")?;
+        if !cert_key.public_eq(&key) {
+            return Err(CaError::verify("the private key does not match the certificate's public key"));
+        }
+        let info = CertInfo::parse(&cert_der)?;
+        match info.basic_constraints()? {
+            Some((true, _)) => {}
+            _ => return Err(CaError::param("the certificate is not a CA certificate (basicConstraints CA:TRUE is missing)")),
+        }
+        if let Some(bits) = info.key_usage_bits()? {
+            if bits & ku::KEY_CERT_SIGN == 0 {
+                return Err(CaError::param("the certificate's key usage does not allow keyCertSign"));
+            }
+        }
+        Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore)
+    }
+
+    // ------------------------------------------------------------ serials
+
+    /// The serial the counter will hand out next (skipping used ones).
+    pub fn next_serial(&self) -> u64 {
+        let mut n = self.next_serial;
+        while n < MAX_COUNTER && Serial::from_u64(n).is_ok_and(|s| self.used_serials.contains(&s)) {
+            n += 1;
+        }
+        n
+    }
+
+    fn peek_serial(&self) -> CaResult<Serial> {
+        let n = self.next_serial();
+        if n >= MAX_COUNTER {
+            return Err(CaError::resource("the serial counter is exhausted"));
+        }
+        Serial::from_u64(n)
+    }
+
+    /// Records that `serial` was used; advances the counter when it came from it.
+    fn commit_serial(&mut self, serial: Serial, explicit: Option<()>, cert_der: &[u8]) {
+        if explicit.is_none() {
+            if let Some(n) = serial.to_i64() {
+                self.next_serial = n as u64 + 1;
+            }
+        }
+        self.used_serials.insert(serial);
+        if self.tracking {
+            self.issued.push(cert_der.to_vec());
+        }
+    }
+
+    pub fn set_serial(&mut self, n: u64) -> CaResult<()> {
+        self.next_serial = check_counter(n, "serial")?;
+        Ok(())
+    }
+
+    pub fn is_tracking(&self) -> bool {
+        self.tracking
+    }
+
+    /// DER of the certificates issued (oldest first), or None when not tracking.
+    pub fn issued(&self) -> Option<&[Vec<u8>]> {
+        self.tracking.then_some(self.issued.as_slice())
+    }
+
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub fn cert_pem(&self) -> String {
+        pem::encode("CERTIFICATE", &self.cert_der)
+    }
+
+    pub fn info(&self) -> &CertInfo {
+        &self.info
+    }
+
+    pub fn key(&self) -> &PKey<Private> {
+        &self.key
+    }
+
+    pub fn sig_alg(&self) -> SigAlg {
+        self.sig_alg
+    }
+
+    pub fn key_id(&self) -> &[u8] {
+        &self.key_id
+    }
+
+    pub fn subject_display(&self) -> String {
+        names::display_name(&self.info.subject_der)
+    }
+
+    pub fn key_pem(&self, password: Option<&[u8]>) -> CaResult<String> {
+        let pem = match password {
+            Some(p) => keys::encrypted_private_key_pem(&self.key, p)?,
+            None => keys::private_key_pem(&self.key)?,
+        };
+        String::from_utf8(pem).map_err(|_| CaError::new(super::error::Category::Ssl, "PEM is not text"))
+    }
+
+    // ------------------------------------------------------------ issuing
+
+    fn stamp_pointers(&self, set: &mut ExtensionSet, o: &PointerOverrides) {
+        let crl = o.crl_urls.as_ref().unwrap_or(&self.pointers.crl_urls);
+        let ocsp = o.ocsp_urls.as_ref().unwrap_or(&self.pointers.ocsp_urls);
+        let issuers = o.ca_issuers_urls.as_ref().unwrap_or(&self.pointers.ca_issuers_urls);
+        if !crl.is_empty() {
+            set.set(ci::OID_CRL_DP, false, ext::crl_distribution_points(crl));
+        }
+        if !ocsp.is_empty() || !issuers.is_empty() {
+            set.set(ci::OID_AIA, false, ext::authority_info_access(ocsp, issuers));
+        }
+    }
+
+    fn check_constraints(&self, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
+        match &self.constraints {
+            Some(nc) => super::constraints::check_names(nc, subject_der, san_der),
+            None => Ok(()),
+        }
+    }
+
+    /// `ca/issue`: a new key pair and its certificate.
+    pub fn issue(&mut self, opts: IssueOptions) -> CaResult<Issued> {
+        if opts.subject.common_name().is_none() {
+            return Err(CaError::param(":common-name is required"));
+        }
+        let now = time::now();
+        let not_after = check_days(opts.days_valid, now, ":days-valid")?;
+        let family = match opts.key_type {
+            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => keys::KeyFamily::Rsa,
+            KeyType::Ed25519 => keys::KeyFamily::Ed25519,
+            _ => keys::KeyFamily::Ec,
+        };
+        let ku_bits = match opts.key_usage {
+            Some(k) => k.bits,
+            None => usage::default_end_entity(family),
+        };
+        usage::check_fits_key(ku_bits, family)?;
+        if ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
+            return Err(CaError::param(":key-usage keyCertSign/cRLSign is for CA certificates; use ca/generate-intermediate"));
+        }
+        let subject = opts.subject.to_der();
+        let san = (!opts.san.is_empty()).then(|| ext::subject_alt_names(&opts.san));
+        self.check_constraints(&subject, san.as_deref())?;
+        let serial = self.peek_serial()?;
+
+        // Only now, with every option checked, do the expensive work.
+        let key = opts.key_type.generate()?;
+        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let mut set = ExtensionSet::default();
+        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
+        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        if let Some(eku) = &opts.ext_key_usage {
+            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+        }
+        if let Some(san) = san {
+            set.set(ci::OID_SAN, false, san);
+        }
+        ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
+        self.stamp_pointers(&mut set, &opts.pointers);
+        if opts.must_staple {
+            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
+        }
+        if !opts.policies.is_empty() {
+            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
+        }
+        let tbs = Tbs {
+            serial,
+            issuer_der: &self.info.subject_der,
+            subject_der: &subject,
+            not_before: now,
+            not_after,
+            spki_der: &spki,
+            extensions: &set,
+        };
+        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
+        let key_pem = keys::private_key_pem(&key)?;
+        let cert_pem = pem::encode("CERTIFICATE", &cert);
+        let key_pem = String::from_utf8(key_pem).map_err(|_| CaError::new(super::error::Category::Ssl, "PEM is not text"))?;
+        self.commit_serial(serial, None, &cert);
+        Ok(Issued { cert_pem, key_pem })
+    }
+
+    /// `ca/sign`: certifies the subject and public key of a PKCS#10 request.
+    pub fn sign_csr(&mut self, csr: &[u8], opts: SignOptions) -> CaResult<String> {
+        let csr_der = pem::csr_der(csr)?;
+        let req = CsrInfo::parse(&csr_der)?;
+        let public = keys::public_key_from_spki(&req.spki_der)?;
+        if !keys::verify_signed(&csr_der, &public)? {
+            return Err(CaError::verify("the CSR's signature does not verify: refusing to sign it"));
+        }
+        let family = keys::family(&public);
+        let now = time::now();
+        let not_before = opts.not_before.unwrap_or(now);
+        let not_after = match opts.not_after {
+            Some(t) => t,
+            None => check_days(opts.days_valid, not_before, ":days-valid")?,
+        };
+        time::check_range(not_before, ":not-before")?;
+        time::check_range(not_after, ":not-after")?;
+        if not_after <= not_before {
+            return Err(CaError::param(format!(
+                ":not-after {} must be after :not-before {}",
+                time::to_iso(not_after),
+                time::to_iso(not_before)
+            )));
+        }
+        let bc = opts.basic_constraints;
+        let ku_bits = match opts.key_usage {
+            Some(k) => k.bits,
+            None if bc.ca => ku::KEY_CERT_SIGN | ku::CRL_SIGN | ku::DIGITAL_SIGNATURE,
+            None => usage::default_end_entity(family),
+        };
+        usage::check_fits_key(ku_bits, family)?;
+        if !bc.ca && ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
+            return Err(CaError::param(":key-usage keyCertSign/cRLSign needs :basic-constraints \"CA:TRUE\""));
+        }
+        let serial = match opts.serial {
+            Some(s) => {
+                if self.used_serials.contains(&s) {
+                    return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
+                }
+                s
+            }
+            None => self.peek_serial()?,
+        };
+
+        let mut set = ExtensionSet::default();
+        // The CA decides basic constraints and key usage; a requester never does.
+        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
+        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        if opts.copy_extensions {
+            for e in &req.requested {
+                if e.oid == ci::OID_SAN || e.oid == ci::OID_EXT_KEY_USAGE {
+                    der::parse_one(&e.value, "requested extension")?.expect(tag::SEQUENCE, "requested extension")?;
+                    set.set(&e.oid, e.critical && e.oid == ci::OID_EXT_KEY_USAGE, e.value.clone());
+                }
+            }
+        }
+        if let Some(eku) = &opts.ext_key_usage {
+            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+        }
+        if let Some(san) = &opts.san {
+            if san.is_empty() {
+                set.remove(ci::OID_SAN);
+            } else {
+                set.set(ci::OID_SAN, false, ext::subject_alt_names(san));
+            }
+        }
+        let empty_subject = names::is_empty_name(&req.subject_der);
+        if let Some(san) = set.get(ci::OID_SAN).map(|e| e.value.clone()) {
+            // RFC 5280 §4.2.1.6: SAN is critical when the subject is empty.
+            set.set(ci::OID_SAN, empty_subject, san);
+        } else if empty_subject {
+            return Err(CaError::param("the CSR has an empty subject and no subject alternative names were given (:san)"));
+        }
+        let san_value = set.get(ci::OID_SAN).map(|e| e.value.clone());
+        self.check_constraints(&req.subject_der, san_value.as_deref())?;
+        ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
+        self.stamp_pointers(&mut set, &opts.pointers);
+        if opts.must_staple {
+            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
+        }
+        if !opts.policies.is_empty() {
+            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
+        }
+        let tbs = Tbs {
+            serial,
+            issuer_der: &self.info.subject_der,
+            subject_der: &req.subject_der,
+            not_before,
+            not_after,
+            spki_der: &req.spki_der,
+            extensions: &set,
+        };
+        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
+        self.commit_serial(serial, opts.serial.map(|_| ()), &cert);
+        Ok(pem::encode("CERTIFICATE", &cert))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::names::Attr;
+
+    fn subject(cn: &str) -> Subject {
+        Subject { attrs: vec![(Attr::CommonName, cn.to_string())] }
+    }
+
+    #[test]
+    fn root_intermediate_leaf_verify() {
+        let mut root = Authority::generate_root(CaOptions { subject: subject("Root"), ..CaOptions::root() }).unwrap();
+        let mut inter = root
+            .generate_intermediate(CaOptions { subject: subject("Inter"), ..CaOptions::intermediate() })
+            .unwrap();
+        assert_eq!(root.next_serial(), 2);
+        let leaf = inter
+            .issue(IssueOptions {
+                subject: subject("leaf"),
+                san: vec![GeneralName::Dns("leaf.example".into())],
+                ..IssueOptions::default()
+            })
+            .unwrap();
+        let root_x = X509::from_der(root.cert_der()).unwrap();
+        let inter_x = X509::from_der(inter.cert_der()).unwrap();
+        let leaf_x = X509::from_pem(leaf.cert_pem.as_bytes()).unwrap();
+        assert!(root_x.verify(&root_x.public_key().unwrap()).unwrap());
+        assert!(inter_x.verify(&root_x.public_key().unwrap()).unwrap());
+        assert!(leaf_x.verify(&inter_x.public_key().unwrap()).unwrap());
+        assert_eq!(inter.next_serial(), 2);
+    }
+
+    #[test]
+    fn serial_collisions_are_skipped() {
+        let mut root = Authority::generate_root(CaOptions { subject: subject("Root"), ..CaOptions::root() }).unwrap();
+        let key = root.key_pem(None).unwrap();
+        let mut again = Authority::load(root.cert_pem().as_bytes(), key.as_bytes(), LoadOptions::default()).unwrap();
+        again.set_serial(5).unwrap();
+        let issued = again.issue(IssueOptions { subject: subject("a"), ..IssueOptions::default() }).unwrap();
+        assert!(issued.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        again.set_serial(5).unwrap();
+        assert_eq!(again.next_serial(), 6);
+        let _ = root.issue(IssueOptions { subject: subject("b"), ..IssueOptions::default() }).unwrap();
+    }
+}

@@ -1,0 +1,178 @@
+//! Reading certificates and CSRs: the few fields the CA needs, taken from the
+//! DER itself so that issuer names are copied byte for byte.
+
+use super::der::{self, tag, Reader};
+use super::error::{CaError, CaResult};
+use super::serial::Serial;
+use super::time;
+
+pub const OID_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+pub const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+pub const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
+pub const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+pub const OID_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
+pub const OID_CRL_DP: &[u8] = &[0x55, 0x1d, 0x1f];
+pub const OID_CERT_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+pub const OID_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
+pub const OID_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+pub const OID_AIA: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+pub const OID_TLS_FEATURE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18];
+const OID_EXTENSION_REQUEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub oid: Vec<u8>,
+    pub critical: bool,
+    pub value: Vec<u8>,
+}
+
+/// Parses `Extensions ::= SEQUENCE OF Extension`.
+pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
+    let mut out = Vec::new();
+    let mut r = seq.expect(tag::SEQUENCE, "extensions")?.reader();
+    while !r.is_empty() {
+        let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
+        let oid = e.read_tag(tag::OID, "extension id")?.content.to_vec();
+        let critical = match e.read_optional(tag::BOOLEAN, "extension criticality")? {
+            Some(b) => b.content == [0xff],
+            None => false,
+        };
+        let value = e.read_tag(tag::OCTET_STRING, "extension value")?.content.to_vec();
+        e.finish("extension")?;
+        if out.iter().any(|x: &Extension| x.oid == oid) {
+            return Err(CaError::parse(format!("extension {} appears twice", der::oid_to_string(&oid))));
+        }
+        out.push(Extension { oid, critical, value });
+    }
+    Ok(out)
+}
+
+/// The parts of a certificate the CA uses.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    pub serial: Serial,
+    pub issuer_der: Vec<u8>,
+    pub subject_der: Vec<u8>,
+    pub spki_der: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub extensions: Vec<Extension>,
+}
+
+impl CertInfo {
+    pub fn parse(cert_der: &[u8]) -> CaResult<CertInfo> {
+        let cert = der::parse_one(cert_der, "certificate")?.expect(tag::SEQUENCE, "certificate")?;
+        let mut c = cert.reader();
+        let tbs = c.read_tag(tag::SEQUENCE, "tbsCertificate")?;
+        let mut t = tbs.reader();
+        t.read_optional(tag::explicit(0), "version")?;
+        let serial_bytes = t.read("serial number")?.uint_bytes("serial number")?;
+        let serial = Serial::from_be_bytes(serial_bytes)
+            .map_err(|e| CaError::parse(format!("certificate serial: {}", e.message)))?;
+        t.read_tag(tag::SEQUENCE, "signature algorithm")?;
+        let issuer = t.read_tag(tag::SEQUENCE, "issuer")?;
+        let mut validity = t.read_tag(tag::SEQUENCE, "validity")?.reader();
+        let not_before = time::parse_der_time(validity.read("notBefore")?)?;
+        let not_after = time::parse_der_time(validity.read("notAfter")?)?;
+        let subject = t.read_tag(tag::SEQUENCE, "subject")?;
+        let spki = t.read_tag(tag::SEQUENCE, "subjectPublicKeyInfo")?;
+        let mut extensions = Vec::new();
+        while let Some(tlv) = (!t.is_empty()).then(|| t.read("certificate field")).transpose()? {
+            if tlv.tag == tag::explicit(3) {
+                extensions = parse_extensions(der::parse_one(tlv.content, "extensions")?)?;
+            }
+        }
+        Ok(CertInfo {
+            serial,
+            issuer_der: issuer.raw.to_vec(),
+            subject_der: subject.raw.to_vec(),
+            spki_der: spki.raw.to_vec(),
+            not_before,
+            not_after,
+            extensions,
+        })
+    }
+
+    pub fn extension(&self, oid: &[u8]) -> Option<&Extension> {
+        self.extensions.iter().find(|e| e.oid == oid)
+    }
+
+    /// basicConstraints: (cA, pathLen).
+    pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
+        let Some(ext) = self.extension(OID_BASIC_CONSTRAINTS) else { return Ok(None) };
+        let mut r = der::parse_one(&ext.value, "basicConstraints")?.expect(tag::SEQUENCE, "basicConstraints")?.reader();
+        let ca = match r.read_optional(tag::BOOLEAN, "cA")? {
+            Some(b) => b.content == [0xff],
+            None => false,
+        };
+        let path = match r.read_optional(tag::INTEGER, "pathLenConstraint")? {
+            Some(i) => {
+                let b = i.uint_bytes("pathLenConstraint")?;
+                if b.len() > 8 {
+                    return Err(CaError::parse("pathLenConstraint too large"));
+                }
+                Some(b.iter().fold(0u64, |a, x| a << 8 | *x as u64))
+            }
+            None => None,
+        };
+        Ok(Some((ca, path)))
+    }
+
+    /// keyUsage as a bit set (bit i = named bit i), when present.
+    pub fn key_usage_bits(&self) -> CaResult<Option<u16>> {
+        let Some(ext) = self.extension(OID_KEY_USAGE) else { return Ok(None) };
+        let bits = der::parse_one(&ext.value, "keyUsage")?.expect(tag::BIT_STRING, "keyUsage")?;
+        let Some((_, bytes)) = bits.content.split_first() else { return Err(CaError::parse("keyUsage is empty")) };
+        let mut v = 0u16;
+        for (i, byte) in bytes.iter().take(2).enumerate() {
+            for j in 0..8 {
+                if byte & (0x80 >> j) != 0 {
+                    v |= 1 << (i * 8 + j);
+                }
+            }
+        }
+        Ok(Some(v))
+    }
+
+    pub fn subject_key_id(&self) -> CaResult<Option<Vec<u8>>> {
+        let Some(ext) = self.extension(OID_SUBJECT_KEY_ID) else { return Ok(None) };
+        let o = der::parse_one(&ext.value, "subjectKeyIdentifier")?.expect(tag::OCTET_STRING, "subjectKeyIdentifier")?;
+        Ok(Some(o.content.to_vec()))
+    }
+}
+
+/// The parts of a PKCS#10 request the CA uses.
+#[derive(Debug, Clone)]
+pub struct CsrInfo {
+    pub subject_der: Vec<u8>,
+    pub spki_der: Vec<u8>,
+    /// Extensions the requester asked for (extensionRequest attribute).
+    pub requested: Vec<Extension>,
+}
+
+impl CsrInfo {
+    pub fn parse(csr_der: &[u8]) -> CaResult<CsrInfo> {
+        let csr = der::parse_one(csr_der, "CSR")?.expect(tag::SEQUENCE, "CSR")?;
+        let mut c = csr.reader();
+        let info = c.read_tag(tag::SEQUENCE, "certificationRequestInfo")?;
+        let mut i = info.reader();
+        i.read_tag(tag::INTEGER, "CSR version")?;
+        let subject = i.read_tag(tag::SEQUENCE, "CSR subject")?;
+        let spki = i.read_tag(tag::SEQUENCE, "CSR public key")?;
+        let mut requested = Vec::new();
+        if let Some(attrs) = i.read_optional(tag::explicit(0), "CSR attributes")? {
+            let mut a = Reader::new(attrs.content);
+            while !a.is_empty() {
+                let mut attr = a.read_tag(tag::SEQUENCE, "CSR attribute")?.reader();
+                let oid = attr.read_tag(tag::OID, "CSR attribute type")?;
+                let values = attr.read_tag(tag::SET, "CSR attribute values")?;
+                if oid.content == OID_EXTENSION_REQUEST {
+                    let mut v = values.reader();
+                    let exts = v.read("extensionRequest")?;
+                    requested = parse_extensions(exts)?;
+                }
+            }
+        }
+        Ok(CsrInfo { subject_der: subject.raw.to_vec(), spki_der: spki.raw.to_vec(), requested })
+    }
+}

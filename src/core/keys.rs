@@ -1,0 +1,317 @@
+//! Key types, key generation, signature algorithms and key (de)serialisation.
+
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::{hash, MessageDigest};
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
+use openssl::rsa::Rsa;
+use openssl::sign::{Signer, Verifier};
+use openssl::symm::Cipher;
+
+use super::der::{self, tag};
+use super::error::{CaError, CaResult, SslContext};
+
+/// The key types a CA can generate. Names as the Janet API spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    EcP256,
+    EcP384,
+    EcP521,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    Ed25519,
+}
+
+/// Every accepted name, aliases included, in the order errors list them.
+pub const KEY_TYPE_NAMES: &[(&str, KeyType)] = &[
+    ("ec-p256", KeyType::EcP256),
+    ("ec", KeyType::EcP256),
+    ("ec-p384", KeyType::EcP384),
+    ("ec-p521", KeyType::EcP521),
+    ("rsa-2048", KeyType::Rsa2048),
+    ("rsa", KeyType::Rsa2048),
+    ("rsa-3072", KeyType::Rsa3072),
+    ("rsa-4096", KeyType::Rsa4096),
+    ("ed25519", KeyType::Ed25519),
+];
+
+impl KeyType {
+    pub fn from_name(name: &str) -> CaResult<KeyType> {
+        KEY_TYPE_NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
+            let valid: Vec<String> = KEY_TYPE_NAMES.iter().map(|(n, _)| format!(":{n}")).collect();
+            CaError::param(format!(
+                ":key-type {} is not a known key type; valid: {}",
+                shown(name),
+                valid.join(", ")
+            ))
+        })
+    }
+
+    pub fn generate(self) -> CaResult<PKey<Private>> {
+        let ec = |nid: Nid| -> CaResult<PKey<Private>> {
+            let group = EcGroup::from_curve_name(nid).ssl("creating the EC group")?;
+            let key = EcKey::generate(&group).ssl("generating an EC key")?;
+            PKey::from_ec_key(key).ssl("wrapping the EC key")
+        };
+        let rsa = |bits: u32| -> CaResult<PKey<Private>> {
+            let key = Rsa::generate(bits).ssl("generating an RSA key")?;
+            PKey::from_rsa(key).ssl("wrapping the RSA key")
+        };
+        match self {
+            KeyType::EcP256 => ec(Nid::X9_62_PRIME256V1),
+            KeyType::EcP384 => ec(Nid::SECP384R1),
+            KeyType::EcP521 => ec(Nid::SECP521R1),
+            KeyType::Rsa2048 => rsa(2048),
+            KeyType::Rsa3072 => rsa(3072),
+            KeyType::Rsa4096 => rsa(4096),
+            KeyType::Ed25519 => PKey::generate_ed25519().ssl("generating an Ed25519 key"),
+        }
+    }
+}
+
+/// A short, quoted rendering of user text for error messages.
+pub fn shown(s: &str) -> String {
+    let cut: String = s.chars().take(64).collect();
+    if cut.len() < s.len() {
+        format!("{cut:?}...")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// The family of a key, which decides key usages and signature algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Ec,
+    Rsa,
+    Ed25519,
+    /// Keys we can certify but not sign with (e.g. Ed448, DSA in a CSR).
+    Other,
+}
+
+pub fn family<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> KeyFamily {
+    match key.id() {
+        Id::EC => KeyFamily::Ec,
+        Id::RSA => KeyFamily::Rsa,
+        Id::ED25519 => KeyFamily::Ed25519,
+        _ => KeyFamily::Other,
+    }
+}
+
+/// Signature algorithms, chosen to fit the signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigAlg {
+    EcdsaSha256,
+    EcdsaSha384,
+    EcdsaSha512,
+    RsaSha256,
+    Ed25519,
+}
+
+const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+const OID_ECDSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
+const OID_ECDSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
+const OID_RSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+impl SigAlg {
+    /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
+    pub fn for_key(key: &PKeyRef<Private>) -> CaResult<SigAlg> {
+        match family(key) {
+            KeyFamily::Rsa => Ok(SigAlg::RsaSha256),
+            KeyFamily::Ed25519 => Ok(SigAlg::Ed25519),
+            KeyFamily::Ec => match key.bits() {
+                256 => Ok(SigAlg::EcdsaSha256),
+                384 => Ok(SigAlg::EcdsaSha384),
+                521 => Ok(SigAlg::EcdsaSha512),
+                b => Err(CaError::param(format!("EC keys of {b} bits are not supported; use P-256, P-384 or P-521"))),
+            },
+            KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
+        }
+    }
+
+    fn digest(self) -> Option<MessageDigest> {
+        match self {
+            SigAlg::EcdsaSha256 | SigAlg::RsaSha256 => Some(MessageDigest::sha256()),
+            SigAlg::EcdsaSha384 => Some(MessageDigest::sha384()),
+            SigAlg::EcdsaSha512 => Some(MessageDigest::sha512()),
+            SigAlg::Ed25519 => None,
+        }
+    }
+
+    /// Appends the AlgorithmIdentifier DER.
+    pub fn write_algorithm(self, out: &mut Vec<u8>) {
+        der::sequence(out, |o| match self {
+            SigAlg::EcdsaSha256 => der::oid(o, OID_ECDSA_SHA256),
+            SigAlg::EcdsaSha384 => der::oid(o, OID_ECDSA_SHA384),
+            SigAlg::EcdsaSha512 => der::oid(o, OID_ECDSA_SHA512),
+            SigAlg::RsaSha256 => {
+                der::oid(o, OID_RSA_SHA256);
+                der::null(o);
+            }
+            SigAlg::Ed25519 => der::oid(o, OID_ED25519),
+        })
+    }
+
+    pub fn sign(self, key: &PKeyRef<Private>, data: &[u8]) -> CaResult<Vec<u8>> {
+        let mut signer = match self.digest() {
+            Some(md) => Signer::new(md, key),
+            None => Signer::new_without_digest(key),
+        }
+        .ssl("starting the signature")?;
+        signer.sign_oneshot_to_vec(data).ssl("signing")
+    }
+}
+
+/// Wraps signed `tbs` as `SEQUENCE { tbs, algorithm, BIT STRING signature }`,
+/// the shape shared by certificates, CRLs and OCSP basic responses.
+pub fn signed_structure(tbs: &[u8], alg: SigAlg, key: &PKeyRef<Private>) -> CaResult<Vec<u8>> {
+    let signature = alg.sign(key, tbs)?;
+    let mut out = Vec::with_capacity(tbs.len() + signature.len() + 32);
+    der::sequence(&mut out, |o| {
+        o.extend_from_slice(tbs);
+        alg.write_algorithm(o);
+        der::bit_string(o, &signature);
+    });
+    Ok(out)
+}
+
+/// Verifies `SEQUENCE { tbs, algorithm, signature }` against `key`.
+/// Used for CSRs and certificates we did not produce.
+pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyRef<T>) -> CaResult<bool> {
+    let outer = der::parse_one(signed_der, "signed structure")?.expect(tag::SEQUENCE, "signed structure")?;
+    let mut r = outer.reader();
+    let tbs = r.read("to-be-signed part")?;
+    let alg = r.read_tag(tag::SEQUENCE, "signature algorithm")?;
+    let sig = r.read_tag(tag::BIT_STRING, "signature")?;
+    let mut ar = alg.reader();
+    let oid = ar.read_tag(tag::OID, "signature algorithm")?.content;
+    if sig.content.first() != Some(&0) {
+        return Err(CaError::parse("signature BIT STRING has unused bits"));
+    }
+    let md = match oid {
+        OID_ECDSA_SHA256 | OID_RSA_SHA256 => Some(MessageDigest::sha256()),
+        OID_ECDSA_SHA384 => Some(MessageDigest::sha384()),
+        OID_ECDSA_SHA512 => Some(MessageDigest::sha512()),
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c] => Some(MessageDigest::sha384()),
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d] => Some(MessageDigest::sha512()),
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01] | [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05] => {
+            Some(MessageDigest::sha1())
+        }
+        OID_ED25519 => None,
+        other => {
+            return Err(CaError::verify(format!(
+                "unsupported signature algorithm {}",
+                der::oid_to_string(other)
+            )))
+        }
+    };
+    let mut verifier = match md {
+        Some(md) => Verifier::new(md, key),
+        None => Verifier::new_without_digest(key),
+    }
+    .ssl("starting signature verification")?;
+    // A failed verification is a `false`, not an error; clear OpenSSL's error queue either way.
+    Ok(verifier.verify_oneshot(&sig.content[1..], tbs.raw).unwrap_or(false))
+}
+
+/// The subjectPublicKey bits of a SubjectPublicKeyInfo (what key identifiers hash).
+pub fn spki_key_bits(spki_der: &[u8]) -> CaResult<&[u8]> {
+    let spki = der::parse_one(spki_der, "public key")?.expect(tag::SEQUENCE, "public key")?;
+    let mut r = spki.reader();
+    r.read_tag(tag::SEQUENCE, "public key algorithm")?;
+    let bits = r.read_tag(tag::BIT_STRING, "public key")?;
+    r.finish("public key")?;
+    match bits.content.split_first() {
+        Some((0, rest)) => Ok(rest),
+        _ => Err(CaError::parse("public key BIT STRING is malformed")),
+    }
+}
+
+/// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
+pub fn key_identifier(spki_der: &[u8]) -> CaResult<Vec<u8>> {
+    let bits = spki_key_bits(spki_der)?;
+    Ok(hash(MessageDigest::sha1(), bits).ssl("hashing the public key")?.to_vec())
+}
+
+/// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`).
+pub fn private_key_pem(key: &PKeyRef<Private>) -> CaResult<Vec<u8>> {
+    key.private_key_to_pem_pkcs8().ssl("encoding the private key")
+}
+
+/// PKCS#8 PEM encrypted with PBES2 / AES-256-CBC.
+pub fn encrypted_private_key_pem(key: &PKeyRef<Private>, password: &[u8]) -> CaResult<Vec<u8>> {
+    if password.is_empty() {
+        return Err(CaError::param(":password must not be empty"));
+    }
+    key.private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), password)
+        .ssl("encrypting the private key")
+}
+
+fn looks_encrypted(pem: &[u8]) -> bool {
+    let find = |needle: &[u8]| pem.windows(needle.len()).any(|w| w == needle);
+    find(b"ENCRYPTED PRIVATE KEY") || find(b"Proc-Type: 4,ENCRYPTED")
+}
+
+/// Loads a private key from PEM (PKCS#8, traditional, encrypted or not) or DER.
+/// Never prompts: an encrypted key without a password is an error.
+pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<Private>> {
+    let is_pem = data.windows(10).any(|w| w == b"-----BEGIN");
+    if is_pem && looks_encrypted(data) {
+        let Some(pw) = password else {
+            return Err(CaError::param("the private key is encrypted; pass :password"));
+        };
+        // The callback hands OpenSSL our password; OpenSSL's terminal prompt is never reached.
+        return PKey::private_key_from_pem_callback(data, |buf: &mut [u8]| {
+            if pw.len() > buf.len() {
+                return Ok(0);
+            }
+            buf[..pw.len()].copy_from_slice(pw);
+            Ok(pw.len())
+        })
+        .map_err(|_| CaError::verify("cannot decrypt the private key: wrong :password or corrupt key"));
+    }
+    let loaded = if is_pem {
+        // An empty-password callback: if OpenSSL still finds encryption, it fails instead of prompting.
+        PKey::private_key_from_pem_callback(data, |_buf: &mut [u8]| Ok(0))
+    } else {
+        PKey::private_key_from_der(data)
+    };
+    loaded.map_err(|_| CaError::parse("the private key is not a valid PEM or DER private key"))
+}
+
+pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
+    PKey::public_key_from_der(spki_der).map_err(|_| CaError::parse("the public key cannot be read"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_types_and_digests() {
+        for (kt, alg) in [
+            (KeyType::EcP256, SigAlg::EcdsaSha256),
+            (KeyType::EcP384, SigAlg::EcdsaSha384),
+            (KeyType::EcP521, SigAlg::EcdsaSha512),
+            (KeyType::Ed25519, SigAlg::Ed25519),
+        ] {
+            let k = kt.generate().unwrap();
+            assert_eq!(SigAlg::for_key(&k).unwrap(), alg);
+        }
+        assert!(KeyType::from_name("rsa-1024").unwrap_err().message.contains(":ec-p256"));
+    }
+
+    #[test]
+    fn encrypted_keys_need_password() {
+        let k = KeyType::EcP256.generate().unwrap();
+        let pem = encrypted_private_key_pem(&k, b"secret").unwrap();
+        assert!(load_private_key(&pem, None).is_err());
+        assert!(load_private_key(&pem, Some(b"wrong")).is_err());
+        let back = load_private_key(&pem, Some(b"secret")).unwrap();
+        assert!(back.public_eq(&k));
+        let plain = private_key_pem(&k).unwrap();
+        assert!(load_private_key(&plain, None).unwrap().public_eq(&k));
+    }
+}

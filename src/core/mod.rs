@@ -1,0 +1,16 @@
+//! The authority core: pure Rust over OpenSSL, no Janet types. Plain option
+//! structs in, `CaResult` out; unit-tested with `cargo test`.
+pub mod authority;
+pub mod cert_info;
+pub mod constraints;
+pub mod der;
+pub mod error;
+pub mod extensions;
+pub mod general_names;
+pub mod keys;
+pub mod names;
+pub mod pem;
+pub mod revocation;
+pub mod serial;
+pub mod time;
+pub mod usage;

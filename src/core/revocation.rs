@@ -1,0 +1,167 @@
+//! The CA's revocation list: O(1) amortised revoke, duplicate detection by
+//! hash lookup, revocation order preserved for `get-revoked` and CRLs.
+
+use std::collections::HashMap;
+
+use super::error::{CaError, CaResult};
+use super::keys::shown;
+use super::serial::Serial;
+
+/// CRLReason (RFC 5280 §5.3.1); value 7 is unused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Unspecified = 0,
+    KeyCompromise = 1,
+    CaCompromise = 2,
+    AffiliationChanged = 3,
+    Superseded = 4,
+    CessationOfOperation = 5,
+    CertificateHold = 6,
+    RemoveFromCrl = 8,
+    PrivilegeWithdrawn = 9,
+    AaCompromise = 10,
+}
+
+pub const REASON_NAMES: &[(&str, Reason)] = &[
+    ("unspecified", Reason::Unspecified),
+    ("key-compromise", Reason::KeyCompromise),
+    ("ca-compromise", Reason::CaCompromise),
+    ("affiliation-changed", Reason::AffiliationChanged),
+    ("superseded", Reason::Superseded),
+    ("cessation-of-operation", Reason::CessationOfOperation),
+    ("certificate-hold", Reason::CertificateHold),
+    ("remove-from-crl", Reason::RemoveFromCrl),
+    ("privilege-withdrawn", Reason::PrivilegeWithdrawn),
+    ("aa-compromise", Reason::AaCompromise),
+];
+
+impl Reason {
+    pub fn from_name(name: &str, what: &str) -> CaResult<Reason> {
+        REASON_NAMES.iter().find(|(n, _)| *n == name).map(|(_, r)| *r).ok_or_else(|| {
+            let valid: Vec<String> = REASON_NAMES.iter().map(|(n, _)| format!(":{n}")).collect();
+            CaError::param(format!("{what} {} is not a revocation reason; valid: {}", shown(name), valid.join(", ")))
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        REASON_NAMES.iter().find(|(_, r)| *r == self).map(|(n, _)| *n).unwrap_or("unspecified")
+    }
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u8) -> Option<Reason> {
+        REASON_NAMES.iter().find(|(_, r)| r.code() == code).map(|(_, r)| *r)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocation {
+    pub serial: Serial,
+    pub reason: Reason,
+    /// Revocation time, Unix seconds.
+    pub date: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RevocationList {
+    entries: Vec<Revocation>,
+    index: HashMap<Serial, usize>,
+}
+
+impl RevocationList {
+    pub fn with_capacity(n: usize) -> Self {
+        RevocationList { entries: Vec::with_capacity(n), index: HashMap::with_capacity(n) }
+    }
+
+    pub fn entries(&self) -> &[Revocation] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, serial: &Serial) -> Option<&Revocation> {
+        self.index.get(serial).map(|i| &self.entries[*i])
+    }
+
+    /// Checks what `apply` would do, without changing anything.
+    pub fn check(&self, r: &Revocation) -> CaResult<()> {
+        if r.reason == Reason::RemoveFromCrl {
+            match self.get(&r.serial) {
+                Some(e) if e.reason == Reason::CertificateHold => Ok(()),
+                _ => Err(CaError::param(format!(
+                    ":remove-from-crl releases a :certificate-hold, but serial {} is not on hold",
+                    r.serial.to_hex()
+                ))),
+            }
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records a revocation. Revoking again updates the entry in place;
+    /// :remove-from-crl releases a hold (the entry leaves later CRLs).
+    pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
+        self.check(&r)?;
+        if r.reason == Reason::RemoveFromCrl {
+            if let Some(i) = self.index.remove(&r.serial) {
+                self.entries.remove(i);
+                for (j, e) in self.entries.iter().enumerate().skip(i) {
+                    self.index.insert(e.serial, j);
+                }
+            }
+            return Ok(());
+        }
+        match self.index.get(&r.serial) {
+            Some(i) => self.entries[*i] = r,
+            None => {
+                self.index.insert(r.serial, self.entries.len());
+                self.entries.push(r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a batch all-or-nothing: every entry is checked against the list
+    /// as the batch would leave it before anything changes.
+    pub fn apply_all(&mut self, batch: &[Revocation]) -> CaResult<()> {
+        let mut trial = self.clone();
+        for r in batch {
+            trial.apply(*r)?;
+        }
+        *self = trial;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u64) -> Serial {
+        Serial::from_u64(n).unwrap()
+    }
+
+    #[test]
+    fn hold_and_release() {
+        let mut l = RevocationList::default();
+        l.apply(Revocation { serial: s(1), reason: Reason::KeyCompromise, date: 10 }).unwrap();
+        l.apply(Revocation { serial: s(2), reason: Reason::CertificateHold, date: 11 }).unwrap();
+        l.apply(Revocation { serial: s(3), reason: Reason::Unspecified, date: 12 }).unwrap();
+        l.apply(Revocation { serial: s(1), reason: Reason::Superseded, date: 13 }).unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.get(&s(1)).unwrap().reason, Reason::Superseded);
+        assert!(l.apply(Revocation { serial: s(3), reason: Reason::RemoveFromCrl, date: 0 }).is_err());
+        l.apply(Revocation { serial: s(2), reason: Reason::RemoveFromCrl, date: 0 }).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.get(&s(3)).unwrap().date, 12);
+        assert!(l.get(&s(2)).is_none());
+    }
+}

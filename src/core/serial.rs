@@ -1,0 +1,124 @@
+//! Certificate serial numbers: positive integers of at most 20 octets
+//! (RFC 5280 §4.1.2.2), stored inline so millions of them cost no allocations.
+
+use std::fmt;
+
+use super::error::{CaError, CaResult};
+use super::keys::shown;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Serial {
+    len: u8,
+    /// Big-endian magnitude, left-aligned; bytes past `len` are zero.
+    bytes: [u8; 20],
+}
+
+impl Serial {
+    /// From a big-endian magnitude (leading zeros ignored). Zero is refused:
+    /// serials are positive.
+    pub fn from_be_bytes(b: &[u8]) -> CaResult<Serial> {
+        let skip = b.iter().take_while(|x| **x == 0).count();
+        let m = &b[skip..];
+        if m.is_empty() {
+            return Err(CaError::param("serial must be positive, got 0"));
+        }
+        if m.len() > 20 {
+            return Err(CaError::param("serial is longer than 20 octets (RFC 5280)"));
+        }
+        let mut bytes = [0u8; 20];
+        bytes[..m.len()].copy_from_slice(m);
+        Ok(Serial { len: m.len() as u8, bytes })
+    }
+
+    pub fn from_u64(v: u64) -> CaResult<Serial> {
+        Serial::from_be_bytes(&v.to_be_bytes())
+    }
+
+    /// Parses "0x1f..." (case-insensitive hex, at most 40 digits).
+    pub fn from_hex(s: &str, what: &str) -> CaResult<Serial> {
+        let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or_else(|| {
+            CaError::param(format!("{what} as a string must be hex like \"0x1f\", got {}", shown(s)))
+        })?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CaError::param(format!("{what} {} is not a hex number", shown(s))));
+        }
+        let digits = digits.trim_start_matches('0');
+        if digits.len() > 40 {
+            return Err(CaError::param(format!("{what} {} is longer than 20 octets (RFC 5280)", shown(s))));
+        }
+        let padded = if digits.len() % 2 == 1 { format!("0{digits}") } else { digits.to_string() };
+        let mut raw = Vec::with_capacity(padded.len() / 2);
+        for pair in padded.as_bytes().chunks(2) {
+            let hi = (pair[0] as char).to_digit(16).unwrap_or(0) as u8;
+            let lo = (pair[1] as char).to_digit(16).unwrap_or(0) as u8;
+            raw.push(hi << 4 | lo);
+        }
+        Serial::from_be_bytes(&raw).map_err(|e| CaError::param(format!("{what}: {}", e.message)))
+    }
+
+    /// Fresh random serial from the CSPRNG: 16 octets, top bits 01, so it is
+    /// positive, has >= 120 random bits, and is above every 64-bit counter value.
+    pub fn random() -> CaResult<Serial> {
+        let mut b = [0u8; 16];
+        openssl::rand::rand_bytes(&mut b).map_err(|e| CaError::ssl("drawing a random serial", e))?;
+        b[0] = (b[0] & 0x3f) | 0x40;
+        Serial::from_be_bytes(&b)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// The value when it fits an i64 (what Janet sees as int/s64).
+    pub fn to_i64(&self) -> Option<i64> {
+        if self.len > 8 {
+            return None;
+        }
+        let v = self.as_bytes().iter().fold(0u64, |a, b| a << 8 | *b as u64);
+        i64::try_from(v).ok()
+    }
+
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(2 + 2 * self.len as usize);
+        s.push_str("0x");
+        for b in self.as_bytes() {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    /// Appends the DER INTEGER.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        super::der::uint(out, self.as_bytes())
+    }
+}
+
+impl fmt::Debug for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_ints() {
+        let s = Serial::from_hex("0x00ff", "serial").unwrap();
+        assert_eq!(s.as_bytes(), &[0xff]);
+        assert_eq!(s.to_i64(), Some(255));
+        assert_eq!(s, Serial::from_u64(255).unwrap());
+        let big = Serial::from_hex("0x0123456789abcdef0123456789abcdef", "serial").unwrap();
+        assert_eq!(big.to_i64(), None);
+        assert_eq!(big.to_hex(), "0x0123456789abcdef0123456789abcdef");
+        assert!(Serial::from_hex("0x", "s").is_err());
+        assert!(Serial::from_hex("12", "s").is_err());
+        assert!(Serial::from_hex("0xzz", "s").is_err());
+        assert!(Serial::from_hex("0x0", "s").is_err());
+        assert!(Serial::from_hex(&format!("0x{}", "f".repeat(41)), "s").is_err());
+        let r = Serial::random().unwrap();
+        assert_eq!(r.as_bytes().len(), 16);
+        assert!(r.to_i64().is_none());
+    }
+}

@@ -1,0 +1,183 @@
+//! Key usage and extended key usage names, as OpenSSL spells them
+//! ("digitalSignature", "serverAuth") or kebab-cased (:digital-signature).
+
+use super::der;
+use super::error::{CaError, CaResult};
+use super::keys::{shown, KeyFamily};
+
+/// Key usage bits (RFC 5280 §4.2.1.3): bit i = named bit i.
+pub mod ku {
+    pub const DIGITAL_SIGNATURE: u16 = 1 << 0;
+    pub const NON_REPUDIATION: u16 = 1 << 1;
+    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    pub const DATA_ENCIPHERMENT: u16 = 1 << 3;
+    pub const KEY_AGREEMENT: u16 = 1 << 4;
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub const CRL_SIGN: u16 = 1 << 6;
+    pub const ENCIPHER_ONLY: u16 = 1 << 7;
+    pub const DECIPHER_ONLY: u16 = 1 << 8;
+}
+
+const KEY_USAGE_NAMES: &[(&str, u16)] = &[
+    ("digitalSignature", ku::DIGITAL_SIGNATURE),
+    ("nonRepudiation", ku::NON_REPUDIATION),
+    ("contentCommitment", ku::NON_REPUDIATION),
+    ("keyEncipherment", ku::KEY_ENCIPHERMENT),
+    ("dataEncipherment", ku::DATA_ENCIPHERMENT),
+    ("keyAgreement", ku::KEY_AGREEMENT),
+    ("keyCertSign", ku::KEY_CERT_SIGN),
+    ("cRLSign", ku::CRL_SIGN),
+    ("encipherOnly", ku::ENCIPHER_ONLY),
+    ("decipherOnly", ku::DECIPHER_ONLY),
+];
+
+const EKU_NAMES: &[(&str, &str)] = &[
+    ("serverAuth", "1.3.6.1.5.5.7.3.1"),
+    ("clientAuth", "1.3.6.1.5.5.7.3.2"),
+    ("codeSigning", "1.3.6.1.5.5.7.3.3"),
+    ("emailProtection", "1.3.6.1.5.5.7.3.4"),
+    ("ipsecIKE", "1.3.6.1.5.5.7.3.17"),
+    ("timeStamping", "1.3.6.1.5.5.7.3.8"),
+    ("OCSPSigning", "1.3.6.1.5.5.7.3.9"),
+    ("anyExtendedKeyUsage", "2.5.29.37.0"),
+];
+
+/// "serverAuth", "server-auth", "SERVER_AUTH" all normalise to "serverauth".
+fn normalise(name: &str) -> String {
+    name.chars().filter(|c| *c != '-' && *c != '_').flat_map(|c| c.to_lowercase()).collect()
+}
+
+/// A parsed usage list: the items plus whether "critical" was among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub bits: u16,
+}
+
+pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
+    let mut bits = 0;
+    for item in items {
+        let item = item.trim();
+        let n = normalise(item);
+        if n == "critical" {
+            continue; // key usage is always critical
+        }
+        let Some((_, b)) = KEY_USAGE_NAMES.iter().find(|(name, _)| normalise(name) == n) else {
+            let valid: Vec<&str> = KEY_USAGE_NAMES.iter().map(|(n, _)| *n).collect();
+            return Err(CaError::param(format!(
+                ":key-usage {} is not a key usage; valid: {}",
+                shown(item),
+                valid.join(", ")
+            )));
+        };
+        bits |= b;
+    }
+    if bits == 0 {
+        return Err(CaError::param(":key-usage must name at least one usage"));
+    }
+    Ok(KeyUsage { bits })
+}
+
+/// Refuses usages the key cannot have: an EC or Ed25519 key never gets
+/// keyEncipherment/dataEncipherment; Ed25519 gets no keyAgreement either.
+pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
+    let encipher = ku::KEY_ENCIPHERMENT | ku::DATA_ENCIPHERMENT;
+    match family {
+        KeyFamily::Ec | KeyFamily::Ed25519 if bits & encipher != 0 => Err(CaError::param(
+            ":key-usage keyEncipherment/dataEncipherment cannot be certified for an EC or Ed25519 key",
+        )),
+        KeyFamily::Ed25519 if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
+            Err(CaError::param(":key-usage keyAgreement cannot be certified for an Ed25519 key"))
+        }
+        KeyFamily::Rsa if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
+            Err(CaError::param(":key-usage keyAgreement cannot be certified for an RSA key"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The end-entity default: EC/Ed25519 keys sign; RSA keys also encipher.
+pub fn default_end_entity(family: KeyFamily) -> u16 {
+    match family {
+        KeyFamily::Rsa => ku::DIGITAL_SIGNATURE | ku::KEY_ENCIPHERMENT,
+        _ => ku::DIGITAL_SIGNATURE,
+    }
+}
+
+/// A parsed extended key usage list (encoded OIDs) and its criticality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtKeyUsage {
+    pub oids: Vec<Vec<u8>>,
+    pub critical: bool,
+}
+
+pub const OID_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+
+pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
+    let mut oids: Vec<Vec<u8>> = Vec::new();
+    let mut critical = false;
+    for item in items {
+        let item = item.trim();
+        let n = normalise(item);
+        if n == "critical" {
+            critical = true;
+            continue;
+        }
+        let dotted = match EKU_NAMES.iter().find(|(name, _)| normalise(name) == n) {
+            Some((_, oid)) => oid.to_string(),
+            None if item.starts_with(|c: char| c.is_ascii_digit()) => item.to_string(),
+            None => {
+                let valid: Vec<&str> = EKU_NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(CaError::param(format!(
+                    ":extended-key-usage {} is not a known usage or dotted OID; valid: {}",
+                    shown(item),
+                    valid.join(", ")
+                )));
+            }
+        };
+        let oid = der::encode_oid(&dotted).map_err(|e| CaError::param(format!(":extended-key-usage {}", e.message)))?;
+        if !oids.contains(&oid) {
+            oids.push(oid);
+        }
+    }
+    if oids.is_empty() {
+        return Err(CaError::param(":extended-key-usage must name at least one usage"));
+    }
+    Ok(ExtKeyUsage { oids, critical })
+}
+
+impl ExtKeyUsage {
+    pub fn to_der(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        der::sequence(&mut out, |o| self.oids.iter().for_each(|oid| der::oid(o, oid)));
+        out
+    }
+}
+
+/// Whether DER ExtKeyUsageSyntax contains `dotted`.
+pub fn eku_der_contains(value: &[u8], dotted: &str) -> bool {
+    let Ok(want) = der::encode_oid(dotted) else { return false };
+    let Ok(seq) = der::parse_one(value, "extKeyUsage") else { return false };
+    let mut r = seq.reader();
+    while let Ok(t) = r.read("oid") {
+        if t.tag == der::tag::OID && t.content == want.as_slice() {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let k = parse_key_usage(&["digitalSignature".into(), "key-encipherment".into()]).unwrap();
+        assert_eq!(k.bits, ku::DIGITAL_SIGNATURE | ku::KEY_ENCIPHERMENT);
+        assert!(parse_key_usage(&["fly".into()]).is_err());
+        let e = parse_ext_key_usage(&["serverAuth".into(), "client-auth".into(), "1.2.3.4".into()]).unwrap();
+        assert_eq!(e.oids.len(), 3);
+        assert!(eku_der_contains(&e.to_der(), "1.3.6.1.5.5.7.3.2"));
+        assert!(check_fits_key(ku::KEY_ENCIPHERMENT, KeyFamily::Ec).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! jsec-ca: a Certificate Authority for Janet.
+//!
+//! Two layers, one direction of dependency:
+//! - [`core`]: the authority itself, pure Rust over OpenSSL. No Janet types.
+//! - [`binding`]: the thin Janet native module (`jsec/ca`) that reads Janet
+//!   arguments into core option structs and converts results back.
+pub mod core;
+#[cfg(not(test))]
+pub mod binding;
