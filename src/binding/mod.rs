@@ -1,1 +1,147 @@
-//! placeholder
+//! The Janet binding: the native module `jsec/ca`.
+//!
+//! Thin by design: each cfunction reads its arguments into a core option
+//! struct (`values`, `options`), calls the core, and converts the result back.
+//! Errors cross into Janet only at the edge (`edge`). The registration table
+//! below lists every function once; the `ca/CA` method table points at the
+//! same cfunctions, so `(ca/issue ca o)` and `(:issue ca o)` are one code path.
+
+pub mod ca_type;
+pub mod edge;
+pub mod issuance;
+pub mod ocsp;
+pub mod options;
+pub mod revocation;
+pub mod values;
+
+use std::ffi::CString;
+
+use janetrs::lowlevel as raw;
+
+use edge::cfunctions;
+
+cfunctions! {
+    cf_generate => issuance::generate;
+    cf_generate_intermediate => issuance::generate_intermediate;
+    cf_create => issuance::create;
+    cf_issue => issuance::issue;
+    cf_sign => issuance::sign;
+    cf_get_cert => issuance::get_cert;
+    cf_get_key => issuance::get_key;
+    cf_get_serial => issuance::get_serial;
+    cf_set_serial => issuance::set_serial;
+    cf_is_tracking => issuance::is_tracking;
+    cf_get_issued => issuance::get_issued;
+    cf_revoke => revocation::revoke;
+    cf_get_revoked => revocation::get_revoked;
+    cf_crl => revocation::crl;
+    cf_get_crl_number => revocation::get_crl_number;
+    cf_parse_ocsp_request => ocsp::parse_ocsp_request;
+    cf_create_ocsp_response => ocsp::create_ocsp_response;
+    cf_get_status => ocsp::get_status;
+    cf_ocsp_error_response => ocsp::ocsp_error_response;
+}
+
+type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
+
+/// Every module function: Janet name (under `ca/`), cfunction, docstring.
+pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
+    ("generate", cf_generate, issuance::GENERATE_DOC),
+    ("generate-intermediate", cf_generate_intermediate, issuance::GENERATE_INTERMEDIATE_DOC),
+    ("create", cf_create, issuance::CREATE_DOC),
+    ("issue", cf_issue, issuance::ISSUE_DOC),
+    ("sign", cf_sign, issuance::SIGN_DOC),
+    ("get-cert", cf_get_cert, issuance::GET_CERT_DOC),
+    ("get-key", cf_get_key, issuance::GET_KEY_DOC),
+    ("get-serial", cf_get_serial, issuance::GET_SERIAL_DOC),
+    ("set-serial", cf_set_serial, issuance::SET_SERIAL_DOC),
+    ("is-tracking", cf_is_tracking, issuance::IS_TRACKING_DOC),
+    ("get-issued", cf_get_issued, issuance::GET_ISSUED_DOC),
+    ("revoke", cf_revoke, revocation::REVOKE_DOC),
+    ("get-revoked", cf_get_revoked, revocation::GET_REVOKED_DOC),
+    ("crl", cf_crl, revocation::CRL_DOC),
+    ("get-crl-number", cf_get_crl_number, revocation::GET_CRL_NUMBER_DOC),
+    ("parse-ocsp-request", cf_parse_ocsp_request, ocsp::PARSE_OCSP_REQUEST_DOC),
+    ("create-ocsp-response", cf_create_ocsp_response, ocsp::CREATE_OCSP_RESPONSE_DOC),
+    ("get-status", cf_get_status, ocsp::GET_STATUS_DOC),
+    ("ocsp-error-response", cf_ocsp_error_response, ocsp::OCSP_ERROR_RESPONSE_DOC),
+];
+
+/// A NULL-terminated method table Janet can read from any thread.
+pub struct MethodTable(pub [raw::JanetMethod; 20]);
+// SAFETY: the table is immutable static data (string literals and fn pointers).
+unsafe impl Sync for MethodTable {}
+
+macro_rules! method {
+    ($name:literal, $f:ident) => {
+        raw::JanetMethod { name: $name.as_ptr(), cfun: Some($f) }
+    };
+}
+
+/// Methods of `ca/CA`: the same cfunctions as the module functions.
+pub static METHODS: MethodTable = MethodTable([
+    method!(c"generate-intermediate", cf_generate_intermediate),
+    method!(c"issue", cf_issue),
+    method!(c"sign-csr", cf_sign),
+    method!(c"sign", cf_sign),
+    method!(c"get-cert", cf_get_cert),
+    method!(c"get-key", cf_get_key),
+    method!(c"get-serial", cf_get_serial),
+    method!(c"set-serial", cf_set_serial),
+    method!(c"is-tracking", cf_is_tracking),
+    method!(c"get-issued", cf_get_issued),
+    method!(c"revoke", cf_revoke),
+    method!(c"get-revoked", cf_get_revoked),
+    method!(c"generate-crl", cf_crl),
+    method!(c"crl", cf_crl),
+    method!(c"get-crl-number", cf_get_crl_number),
+    method!(c"parse-ocsp-request", cf_parse_ocsp_request),
+    method!(c"create-ocsp-response", cf_create_ocsp_response),
+    method!(c"get-status", cf_get_status),
+    method!(c"ocsp-error-response", cf_ocsp_error_response),
+    raw::JanetMethod { name: std::ptr::null(), cfun: None },
+]);
+
+/// Tells the loader which Janet this module was built against.
+#[no_mangle]
+pub extern "C" fn _janet_mod_config() -> raw::JanetBuildConfig {
+    raw::JanetBuildConfig {
+        major: raw::JANET_VERSION_MAJOR,
+        minor: raw::JANET_VERSION_MINOR,
+        patch: raw::JANET_VERSION_PATCH,
+        bits: raw::JANET_CURRENT_CONFIG_BITS,
+    }
+}
+
+fn leak_cstr(s: &str) -> *const std::ffi::c_char {
+    // Names and docs live as long as the process: Janet's registry keeps the pointers.
+    CString::new(s.replace('\0', " ")).map(|c| c.into_raw() as *const _).unwrap_or(c"".as_ptr())
+}
+
+/// Module entry point: registers every function into `env`.
+///
+/// # Safety
+/// Called by Janet's native loader with a valid environment table.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
+    let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS
+        .iter()
+        .map(|(name, f, doc)| raw::JanetRegExt {
+            name: leak_cstr(name),
+            cfun: Some(*f),
+            documentation: leak_cstr(doc),
+            source_file: c"src/binding/mod.rs".as_ptr(),
+            source_line: 0,
+        })
+        .collect();
+    regs.push(raw::JanetRegExt {
+        name: std::ptr::null(),
+        cfun: None,
+        documentation: std::ptr::null(),
+        source_file: std::ptr::null(),
+        source_line: 0,
+    });
+    let regs = regs.leak();
+    // SAFETY: `regs` is NULL-terminated and lives forever; `env` comes from Janet.
+    unsafe { raw::janet_cfuns_ext(env, c"ca".as_ptr(), regs.as_ptr()) };
+}

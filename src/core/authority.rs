@@ -193,8 +193,8 @@ pub struct Authority {
     used_serials: HashSet<Serial>,
     tracking: bool,
     issued: Vec<Vec<u8>>,
-    pub(crate) revocations: RevocationList,
-    pub(crate) crl_number: u64,
+    revocations: RevocationList,
+    crl_number: u64,
     pointers: Pointers,
     constraints: Option<NameConstraints>,
 }
@@ -481,6 +481,29 @@ impl Authority {
             None => keys::private_key_pem(&self.key)?,
         };
         String::from_utf8(pem).map_err(|_| CaError::new(super::error::Category::Ssl, "PEM is not text"))
+    }
+
+    // ------------------------------------------------------------ revocation
+
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revocations
+    }
+
+    /// Records a revocation (see [`RevocationList::apply`]); unchanged on error.
+    pub fn revoke(&mut self, r: Revocation) -> CaResult<()> {
+        self.revocations.apply(r)
+    }
+
+    /// The number the next CRL will carry.
+    pub fn crl_number(&self) -> u64 {
+        self.crl_number
+    }
+
+    /// Hands out the current CRL number and advances it.
+    pub(crate) fn take_crl_number(&mut self) -> u64 {
+        let n = self.crl_number;
+        self.crl_number = n.saturating_add(1);
+        n
     }
 
     // ------------------------------------------------------------ issuing

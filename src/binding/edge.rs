@@ -1,0 +1,86 @@
+//! The cfunction edge: where Janet calls into Rust and errors go back out.
+//!
+//! A Janet error is a `longjmp`. Nothing with a destructor may be alive in
+//! the frames it jumps over, and a Rust panic must never unwind into Janet's
+//! C frames. So every cfunction body runs inside [`run`]: the body returns a
+//! `CaResult`, panics are caught, every Rust value is dropped inside
+//! [`compute`], and only then does [`run`] raise the error (a plain Janet
+//! string, which has no destructor).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use janetrs::lowlevel as raw;
+use janetrs::Janet;
+
+use crate::core::error::{CaError, CaResult};
+
+/// A cfunction body: the arguments as Janet values, a Janet value or an error.
+pub type Body = fn(&[Janet]) -> CaResult<Janet>;
+
+/// Runs `body` and drops every Rust value before returning; on error returns
+/// the message as a Janet string for the caller to raise.
+fn compute(argc: i32, argv: *mut raw::Janet, body: Body) -> Result<raw::Janet, raw::Janet> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let args: &[Janet] = if argc <= 0 || argv.is_null() {
+            &[]
+        } else {
+            // SAFETY: Janet passes `argc` initialised values at `argv`, valid for this
+            // call; `Janet` is `repr(transparent)` over the C `Janet`.
+            unsafe { std::slice::from_raw_parts(argv as *const Janet, argc as usize) }
+        };
+        body(args)
+    }));
+    let message = match outcome {
+        Ok(Ok(value)) => return Ok(value.raw_data()),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => CaError::resource("internal error in jsec/ca (a bug: please report it); the CA is unchanged")
+            .to_string(),
+    };
+    Err(janet_string(&message))
+}
+
+/// The cfunction entry point: returns the body's value, or raises its error.
+///
+/// # Safety
+/// Must be called only from a cfunction Janet invoked, with its `argc`/`argv`.
+pub unsafe fn run(argc: i32, argv: *mut raw::Janet, body: Body) -> raw::Janet {
+    match compute(argc, argv, body) {
+        Ok(value) => value,
+        // SAFETY: no value with a destructor is alive in this frame or in
+        // `compute` (already returned); the message is GC-managed.
+        Err(message) => unsafe { raw::janet_panicv(message) },
+    }
+}
+
+/// A new Janet string with these bytes.
+pub fn janet_string(s: &str) -> raw::Janet {
+    let len = i32::try_from(s.len()).unwrap_or(i32::MAX);
+    // SAFETY: janet_string copies `len` bytes from a valid slice.
+    unsafe { raw::janet_wrap_string(raw::janet_string(s.as_ptr(), len)) }
+}
+
+/// Checks the argument count, naming the function.
+pub fn arity(args: &[Janet], min: usize, max: usize, name: &str) -> CaResult<()> {
+    let n = args.len();
+    if n < min || n > max {
+        let expected = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        return Err(CaError::param(format!("{name} expects {expected} arguments, got {n}")));
+    }
+    Ok(())
+}
+
+/// Defines `extern "C-unwind"` cfunctions that run a body through the edge.
+macro_rules! cfunctions {
+    ($($cname:ident => $body:path;)*) => {
+        $(
+            pub unsafe extern "C-unwind" fn $cname(
+                argc: i32,
+                argv: *mut janetrs::lowlevel::Janet,
+            ) -> janetrs::lowlevel::Janet {
+                // SAFETY: Janet calls this cfunction with its own argc/argv.
+                unsafe { $crate::binding::edge::run(argc, argv, $body) }
+            }
+        )*
+    };
+}
+pub(crate) use cfunctions;

@@ -1,0 +1,305 @@
+//! Constructors, issuing, CSR signing, the serial counter and tracking.
+
+use janetrs::Janet;
+
+use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
+use crate::core::error::{CaError, CaResult};
+use crate::core::keys::KeyType;
+
+use super::ca_type;
+use super::edge::arity;
+use super::options as opt;
+use super::values::{self as v, Opts};
+
+const CA_KEYS: &[&str] = &[
+    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
+    "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
+    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number",
+];
+
+fn ca_options(o: &Opts, mut base: CaOptions, default_cn: &str) -> CaResult<CaOptions> {
+    base.subject = opt::subject(o, Some(default_cn))?;
+    if let Some(d) = o.with("days-valid", v::days)? {
+        base.days_valid = d;
+    }
+    base.key_type = opt::key_type(o, base.key_type)?;
+    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128))? {
+        base.serial = s as u64;
+    }
+    if let Some(t) = o.with("track-issued", v::boolean)? {
+        base.track_issued = t;
+    }
+    if let Some(p) = o.with("path-length", |x, w| v::int_in(x, w, 0, 255))? {
+        base.path_length = Some(p as u32);
+    }
+    base.name_constraints = opt::name_constraints(o)?;
+    base.pointers = opt::pointers(o)?;
+    base.policies = opt::policies(o)?;
+    base.restore = opt::restore(o)?;
+    Ok(base)
+}
+
+pub const GENERATE_DOC: &str = "(ca/generate &opt opts)\n\n\
+Creates a new self-signed root CA and returns it as a ca/CA.\n\n\
+Options (table or struct):\n\
+* :common-name - subject CN (default \"Root CA\"); also :organization, :country (two letters),\n  \
+:organizational-unit, :locality, :state, :email, :serial-number, or :subject [[\"C\" \"DE\"] [\"CN\" \"x\"]] for exact DN order\n\
+* :days-valid - validity in days (default 3650)\n\
+* :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519\n\
+* :serial - first serial the counter hands out (default 1); the root's own serial is random\n\
+* :track-issued - keep every issued certificate for ca/get-issued (default false)\n\
+* :path-length - pathlen of basicConstraints (default: none)\n\
+* :name-constraints - {:permitted [...] :excluded [...]} entries like \"DNS:.example.com\", \"IP:10.0.0.0/8\"\n\
+* :crl-url, :ocsp-url, :ca-issuers-url - URLs stamped into every certificate this CA issues\n\
+* :certificate-policies - list of policy OID strings\n\
+* :revoked, :crl-number - revocations and next CRL number, to restore a saved CA\n\n\
+The certificate is v3 with critical basicConstraints CA:TRUE, critical keyUsage keyCertSign and cRLSign,\n\
+subject and authority key identifiers.";
+
+pub fn generate(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 0, 1, "ca/generate")?;
+    let o = Opts::read(args.first(), "ca/generate", CA_KEYS)?;
+    let opts = ca_options(&o, CaOptions::root(), "Root CA")?;
+    Ok(ca_type::wrap(Authority::generate_root(opts)?))
+}
+
+pub const GENERATE_INTERMEDIATE_DOC: &str = "(ca/generate-intermediate parent &opt opts)\n\n\
+Creates a new CA whose certificate `parent` signs, and returns it as a ca/CA. The certificate takes one\n\
+serial from the parent's counter and is tracked by the parent when the parent tracks.\n\n\
+Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0.\n\
+The parent's revocation pointers (:crl-url, :ocsp-url, :ca-issuers-url) are stamped into the new certificate.\n\
+Method form: (:generate-intermediate parent &opt opts).";
+
+pub fn generate_intermediate(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/generate-intermediate")?;
+    let parent = ca_type::authority(&args[0], "ca/generate-intermediate parent")?;
+    let o = Opts::read(args.get(1), "ca/generate-intermediate", CA_KEYS)?;
+    let opts = ca_options(&o, CaOptions::intermediate(), "Intermediate CA")?;
+    Ok(ca_type::wrap(parent.generate_intermediate(opts)?))
+}
+
+pub const CREATE_DOC: &str = "(ca/create cert-pem key-pem &opt opts)\n\n\
+Creates a ca/CA from an existing CA certificate and its private key (PEM or DER, PKCS#8 or traditional).\n\
+Refuses a key that does not match the certificate, and a certificate that is not a CA.\n\n\
+Options:\n\
+* :serial - next serial of the counter (default 1); restore with (scan-number saved)\n\
+* :track-issued - keep issued certificates (default false)\n\
+* :password - password of an encrypted key; an encrypted key without it is an error, never a prompt\n\
+* :crl-url, :ocsp-url, :ca-issuers-url - URLs stamped into issued certificates\n\
+* :revoked - revocations to restore, in the shape ca/get-revoked returns\n\
+* :crl-number - next CRL number to restore (default 1)\n\
+Name constraints in the loaded certificate are enforced on everything the CA issues.";
+
+pub fn create(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 3, "ca/create")?;
+    let cert = v::bytes(&args[0], "ca/create cert-pem")?;
+    let key = v::bytes(&args[1], "ca/create key-pem")?;
+    let o = Opts::read(
+        args.get(2),
+        "ca/create",
+        &["serial", "track-issued", "password", "crl-url", "ocsp-url", "ca-issuers-url", "revoked", "crl-number"],
+    )?;
+    let mut opts = LoadOptions::default();
+    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128))? {
+        opts.serial = s as u64;
+    }
+    if let Some(t) = o.with("track-issued", v::boolean)? {
+        opts.track_issued = t;
+    }
+    opts.password = o.with("password", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))?;
+    opts.pointers = opt::pointers(&o)?;
+    opts.restore = opt::restore(&o)?;
+    let result = Authority::load(cert, key, opts);
+    Ok(ca_type::wrap(result?))
+}
+
+const ISSUE_KEYS: &[&str] = &[
+    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
+    "email", "subject", "san", "days-valid", "key-type", "extended-key-usage", "key-usage", "crl-url",
+    "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies",
+];
+
+pub const ISSUE_DOC: &str = "(ca/issue ca &opt opts)\n\n\
+Generates a key pair and a certificate for it, signed by `ca`. Returns @{:cert <PEM> :key <PEM>}; the key is\n\
+unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value; the counter then advances.\n\n\
+Options:\n\
+* :common-name - required; also :organization, :country, :organizational-unit, :locality, :state, :email,\n  \
+:serial-number, or :subject pairs\n\
+* :san - list of \"DNS:name\", \"IP:addr\" (v4/v6), \"email:addr\", \"URI:uri\"; one entry is one name\n\
+* :days-valid - default 365\n\
+* :key-type - default :ec-p256 (see ca/generate)\n\
+* :key-usage - OpenSSL comma list (\"digitalSignature\"), keyword, or list; default digitalSignature for EC\n  \
+and Ed25519 keys, digitalSignature,keyEncipherment for RSA\n\
+* :extended-key-usage - e.g. \"serverAuth,clientAuth\", :server-auth, or [:server-auth :client-auth]\n\
+* :crl-url, :ocsp-url, :ca-issuers-url - override the CA's pointers for this certificate\n\
+* :ocsp-must-staple - true adds the TLS feature extension (status_request)\n\
+* :certificate-policies - list of policy OID strings\n\
+The certificate carries basicConstraints CA:FALSE, keyUsage, subject and authority key identifiers.\n\
+Method form: (:issue ca &opt opts).";
+
+pub fn issue(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/issue")?;
+    let ca = ca_type::authority(&args[0], "ca/issue ca")?;
+    let o = Opts::read(args.get(1), "ca/issue", ISSUE_KEYS)?;
+    let subject = opt::subject(&o, None)?;
+    if subject.common_name().is_none() {
+        return Err(CaError::param("ca/issue needs :common-name"));
+    }
+    let opts = IssueOptions {
+        subject,
+        san: opt::san(&o)?.unwrap_or_default(),
+        days_valid: o.with("days-valid", v::days)?.unwrap_or(365),
+        key_type: opt::key_type(&o, KeyType::EcP256)?,
+        key_usage: opt::key_usage(&o)?,
+        ext_key_usage: opt::ext_key_usage(&o)?,
+        pointers: opt::pointer_overrides(&o)?,
+        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
+        policies: opt::policies(&o)?,
+    };
+    let issued = ca.issue(opts)?;
+    Ok(v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jstring(&issued.key_pem))]))
+}
+
+/// ":basic-constraints" as OpenSSL writes it: "CA:FALSE", "critical,CA:TRUE,pathlen:0".
+fn basic_constraints(value: &Janet, what: &str) -> CaResult<BasicConstraints> {
+    let s = v::text(value, what)?;
+    let mut bc = BasicConstraints::default();
+    let mut saw_ca = false;
+    for part in s.split(',').map(str::trim) {
+        let lower = part.to_ascii_lowercase();
+        match lower.as_str() {
+            "critical" => {}
+            "ca:true" => {
+                bc.ca = true;
+                saw_ca = true;
+            }
+            "ca:false" => saw_ca = true,
+            _ if lower.starts_with("pathlen:") => {
+                let n: u32 = lower[8..]
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 255)
+                    .ok_or_else(|| CaError::param(format!("{what} pathlen must be 0..255, got {part:?}")))?;
+                bc.path_len = Some(n);
+            }
+            _ => {
+                return Err(CaError::param(format!(
+                    "{what} must be \"CA:FALSE\" or \"CA:TRUE[,pathlen:N]\", got {}",
+                    crate::core::keys::shown(&s)
+                )))
+            }
+        }
+    }
+    if !saw_ca {
+        return Err(CaError::param(format!("{what} must say CA:TRUE or CA:FALSE, got {}", crate::core::keys::shown(&s))));
+    }
+    if bc.path_len.is_some() && !bc.ca {
+        return Err(CaError::param(format!("{what} pathlen needs CA:TRUE")));
+    }
+    Ok(bc)
+}
+
+const SIGN_KEYS: &[&str] = &[
+    "days-valid", "not-before", "not-after", "serial", "copy-extensions", "key-usage", "extended-key-usage", "san",
+    "basic-constraints", "crl-url", "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies",
+];
+
+pub const SIGN_DOC: &str = "(ca/sign ca csr-pem &opt opts)\n\n\
+Signs a PKCS#10 request (PEM or DER) and returns the certificate PEM. The request's signature is checked\n\
+first; a bad one is refused. Subject and public key come from the request.\n\n\
+Options:\n\
+* :days-valid - default 365\n\
+* :not-before, :not-after - explicit validity (Unix seconds or \"2030-01-15T10:30:00Z\"); override :days-valid\n\
+* :serial - use this serial (integer, int/s64 or \"0x..\" hex) instead of the counter; the counter is not advanced\n\
+* :copy-extensions - copy the requested subjectAltName and extendedKeyUsage (default false); basic\n  \
+constraints and key usage are never taken from the requester; explicit options win\n\
+* :key-usage, :extended-key-usage, :san - as ca/issue\n\
+* :basic-constraints - default \"CA:FALSE\"; \"CA:TRUE,pathlen:0\" certifies a subordinate CA\n\
+* :crl-url, :ocsp-url, :ca-issuers-url, :ocsp-must-staple, :certificate-policies - as ca/issue\n\
+Method form: (:sign-csr ca csr-pem &opt opts).";
+
+pub fn sign(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 3, "ca/sign")?;
+    let ca = ca_type::authority(&args[0], "ca/sign ca")?;
+    let csr = v::bytes(&args[1], "ca/sign csr-pem")?;
+    let o = Opts::read(args.get(2), "ca/sign", SIGN_KEYS)?;
+    let opts = SignOptions {
+        days_valid: o.with("days-valid", v::days)?.unwrap_or(365),
+        not_before: o.with("not-before", v::time)?,
+        not_after: o.with("not-after", v::time)?,
+        serial: o.with("serial", v::serial)?,
+        copy_extensions: o.with("copy-extensions", v::boolean)?.unwrap_or(false),
+        key_usage: opt::key_usage(&o)?,
+        ext_key_usage: opt::ext_key_usage(&o)?,
+        san: opt::san(&o)?,
+        basic_constraints: o.with("basic-constraints", basic_constraints)?.unwrap_or_default(),
+        pointers: opt::pointer_overrides(&o)?,
+        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
+        policies: opt::policies(&o)?,
+    };
+    Ok(v::jstring(&ca.sign_csr(csr, opts)?))
+}
+
+pub const GET_CERT_DOC: &str = "(ca/get-cert ca)\n\nReturns the CA's own certificate as PEM. Method form: (:get-cert ca).";
+
+pub fn get_cert(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/get-cert")?;
+    let ca = ca_type::authority(&args[0], "ca/get-cert ca")?;
+    Ok(v::jstring(&ca.cert_pem()))
+}
+
+pub const GET_KEY_DOC: &str = "(ca/get-key ca &opt opts)\n\n\
+Returns the CA's private key as PKCS#8 PEM. With {:password \"...\"} the key is encrypted (PBES2, AES-256-CBC).\n\
+Method form: (:get-key ca &opt opts).";
+
+pub fn get_key(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/get-key")?;
+    let ca = ca_type::authority(&args[0], "ca/get-key ca")?;
+    let o = Opts::read(args.get(1), "ca/get-key", &["password"])?;
+    let password = o.with("password", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))?;
+    Ok(v::jstring(&ca.key_pem(password.as_deref())?))
+}
+
+pub const GET_SERIAL_DOC: &str = "(ca/get-serial ca)\n\n\
+Returns the next serial the counter will hand out, as an int/s64. Save it with (string (ca/get-serial ca))\n\
+and restore with (ca/create cert key {:serial (scan-number saved)}). Method form: (:get-serial ca).";
+
+pub fn get_serial(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/get-serial")?;
+    let ca = ca_type::authority(&args[0], "ca/get-serial ca")?;
+    Ok(v::js64(ca.next_serial() as i64))
+}
+
+pub const SET_SERIAL_DOC: &str = "(ca/set-serial ca n)\n\n\
+Sets the next serial of the counter (1 to 2^63-1; number or int/s64). Returns nil. Serials this CA has\n\
+already used are skipped, never reissued. Method form: (:set-serial ca n).";
+
+pub fn set_serial(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 2, "ca/set-serial")?;
+    let ca = ca_type::authority(&args[0], "ca/set-serial ca")?;
+    let n = v::int_in(&args[1], "ca/set-serial n", 1, i64::MAX as i128)?;
+    ca.set_serial(n as u64)?;
+    Ok(Janet::nil())
+}
+
+pub const IS_TRACKING_DOC: &str = "(ca/is-tracking ca)\n\n\
+Returns true when the CA keeps the certificates it issues (:track-issued). Method form: (:is-tracking ca).";
+
+pub fn is_tracking(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/is-tracking")?;
+    let ca = ca_type::authority(&args[0], "ca/is-tracking ca")?;
+    Ok(Janet::boolean(ca.is_tracking()))
+}
+
+pub const GET_ISSUED_DOC: &str = "(ca/get-issued ca)\n\n\
+Returns an array of the PEM certificates issued by this CA, oldest first, or nil when tracking is off.\n\
+Method form: (:get-issued ca).";
+
+pub fn get_issued(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/get-issued")?;
+    let ca = ca_type::authority(&args[0], "ca/get-issued ca")?;
+    Ok(match ca.issued() {
+        None => Janet::nil(),
+        Some(list) => v::array(list.iter().map(|der| v::jstring(&crate::core::pem::encode("CERTIFICATE", der)))),
+    })
+}

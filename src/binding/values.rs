@@ -1,0 +1,319 @@
+//! Reading Janet values into Rust values, with an error that names the
+//! argument or option at fault; and building the Janet values we return.
+
+use janetrs::lowlevel as raw;
+use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJanet};
+
+use crate::core::error::{CaError, CaResult};
+use crate::core::keys::shown;
+use crate::core::serial::Serial;
+use crate::core::time;
+
+/// Janet's name for a value's type, for error messages.
+pub fn type_name(v: &Janet) -> &'static str {
+    match v.unwrap() {
+        TaggedJanet::Abstract(_) => match int_kind(v) {
+            Some(IntKind::S64) => "int/s64",
+            Some(IntKind::U64) => "int/u64",
+            None => "abstract value",
+        },
+        TaggedJanet::Array(_) => "array",
+        TaggedJanet::Boolean(_) => "boolean",
+        TaggedJanet::Buffer(_) => "buffer",
+        TaggedJanet::CFunction(_) => "cfunction",
+        TaggedJanet::Fiber(_) => "fiber",
+        TaggedJanet::Function(_) => "function",
+        TaggedJanet::Keyword(_) => "keyword",
+        TaggedJanet::Nil => "nil",
+        TaggedJanet::Number(_) => "number",
+        TaggedJanet::Pointer(_) => "pointer",
+        TaggedJanet::String(_) => "string",
+        TaggedJanet::Struct(_) => "struct",
+        TaggedJanet::Symbol(_) => "symbol",
+        TaggedJanet::Table(_) => "table",
+        TaggedJanet::Tuple(_) => "tuple",
+    }
+}
+
+fn wrong_type(v: &Janet, what: &str, expected: &str) -> CaError {
+    CaError::param(format!("{what} must be {expected}, got {}", type_name(v)))
+}
+
+enum IntKind {
+    S64,
+    U64,
+}
+
+fn int_kind(v: &Janet) -> Option<IntKind> {
+    // SAFETY: janet_is_int only inspects the value's tag and abstract type.
+    match unsafe { raw::janet_is_int(v.raw_data()) } {
+        raw::JanetIntType_JANET_INT_S64 => Some(IntKind::S64),
+        raw::JanetIntType_JANET_INT_U64 => Some(IntKind::U64),
+        _ => None,
+    }
+}
+
+/// The bytes of a string or buffer.
+pub fn bytes<'a>(v: &'a Janet, what: &str) -> CaResult<&'a [u8]> {
+    match v.unwrap() {
+        // SAFETY: the returned slice borrows GC memory that the argument keeps alive
+        // for the duration of this cfunction call.
+        TaggedJanet::String(s) => Ok(unsafe { std::slice::from_raw_parts(s.as_raw(), s.len()) }),
+        TaggedJanet::Buffer(b) => Ok(unsafe { std::slice::from_raw_parts((*b.as_raw()).data, b.len()) }),
+        _ => Err(wrong_type(v, what, "a string or buffer")),
+    }
+}
+
+fn utf8<'a>(b: &'a [u8], what: &str) -> CaResult<&'a str> {
+    std::str::from_utf8(b).map_err(|_| CaError::param(format!("{what} must be valid UTF-8 text")))
+}
+
+/// Text from a string or buffer.
+pub fn text(v: &Janet, what: &str) -> CaResult<String> {
+    utf8(bytes(v, what)?, what).map(str::to_owned)
+}
+
+/// A name given as a keyword or a string of the same name (`:ec-p256` / "ec-p256").
+pub fn name(v: &Janet, what: &str) -> CaResult<String> {
+    match v.unwrap() {
+        TaggedJanet::Keyword(k) => utf8(k.as_bytes(), what).map(str::to_owned),
+        TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
+            let s = text(v, what)?;
+            Ok(s.strip_prefix(':').map(str::to_owned).unwrap_or(s))
+        }
+        _ => Err(wrong_type(v, what, "a keyword or string")),
+    }
+}
+
+pub fn boolean(v: &Janet, what: &str) -> CaResult<bool> {
+    match v.unwrap() {
+        TaggedJanet::Boolean(b) => Ok(b),
+        _ => Err(wrong_type(v, what, "true or false")),
+    }
+}
+
+/// An integer: a number with no fraction (exactly representable), an
+/// int/s64, or an int/u64.
+pub fn integer(v: &Janet, what: &str) -> CaResult<i128> {
+    match v.unwrap() {
+        TaggedJanet::Number(n) => {
+            if !n.is_finite() || n.fract() != 0.0 {
+                return Err(CaError::param(format!("{what} must be an integer, got {n}")));
+            }
+            if n.abs() > 9_007_199_254_740_992.0 {
+                return Err(CaError::param(format!(
+                    "{what} {n} is too large to be exact as a number; pass an int/s64 or a hex string"
+                )));
+            }
+            Ok(n as i128)
+        }
+        // SAFETY: the kind was checked, so the unwrap cannot raise.
+        TaggedJanet::Abstract(_) => match int_kind(v) {
+            Some(IntKind::S64) => Ok(i128::from(unsafe { raw::janet_unwrap_s64(v.raw_data()) })),
+            Some(IntKind::U64) => Ok(i128::from(unsafe { raw::janet_unwrap_u64(v.raw_data()) })),
+            None => Err(wrong_type(v, what, "an integer")),
+        },
+        _ => Err(wrong_type(v, what, "an integer")),
+    }
+}
+
+/// An integer in `min..=max`.
+pub fn int_in(v: &Janet, what: &str, min: i128, max: i128) -> CaResult<i128> {
+    let n = integer(v, what)?;
+    if n < min || n > max {
+        return Err(CaError::param(format!("{what} must be between {min} and {max}, got {n}")));
+    }
+    Ok(n)
+}
+
+/// A number of days: 1 to 3,000,000 (the certificate end is checked later).
+pub fn days(v: &Janet, what: &str) -> CaResult<u32> {
+    let n = integer(v, what)?;
+    if n <= 0 {
+        return Err(CaError::param(format!("{what} must be a positive number of days, got {n}")));
+    }
+    if n > 3_000_000 {
+        return Err(CaError::param(format!("{what} {n} is beyond year 9999")));
+    }
+    Ok(n as u32)
+}
+
+/// A time: Unix seconds (number, int/s64) or an ISO 8601 UTC string.
+pub fn time(v: &Janet, what: &str) -> CaResult<i64> {
+    match v.unwrap() {
+        TaggedJanet::String(_) | TaggedJanet::Buffer(_) => time::parse_iso(&text(v, what)?, what),
+        TaggedJanet::Number(_) | TaggedJanet::Abstract(_) => {
+            let n = integer(v, what)
+                .map_err(|_| wrong_type(v, what, "Unix seconds or an ISO 8601 UTC string"))?;
+            let t = i64::try_from(n).map_err(|_| CaError::param(format!("{what} is out of range")))?;
+            time::check_range(t, what)
+        }
+        _ => Err(wrong_type(v, what, "Unix seconds or an ISO 8601 UTC string")),
+    }
+}
+
+/// A serial: a positive integer (number, int/s64, int/u64) or a hex string "0x...".
+pub fn serial(v: &Janet, what: &str) -> CaResult<Serial> {
+    match v.unwrap() {
+        TaggedJanet::String(_) | TaggedJanet::Buffer(_) => Serial::from_hex(&text(v, what)?, what),
+        TaggedJanet::Number(_) | TaggedJanet::Abstract(_) => {
+            let n = integer(v, what)?;
+            if n <= 0 {
+                return Err(CaError::param(format!("{what} must be positive, got {n}")));
+            }
+            Serial::from_u64(n as u64)
+        }
+        _ => Err(wrong_type(v, what, "a positive integer or a hex string \"0x...\"")),
+    }
+}
+
+/// The elements of an array or tuple.
+pub fn list(v: &Janet, what: &str) -> CaResult<Vec<Janet>> {
+    match v.unwrap() {
+        TaggedJanet::Array(a) => Ok(a.iter().copied().collect()),
+        TaggedJanet::Tuple(t) => Ok(t.iter().copied().collect()),
+        _ => Err(wrong_type(v, what, "an array or tuple")),
+    }
+}
+
+/// A list of strings; a single string counts as a one-element list.
+pub fn string_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
+    match v.unwrap() {
+        TaggedJanet::String(_) | TaggedJanet::Buffer(_) => Ok(vec![text(v, what)?]),
+        TaggedJanet::Array(_) | TaggedJanet::Tuple(_) => list(v, what)?
+            .iter()
+            .enumerate()
+            .map(|(i, item)| text(item, &format!("{what} item {}", i + 1)))
+            .collect(),
+        _ => Err(wrong_type(v, what, "a list of strings")),
+    }
+}
+
+/// OpenSSL's comma list ("serverAuth,clientAuth"), a keyword, or a list of
+/// keywords/strings (each one name).
+pub fn usage_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
+    match v.unwrap() {
+        TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
+            Ok(text(v, what)?.split(',').map(|s| s.trim().to_string()).collect())
+        }
+        TaggedJanet::Keyword(_) => Ok(vec![name(v, what)?]),
+        TaggedJanet::Array(_) | TaggedJanet::Tuple(_) => list(v, what)?
+            .iter()
+            .enumerate()
+            .map(|(i, item)| name(item, &format!("{what} item {}", i + 1)))
+            .collect(),
+        _ => Err(wrong_type(v, what, "a comma list string, a keyword, or a list of keywords")),
+    }
+}
+
+// ------------------------------------------------------------ options
+
+/// The options argument: a table or struct (or nil/absent). Unknown keys are
+/// errors, so a misspelt option never silently yields a different certificate.
+pub struct Opts {
+    entries: Vec<(String, Janet)>,
+}
+
+impl Opts {
+    pub fn read(v: Option<&Janet>, function: &str, allowed: &[&str]) -> CaResult<Opts> {
+        let mut entries = Vec::new();
+        let pairs: Vec<(Janet, Janet)> = match v.map(|v| v.unwrap()) {
+            None | Some(TaggedJanet::Nil) => Vec::new(),
+            Some(TaggedJanet::Table(t)) => t.iter().map(|(k, v)| (*k, *v)).collect(),
+            Some(TaggedJanet::Struct(s)) => s.iter().map(|(k, v)| (*k, *v)).collect(),
+            Some(_) => {
+                let v = v.copied().unwrap_or_else(Janet::nil);
+                return Err(CaError::param(format!(
+                    "{function} options must be a table or struct, got {}",
+                    type_name(&v)
+                )));
+            }
+        };
+        for (k, val) in pairs {
+            let key = match k.unwrap() {
+                TaggedJanet::Keyword(kw) => String::from_utf8_lossy(kw.as_bytes()).into_owned(),
+                TaggedJanet::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                _ => {
+                    return Err(CaError::param(format!(
+                        "{function} option keys must be keywords, got {}",
+                        type_name(&k)
+                    )))
+                }
+            };
+            if !allowed.contains(&key.as_str()) {
+                let valid: Vec<String> = allowed.iter().map(|a| format!(":{a}")).collect();
+                return Err(CaError::param(format!(
+                    "{function} has no option :{}; valid: {}",
+                    shown(&key).trim_matches('"'),
+                    valid.join(", ")
+                )));
+            }
+            if !matches!(val.unwrap(), TaggedJanet::Nil) {
+                entries.push((key, val));
+            }
+        }
+        Ok(Opts { entries })
+    }
+
+    /// The value of option `key` (without the colon), when given and not nil.
+    pub fn get(&self, key: &str) -> Option<&Janet> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Reads option `key` with `reader`, naming it ":key" in errors.
+    pub fn with<T>(&self, key: &str, reader: impl Fn(&Janet, &str) -> CaResult<T>) -> CaResult<Option<T>> {
+        match self.get(key) {
+            Some(v) => reader(v, &format!(":{key}")).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+// ------------------------------------------------------------ building
+
+pub fn jstring(s: &str) -> Janet {
+    Janet::string(JanetString::new(s))
+}
+
+pub fn jbuffer(b: &[u8]) -> Janet {
+    let mut buf = janetrs::JanetBuffer::with_capacity(b.len());
+    buf.push_bytes(b);
+    Janet::buffer(buf)
+}
+
+pub fn jkeyword(s: &str) -> Janet {
+    Janet::keyword(JanetKeyword::new(s))
+}
+
+pub fn js64(n: i64) -> Janet {
+    // SAFETY: janet_wrap_s64 allocates a boxed int/s64; no preconditions.
+    Janet::from(unsafe { raw::janet_wrap_s64(n) })
+}
+
+/// A serial as Janet sees it: int/s64 when it fits, else a hex string.
+pub fn jserial(s: &Serial) -> Janet {
+    match s.to_i64() {
+        Some(n) => js64(n),
+        None => jstring(&s.to_hex()),
+    }
+}
+
+pub fn table(pairs: &[(&str, Janet)]) -> Janet {
+    let mut t = JanetTable::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        t.insert(jkeyword(k), *v);
+    }
+    Janet::table(t)
+}
+
+pub fn array(items: impl IntoIterator<Item = Janet>) -> Janet {
+    let mut a = JanetArray::new();
+    for item in items {
+        a.push(item);
+    }
+    Janet::array(a)
+}
