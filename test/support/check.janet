@@ -1,0 +1,74 @@
+# Shared helpers for the Janet test suites: assertions, temp dirs, and the
+# independent judges (openssl, Python cryptography, pkilint).
+# Helpers only define things: jpm runs every file under test/, this one too.
+
+(var- failures 0)
+(var- passes 0)
+
+(defn ok
+  "Records a check: `pass` truthy or it fails with `what`."
+  [pass what]
+  (if pass
+    (++ passes)
+    (do (++ failures) (eprint "FAIL: " what)))
+  pass)
+
+(defn same
+  "Checks that `got` equals `want` (deep=)."
+  [got want what]
+  (ok (deep= got want) (string/format "%s: wanted %q, got %q" what want got)))
+
+(defn raises
+  "Checks that (f) raises an error containing every string in `needles`; returns the message."
+  [f what & needles]
+  (def [caught msg] (try [false (f)] ([e] [true (string e)])))
+  (if-not caught
+    (ok false (string what ": expected an error, got " (describe msg)))
+    (ok (all |(string/find $ msg) needles)
+        (string/format "%s: error %q should mention %q" what msg needles)))
+  msg)
+
+(defn done
+  "Prints the tally and exits non-zero when a check failed."
+  [suite]
+  (printf "%s: %d passed, %d failed" suite passes failures)
+  (os/exit (if (zero? failures) 0 1)))
+
+(defn tmpdir
+  "A fresh temporary directory."
+  [tag]
+  (def dir (string "/tmp/jsec-test-" tag "-" (os/getpid) "-" (math/floor (* 1e6 (math/random)))))
+  (os/mkdir dir)
+  dir)
+
+(defn run
+  "Runs a command (argv list); returns [exit-code stdout+stderr]."
+  [& argv]
+  (def p (os/spawn argv :p {:out :pipe :err :out}))
+  (def out (:read (p :out) :all))
+  (def code (:wait p))
+  [code (string (or out ""))])
+
+(defn write
+  "Writes `content` to dir/name and returns the path."
+  [dir name content]
+  (def path (string dir "/" name))
+  (spit path content)
+  path)
+
+(defn openssl
+  "Runs openssl with args; returns [code output]."
+  [& args]
+  (run "openssl" ;args))
+
+(defn python
+  "Runs python3 with a script and args; returns [code output]."
+  [script & args]
+  (run "python3" "-c" script ;args))
+
+(defn pkilint-clean?
+  "Runs a pkilint linter (e.g. \"lint_pkix_cert\") on a file; true when no ERROR or FATAL finding.
+  Returns [clean? output]."
+  [linter path & extra]
+  (def [code out] (run linter "lint" ;extra path))
+  [(and (not (string/find "ERROR" out)) (not (string/find "FATAL" out)) (not (string/find "Traceback" out))) out])
