@@ -3,6 +3,7 @@
 pub mod authority;
 pub mod cert_info;
 pub mod constraints;
+pub mod crl;
 pub mod der;
 pub mod error;
 pub mod extensions;

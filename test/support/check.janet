@@ -72,3 +72,27 @@
   [linter path & extra]
   (def [code out] (run linter "lint" ;extra path))
   [(and (not (string/find "ERROR" out)) (not (string/find "FATAL" out)) (not (string/find "Traceback" out))) out])
+
+(def- python-prelude ```
+import sys, json
+def _janet(v):
+    if v is None: return "nil"
+    if v is True: return "true"
+    if v is False: return "false"
+    if isinstance(v, (int, float)): return repr(v)
+    if isinstance(v, bytes): return "@" + json.dumps(v.hex())
+    if isinstance(v, str): return json.dumps(v)
+    if isinstance(v, dict): return "{" + " ".join(":" + str(k) + " " + _janet(x) for k, x in v.items()) + "}"
+    return "[" + " ".join(_janet(x) for x in v) + "]"
+def emit(v):
+    print(_janet(v))
+```)
+
+(defn python-data
+  "Runs a Python script that calls emit(value) once; returns that value as Janet data
+  (dicts become structs with keyword keys, lists tuples, bytes hex buffers), or nil on failure."
+  [script & args]
+  (def [code out] (run "python3" "-c" (string python-prelude "\n" script) ;args))
+  (if (zero? code)
+    (parse out)
+    (do (eprint "python failed: " out) nil)))
