@@ -5,6 +5,7 @@ use janetrs::Janet;
 use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
 use crate::core::error::{CaError, CaResult};
 use crate::core::keys::KeyType;
+use crate::core::secret::Secret;
 
 use super::ca_type;
 use super::edge::arity;
@@ -106,7 +107,7 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
     if let Some(t) = o.with("track-issued", v::boolean)? {
         opts.track_issued = t;
     }
-    opts.password = o.with("password", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))?;
+    opts.password = o.with("password", v::secret)?;
     opts.pointers = opt::pointers(&o)?;
     opts.restore = opt::restore(&o)?;
     let result = Authority::load(cert, key, opts);
@@ -157,7 +158,7 @@ pub fn issue(args: &[Janet]) -> CaResult<Janet> {
         policies: opt::policies(&o)?,
     };
     let issued = ca.issue(opts)?;
-    Ok(v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jstring(&issued.key_pem))]))
+    Ok(v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jsecret(&issued.key_pem))]))
 }
 
 /// ":basic-constraints" as OpenSSL writes it: "CA:FALSE", "critical,CA:TRUE,pathlen:0".
@@ -256,8 +257,8 @@ pub fn get_key(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/get-key")?;
     let ca = ca_type::authority(&args[0], "ca/get-key ca")?;
     let o = Opts::read(args.get(1), "ca/get-key", &["password"])?;
-    let password = o.with("password", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))?;
-    Ok(v::jstring(&ca.key_pem(password.as_deref())?))
+    let password = o.with("password", v::secret)?;
+    Ok(v::jsecret(&ca.key_pem(password.as_ref().map(Secret::as_bytes))?))
 }
 
 pub const GET_SERIAL_DOC: &str = "(ca/get-serial ca)\n\n\

@@ -6,6 +6,7 @@ use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJa
 
 use crate::core::error::{CaError, CaResult};
 use crate::core::keys::shown;
+use crate::core::secret::Secret;
 use crate::core::serial::Serial;
 use crate::core::time;
 
@@ -66,6 +67,11 @@ pub fn bytes<'a>(v: &'a Janet, what: &str) -> CaResult<&'a [u8]> {
 
 fn utf8<'a>(b: &'a [u8], what: &str) -> CaResult<&'a str> {
     std::str::from_utf8(b).map_err(|_| CaError::param(format!("{what} must be valid UTF-8 text")))
+}
+
+/// A password: string or buffer bytes, held zero-on-drop.
+pub fn secret(v: &Janet, what: &str) -> CaResult<Secret> {
+    Ok(Secret::new(bytes(v, what)?.to_vec()))
 }
 
 /// Text from a string or buffer.
@@ -277,6 +283,11 @@ impl Opts {
 
 pub fn jstring(s: &str) -> Janet {
     Janet::string(JanetString::new(s))
+}
+
+/// A Janet string copied from secret bytes (the Rust copy is zeroed on drop).
+pub fn jsecret(s: &Secret) -> Janet {
+    Janet::string(JanetString::new(s.as_bytes()))
 }
 
 pub fn jbuffer(b: &[u8]) -> Janet {

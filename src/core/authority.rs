@@ -18,6 +18,7 @@ use super::keys::{self, KeyType, SigAlg};
 use super::names::{self, Subject};
 use super::pem;
 use super::revocation::{Revocation, RevocationList};
+use super::secret::Secret;
 use super::serial::Serial;
 use super::time;
 use super::usage::{self, ku, ExtKeyUsage, KeyUsage};
@@ -92,7 +93,7 @@ impl CaOptions {
 pub struct LoadOptions {
     pub serial: u64,
     pub track_issued: bool,
-    pub password: Option<Vec<u8>>,
+    pub password: Option<Secret>,
     pub pointers: Pointers,
     pub restore: RestoreState,
 }
@@ -179,7 +180,8 @@ impl Default for SignOptions {
 /// A freshly issued certificate and its key, both PEM.
 pub struct Issued {
     pub cert_pem: String,
-    pub key_pem: String,
+    /// Zeroed when dropped: copy it out, then let it go.
+    pub key_pem: Secret,
 }
 
 pub struct Authority {
@@ -196,7 +198,8 @@ pub struct Authority {
     revocations: RevocationList,
     crl_number: u64,
     pointers: Pointers,
-    constraints: Option<NameConstraints>,
+    /// Name constraints to enforce: this CA's own, then its ancestors' when known.
+    constraints: Vec<NameConstraints>,
 }
 
 /// Largest counter value: serials are handed to Janet as int/s64.
@@ -291,7 +294,7 @@ impl Authority {
             Some(n) => n,
             None => 1,
         };
-        let constraints = super::constraints::from_certificate(&info)?;
+        let constraints = super::constraints::from_certificate(&info)?.into_iter().collect();
         Ok(Authority {
             key,
             sig_alg,
@@ -353,11 +356,6 @@ impl Authority {
                 }
             }
         }
-        if let Some(nc) = &self.constraints {
-            if let Some(cn) = opts.subject.common_name() {
-                let _ = (nc, cn); // a CA's own CN is not a host name; constraints apply to its leaves
-            }
-        }
         let key = opts.key_type.generate()?;
         let spki = key.public_key_to_der().ssl("encoding the public key")?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
@@ -374,7 +372,9 @@ impl Authority {
             extensions: &set,
         };
         let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
-        let child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)?;
+        let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)?;
+        // What the parent may not certify, its child may not either.
+        child.constraints.extend(self.constraints.iter().cloned());
         self.commit_serial(serial, None, &child.cert_der);
         Ok(child)
     }
@@ -382,7 +382,7 @@ impl Authority {
     /// `ca/create`: a CA from an existing certificate and its private key.
     pub fn load(cert: &[u8], key: &[u8], opts: LoadOptions) -> CaResult<Authority> {
         let cert_der = pem::certificate_der(cert)?;
-        let key = keys::load_private_key(key, opts.password.as_deref())?;
+        let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
         let x509 = X509::from_der(&cert_der).map_err(|_| CaError::parse("the certificate cannot be parsed"))?;
         let cert_key = x509.public_key().ssl("reading the certificate's public key")?;
         if !cert_key.public_eq(&key) {
@@ -475,12 +475,11 @@ impl Authority {
         names::display_name(&self.info.subject_der)
     }
 
-    pub fn key_pem(&self, password: Option<&[u8]>) -> CaResult<String> {
-        let pem = match password {
-            Some(p) => keys::encrypted_private_key_pem(&self.key, p)?,
-            None => keys::private_key_pem(&self.key)?,
-        };
-        String::from_utf8(pem).map_err(|_| CaError::new(super::error::Category::Ssl, "PEM is not text"))
+    pub fn key_pem(&self, password: Option<&[u8]>) -> CaResult<Secret> {
+        match password {
+            Some(p) => keys::encrypted_private_key_pem(&self.key, p).map(Secret::new),
+            None => keys::private_key_pem(&self.key),
+        }
     }
 
     // ------------------------------------------------------------ revocation
@@ -521,10 +520,7 @@ impl Authority {
     }
 
     fn check_constraints(&self, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
-        match &self.constraints {
-            Some(nc) => super::constraints::check_names(nc, subject_der, san_der),
-            None => Ok(()),
-        }
+        self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject_der, san_der))
     }
 
     /// `ca/issue`: a new key pair and its certificate.
@@ -584,7 +580,6 @@ impl Authority {
         let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
         let key_pem = keys::private_key_pem(&key)?;
         let cert_pem = pem::encode("CERTIFICATE", &cert);
-        let key_pem = String::from_utf8(key_pem).map_err(|_| CaError::new(super::error::Category::Ssl, "PEM is not text"))?;
         self.commit_serial(serial, None, &cert);
         Ok(Issued { cert_pem, key_pem })
     }

@@ -10,6 +10,7 @@ use openssl::symm::Cipher;
 
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
+use super::secret::Secret;
 
 /// The key types a CA can generate. Names as the Janet API spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,9 +236,9 @@ pub fn key_identifier(spki_der: &[u8]) -> CaResult<Vec<u8>> {
     Ok(hash(MessageDigest::sha1(), bits).ssl("hashing the public key")?.to_vec())
 }
 
-/// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`).
-pub fn private_key_pem(key: &PKeyRef<Private>) -> CaResult<Vec<u8>> {
-    key.private_key_to_pem_pkcs8().ssl("encoding the private key")
+/// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`), zeroed when dropped.
+pub fn private_key_pem(key: &PKeyRef<Private>) -> CaResult<Secret> {
+    key.private_key_to_pem_pkcs8().ssl("encoding the private key").map(Secret::new)
 }
 
 /// PKCS#8 PEM encrypted with PBES2 / AES-256-CBC.
@@ -312,6 +313,6 @@ mod tests {
         let back = load_private_key(&pem, Some(b"secret")).unwrap();
         assert!(back.public_eq(&k));
         let plain = private_key_pem(&k).unwrap();
-        assert!(load_private_key(&plain, None).unwrap().public_eq(&k));
+        assert!(load_private_key(plain.as_bytes(), None).unwrap().public_eq(&k));
     }
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod names;
 pub mod pem;
 pub mod revocation;
+pub mod secret;
 pub mod serial;
 pub mod time;
 pub mod usage;
