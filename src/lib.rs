@@ -5,5 +5,6 @@
 //! - [`binding`]: the thin Janet native module (`jsec/ca`) that reads Janet
 //!   arguments into core option structs and converts results back.
 pub mod core;
-#[cfg(not(test))]
+// Not in unit tests: the binding needs the host interpreter's janet_* symbols.
+#[cfg(all(feature = "module", not(test)))]
 pub mod binding;
