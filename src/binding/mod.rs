@@ -16,6 +16,8 @@ pub mod values;
 
 use std::ffi::CString;
 
+use once_cell::sync::OnceCell;
+
 use janetrs::lowlevel as raw;
 
 use edge::cfunctions;
@@ -113,10 +115,13 @@ pub extern "C" fn _janet_mod_config() -> raw::JanetBuildConfig {
     }
 }
 
-fn leak_cstr(s: &str) -> *const std::ffi::c_char {
-    // Names and docs live as long as the process: Janet's registry keeps the pointers.
-    CString::new(s.replace('\0', " ")).map(|c| c.into_raw() as *const _).unwrap_or(c"".as_ptr())
+fn cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
+
+/// Function names: Janet's cfunction registry keeps pointers to them for the
+/// life of the process, so they live in a static. (Docstrings are copied.)
+static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
 
 /// Module entry point: registers every function into `env`.
 ///
@@ -124,12 +129,15 @@ fn leak_cstr(s: &str) -> *const std::ffi::c_char {
 /// Called by Janet's native loader with a valid environment table.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
+    let names = NAMES.get_or_init(|| FUNCTIONS.iter().map(|(name, _, _)| cstring(name)).collect());
+    let docs: Vec<CString> = FUNCTIONS.iter().map(|(_, _, doc)| cstring(doc)).collect();
     let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS
         .iter()
-        .map(|(name, f, doc)| raw::JanetRegExt {
-            name: leak_cstr(name),
+        .zip(names.iter().zip(&docs))
+        .map(|((_, f, _), (name, doc))| raw::JanetRegExt {
+            name: name.as_ptr(),
             cfun: Some(*f),
-            documentation: leak_cstr(doc),
+            documentation: doc.as_ptr(),
             source_file: c"src/binding/mod.rs".as_ptr(),
             source_line: 0,
         })
@@ -141,7 +149,6 @@ pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
         source_file: std::ptr::null(),
         source_line: 0,
     });
-    let regs = regs.leak();
-    // SAFETY: `regs` is NULL-terminated and lives forever; `env` comes from Janet.
+    // SAFETY: `regs` is NULL-terminated; its strings outlive the call (names forever).
     unsafe { raw::janet_cfuns_ext(env, c"ca".as_ptr(), regs.as_ptr()) };
 }

@@ -593,6 +593,12 @@ impl Authority {
             return Err(CaError::verify("the CSR's signature does not verify: refusing to sign it"));
         }
         let family = keys::family(&public);
+        if family == keys::KeyFamily::Rsa && public.bits() < 2048 {
+            return Err(CaError::param(format!(
+                "the CSR's RSA key has {} bits; at least 2048 are required",
+                public.bits()
+            )));
+        }
         let now = time::now();
         let not_before = opts.not_before.unwrap_or(now);
         let not_after = match opts.not_after {

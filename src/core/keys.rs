@@ -1,6 +1,8 @@
 //! Key types, key generation, signature algorithms and key (de)serialisation.
 
-use openssl::ec::{EcGroup, EcKey};
+use once_cell::sync::Lazy;
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::hash::{hash, MessageDigest};
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
@@ -37,6 +39,30 @@ pub const KEY_TYPE_NAMES: &[(&str, KeyType)] = &[
     ("ed25519", KeyType::Ed25519),
 ];
 
+/// Named curve groups, built once: creating an EC_GROUP costs as much as a
+/// key generation (precomputation tables).
+struct Curves {
+    p256: Option<EcGroup>,
+    p384: Option<EcGroup>,
+    p521: Option<EcGroup>,
+}
+
+static CURVES: Lazy<Curves> = Lazy::new(|| Curves {
+    p256: EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).ok(),
+    p384: EcGroup::from_curve_name(Nid::SECP384R1).ok(),
+    p521: EcGroup::from_curve_name(Nid::SECP521R1).ok(),
+});
+
+fn curve(nid: Nid) -> CaResult<&'static EcGroup> {
+    let group = match nid {
+        Nid::X9_62_PRIME256V1 => CURVES.p256.as_ref(),
+        Nid::SECP384R1 => CURVES.p384.as_ref(),
+        Nid::SECP521R1 => CURVES.p521.as_ref(),
+        _ => None,
+    };
+    group.ok_or_else(|| CaError::new(super::error::Category::Ssl, "creating the EC group failed"))
+}
+
 impl KeyType {
     pub fn from_name(name: &str) -> CaResult<KeyType> {
         KEY_TYPE_NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
@@ -51,8 +77,7 @@ impl KeyType {
 
     pub fn generate(self) -> CaResult<PKey<Private>> {
         let ec = |nid: Nid| -> CaResult<PKey<Private>> {
-            let group = EcGroup::from_curve_name(nid).ssl("creating the EC group")?;
-            let key = EcKey::generate(&group).ssl("generating an EC key")?;
+            let key = EcKey::generate(curve(nid)?).ssl("generating an EC key")?;
             PKey::from_ec_key(key).ssl("wrapping the EC key")
         };
         let rsa = |bits: u32| -> CaResult<PKey<Private>> {
@@ -282,8 +307,59 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
     loaded.map_err(|_| CaError::parse("the private key is not a valid PEM or DER private key"))
 }
 
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
+
+/// Reads a SubjectPublicKeyInfo. EC, RSA and Ed25519 keys are built directly
+/// from their components: OpenSSL 3's generic `d2i_PUBKEY` sets up a decoder
+/// context per call, which costs more than verifying a signature.
 pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
-    PKey::public_key_from_der(spki_der).map_err(|_| CaError::parse("the public key cannot be read"))
+    let bad = || CaError::parse("the public key cannot be read");
+    let fast = || -> CaResult<Option<PKey<Public>>> {
+        let spki = der::parse_one(spki_der, "public key")?.expect(tag::SEQUENCE, "public key")?;
+        let mut r = spki.reader();
+        let mut alg = r.read_tag(tag::SEQUENCE, "public key algorithm")?.reader();
+        let oid = alg.read_tag(tag::OID, "public key algorithm")?.content;
+        let bits = spki_key_bits(spki_der)?;
+        let key = match oid {
+            OID_EC_PUBLIC_KEY => {
+                let nid = match alg.read_tag(tag::OID, "EC curve")?.content {
+                    OID_P256 => Nid::X9_62_PRIME256V1,
+                    OID_P384 => Nid::SECP384R1,
+                    OID_P521 => Nid::SECP521R1,
+                    _ => return Ok(None),
+                };
+                let group = curve(nid)?;
+                let mut ctx = BigNumContext::new().ssl("allocating a BN context")?;
+                // oct2point checks that the point is on the curve.
+                let point = EcPoint::from_bytes(group, bits, &mut ctx).map_err(|_| bad())?;
+                let ec = EcKey::from_public_key(group, &point).map_err(|_| bad())?;
+                PKey::from_ec_key(ec).map_err(|_| bad())?
+            }
+            OID_RSA_ENCRYPTION => {
+                let mut k = der::parse_one(bits, "RSA public key")?.expect(tag::SEQUENCE, "RSA public key")?.reader();
+                let n = k.read("RSA modulus")?.uint_bytes("RSA modulus")?;
+                let e = k.read("RSA exponent")?.uint_bytes("RSA exponent")?;
+                k.finish("RSA public key")?;
+                let rsa = Rsa::from_public_components(
+                    BigNum::from_slice(n).ssl("reading the RSA modulus")?,
+                    BigNum::from_slice(e).ssl("reading the RSA exponent")?,
+                )
+                .map_err(|_| bad())?;
+                PKey::from_rsa(rsa).map_err(|_| bad())?
+            }
+            OID_ED25519 => PKey::public_key_from_raw_bytes(bits, Id::ED25519).map_err(|_| bad())?,
+            _ => return Ok(None),
+        };
+        Ok(Some(key))
+    };
+    match fast()? {
+        Some(key) => Ok(key),
+        None => PKey::public_key_from_der(spki_der).map_err(|_| bad()),
+    }
 }
 
 #[cfg(test)]
