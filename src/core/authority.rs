@@ -4,8 +4,6 @@
 //! Every operation computes its full result first and changes the CA's state
 //! only at the very end, so a failed call never leaves a partial update.
 
-use std::collections::HashSet;
-
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
@@ -19,7 +17,7 @@ use super::names::{self, Subject};
 use super::pem;
 use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
-use super::serial::Serial;
+use super::serial::{Serial, UsedSerials};
 use super::time;
 use super::usage::{self, ku, ExtKeyUsage, KeyUsage};
 
@@ -192,7 +190,7 @@ pub struct Authority {
     key_id: Vec<u8>,
     next_serial: u64,
     /// Serials this CA has put on certificates (its own, when self-issued, included).
-    used_serials: HashSet<Serial>,
+    used_serials: UsedSerials,
     tracking: bool,
     issued: Vec<Vec<u8>>,
     revocations: RevocationList,
@@ -282,7 +280,7 @@ impl Authority {
             Some(id) => id,
             None => keys::key_identifier(&info.spki_der)?,
         };
-        let mut used_serials = HashSet::new();
+        let mut used_serials = UsedSerials::default();
         if info.issuer_der == info.subject_der {
             // A self-issued CA certificate shares the issuer of everything we issue.
             used_serials.insert(info.serial);
@@ -405,11 +403,7 @@ impl Authority {
 
     /// The serial the counter will hand out next (skipping used ones).
     pub fn next_serial(&self) -> u64 {
-        let mut n = self.next_serial;
-        while n < MAX_COUNTER && Serial::from_u64(n).is_ok_and(|s| self.used_serials.contains(&s)) {
-            n += 1;
-        }
-        n
+        self.used_serials.next_free(self.next_serial)
     }
 
     fn peek_serial(&self) -> CaResult<Serial> {

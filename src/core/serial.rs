@@ -1,6 +1,7 @@
 //! Certificate serial numbers: positive integers of at most 20 octets
 //! (RFC 5280 §4.1.2.2), stored inline so millions of them cost no allocations.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use super::error::{CaError, CaResult};
@@ -99,9 +100,86 @@ impl fmt::Debug for Serial {
     }
 }
 
+/// The serials a CA has put on certificates. Counter serials come in runs,
+/// so values that fit a u64 are kept as sorted, merged ranges: a million
+/// issued certificates cost one range, not a million set entries.
+#[derive(Debug, Clone, Default)]
+pub struct UsedSerials {
+    /// Sorted, non-overlapping, non-adjacent `[start, end)` ranges.
+    runs: Vec<(u64, u64)>,
+    /// Serials too wide for a u64.
+    wide: HashSet<Serial>,
+}
+
+impl UsedSerials {
+    fn as_u64(s: &Serial) -> Option<u64> {
+        (s.len <= 8).then(|| s.as_bytes().iter().fold(0u64, |a, b| a << 8 | *b as u64))
+    }
+
+    /// Index of the run containing `v`, if any.
+    fn run_of(&self, v: u64) -> Option<usize> {
+        let i = self.runs.partition_point(|(start, _)| *start <= v);
+        (i > 0 && v < self.runs[i - 1].1).then(|| i - 1)
+    }
+
+    pub fn contains(&self, s: &Serial) -> bool {
+        match Self::as_u64(s) {
+            Some(v) => self.run_of(v).is_some(),
+            None => self.wide.contains(s),
+        }
+    }
+
+    pub fn insert(&mut self, s: Serial) {
+        let Some(v) = Self::as_u64(&s) else {
+            self.wide.insert(s);
+            return;
+        };
+        if self.run_of(v).is_some() || v == u64::MAX {
+            return;
+        }
+        let i = self.runs.partition_point(|(start, _)| *start <= v);
+        let joins_prev = i > 0 && self.runs[i - 1].1 == v;
+        let joins_next = i < self.runs.len() && self.runs[i].0 == v + 1;
+        match (joins_prev, joins_next) {
+            (true, true) => {
+                self.runs[i - 1].1 = self.runs[i].1;
+                self.runs.remove(i);
+            }
+            (true, false) => self.runs[i - 1].1 = v + 1,
+            (false, true) => self.runs[i].0 = v,
+            (false, false) => self.runs.insert(i, (v, v + 1)),
+        }
+    }
+
+    /// The first value at or after `from` that is not used.
+    pub fn next_free(&self, from: u64) -> u64 {
+        match self.run_of(from) {
+            Some(i) => self.runs[i].1,
+            None => from,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn used_serials_merge_runs() {
+        let mut u = UsedSerials::default();
+        for v in [1u64, 2, 3, 10, 5, 4, 11] {
+            u.insert(Serial::from_u64(v).unwrap());
+        }
+        assert_eq!(u.runs, vec![(1, 6), (10, 12)]);
+        assert_eq!(u.next_free(1), 6);
+        assert_eq!(u.next_free(7), 7);
+        assert_eq!(u.next_free(10), 12);
+        assert!(u.contains(&Serial::from_u64(4).unwrap()));
+        assert!(!u.contains(&Serial::from_u64(9).unwrap()));
+        let wide = Serial::random().unwrap();
+        u.insert(wide);
+        assert!(u.contains(&wide));
+    }
 
     #[test]
     fn hex_and_ints() {
