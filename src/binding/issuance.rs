@@ -126,7 +126,8 @@ unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value; the c
 Options:\n\
 * :common-name - required; also :organization, :country, :organizational-unit, :locality, :state, :email,\n  \
 :serial-number, or :subject pairs\n\
-* :san - list of \"DNS:name\", \"IP:addr\" (v4/v6), \"email:addr\", \"URI:uri\"; one entry is one name\n\
+* :san - list of \"DNS:name\", \"IP:addr\" (v4/v6), \"email:addr\", \"URI:uri\"; one entry is one name;\n  \
+an :email in the subject is added as \"email:\" too (RFC 5280 4.1.2.6)\n\
 * :days-valid - default 365\n\
 * :key-type - default :ec-p256 (see ca/generate)\n\
 * :key-usage - OpenSSL comma list (\"digitalSignature\"), keyword, or list; default digitalSignature for EC\n  \

@@ -538,7 +538,15 @@ impl Authority {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign is for CA certificates; use ca/generate-intermediate"));
         }
         let subject = opts.subject.to_der();
-        let san = (!opts.san.is_empty()).then(|| ext::subject_alt_names(&opts.san));
+        // RFC 5280 §4.1.2.6: an emailAddress in the subject must also be an rfc822Name in the SAN.
+        let mut san_names = opts.san.clone();
+        for (attr, value) in &opts.subject.attrs {
+            let email = GeneralName::Email(value.clone());
+            if *attr == names::Attr::Email && !san_names.contains(&email) {
+                san_names.push(email);
+            }
+        }
+        let san = (!san_names.is_empty()).then(|| ext::subject_alt_names(&san_names));
         self.check_constraints(&subject, san.as_deref())?;
         let serial = self.peek_serial()?;
 
