@@ -1,0 +1,36 @@
+# The hostile-input matrix: every ca/ function and method, every argument
+# position and option key, each given a value of every Janet type, in a child
+# interpreter (test/support/hostile-child.janet) so that a crash shows as an
+# abnormal exit instead of killing this test.
+(import ./support/check :as t)
+
+(def dir (t/tmpdir "hostile"))
+(def child (string (os/cwd) "/test/support/hostile-child.janet"))
+(def progress (string dir "/progress.log"))
+
+(defn run-child
+  "Runs the matrix with a time limit; returns [exit-code stdout]. Progress goes to a file."
+  []
+  (def log (file/open progress :w))
+  (def p (os/spawn ["timeout" "300" (dyn *executable*) child "--run" dir] :p {:out :pipe :err log}))
+  (def out (string (or (:read (p :out) :all) "")))
+  (def code (:wait p))
+  (file/close log)
+  [code out])
+
+(def started (os/clock))
+(def [code out] (run-child))
+(def lines (string/split "\n" (string/trimr out)))
+(def last-call (last (string/split "\n" (string/trimr (slurp progress)))))
+
+(each line (filter |(string/has-prefix? "BAD" $) lines)
+  (t/ok false (string "non-[CA:] error: " line)))
+(t/ok (zero? code)
+      (string/format "the child interpreter exits 0, got %d (%s); last call attempted: %s"
+                     code (case code 124 "timed out" 139 "segfault" 134 "abort" "error") last-call))
+(def [count] (peg/match ~(* "OK " (number :d+) -1) (or (last lines) "")))
+(t/ok count (string "the child ends with \"OK <count>\", got: " (last lines)))
+(printf "hostile: %d calls in %.1fs, each returned or raised a [CA:...] error" (or count 0) (- (os/clock) started))
+(t/ok (and count (> count 10000)) "the matrix made over 10000 calls")
+
+(t/done "hostile")
