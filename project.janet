@@ -5,7 +5,7 @@
 #   jpm test       build, then run every test/**/*.janet (helpers live in
 #                  test/support/ and only define things, so running them is a no-op)
 #   jpm install    build, then copy ca<modext> to <modpath>/jsec/, so that
-#                  (import jsec/ca) works
+#                  (import jsec/ca) works, and bin/jsec-ca to <binpath>
 #
 # The module is a Rust cdylib, so there is no declare-native: a rule runs
 # cargo and copies the library into place. Needs cargo and libclang (bindgen).
@@ -77,5 +77,10 @@
   (create-dirs (string (dyn :dest-dir "") (dyn :modpath) "/jsec/ca" modext)))
 (install-rule target (string (dyn :modpath) "/jsec"))
 
-# Future command-line tool, written in Janet:
-# (declare-binscript :main "bin/jsec-ca" :hardcode-syspath true :is-janet true)
+# The jsec-ca command-line tool (a Janet script): `jpm install` copies it to
+# (dyn :binpath) with a shebang and this installation's syspath hard-coded.
+(declare-binscript :main "bin/jsec-ca" :hardcode-syspath true :is-janet true)
+
+# The OCSP responder library that `jsec-ca ocsp-serve` uses, installed as
+# <modpath>/jsec/ocsp-responder.janet ((import jsec/ocsp-responder)).
+(declare-source :source ["examples/ocsp-responder.janet"] :prefix "jsec")

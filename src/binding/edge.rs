@@ -63,8 +63,12 @@ pub fn janet_string(s: &str) -> raw::Janet {
 pub fn arity(args: &[Janet], min: usize, max: usize, name: &str) -> CaResult<()> {
     let n = args.len();
     if n < min || n > max {
-        let expected = if min == max { format!("{min}") } else { format!("{min} to {max}") };
-        return Err(CaError::param(format!("{name} expects {expected} arguments, got {n}")));
+        let expected = match (min, max) {
+            (1, 1) => "1 argument".to_string(),
+            _ if min == max => format!("{min} arguments"),
+            _ => format!("{min} to {max} arguments"),
+        };
+        return Err(CaError::param(format!("{name} expects {expected}, got {n}")));
     }
     Ok(())
 }

@@ -98,17 +98,27 @@ pub fn boolean(v: &Janet, what: &str) -> CaResult<bool> {
     }
 }
 
+/// A number as a message shows it: 1e300 stays short.
+fn short_number(n: f64) -> String {
+    if n.is_finite() && n.abs() >= 1e15 {
+        format!("{n:e}")
+    } else {
+        format!("{n}")
+    }
+}
+
 /// An integer: a number with no fraction (exactly representable), an
 /// int/s64, or an int/u64.
 pub fn integer(v: &Janet, what: &str) -> CaResult<i128> {
     match v.unwrap() {
         TaggedJanet::Number(n) => {
             if !n.is_finite() || n.fract() != 0.0 {
-                return Err(CaError::param(format!("{what} must be an integer, got {n}")));
+                return Err(CaError::param(format!("{what} must be an integer, got {}", short_number(n))));
             }
             if n.abs() > 9_007_199_254_740_992.0 {
                 return Err(CaError::param(format!(
-                    "{what} {n} is too large to be exact as a number; pass an int/s64 or a hex string"
+                    "{what} {} is too large to be exact as a number; pass an int/s64 or a hex string",
+                    short_number(n)
                 )));
             }
             Ok(n as i128)

@@ -96,3 +96,30 @@ def emit(v):
   (if (zero? code)
     (parse out)
     (do (eprint "python failed: " out) nil)))
+
+# --- child Janet processes (test/cli, test/guide, test/install) -------------
+
+(defn module-root
+  "The syspath this process found jsec/ca under (e.g. /repo/build): a child
+  Janet run with JANET_PATH set to it imports the same module, under
+  scripts/test and under jpm test alike."
+  []
+  (def [path] (module/find "jsec/ca"))
+  (def found (os/realpath path))
+  (string/slice found 0 (- (length found) (length "/jsec/ca.so"))))
+
+(defn janet-exe
+  "The interpreter running this test, as an absolute path when it has one."
+  []
+  (def exe (dyn :executable "janet"))
+  (if (string/find "/" exe) (os/realpath exe) exe))
+
+(defn run-in
+  "Runs argv with extra environment variables `env` (a table or struct) and
+  working directory `dir` (nil: the current one); returns [code output]."
+  [env dir & argv]
+  (def opts (merge (os/environ) env (if dir {:cd dir} {})))
+  (def p (os/spawn argv :pe (merge opts {:out :pipe :err :out})))
+  (def out (:read (p :out) :all))
+  (def code (:wait p))
+  [code (string (or out ""))])

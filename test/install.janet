@@ -1,0 +1,48 @@
+# The installed layout: jsec/ca.so under a syspath and the jsec-ca script in a
+# bin directory, the way `jpm install` lays them out; then `(import jsec/ca)`
+# from a script outside the repository and the installed tool's --help.
+(import ./support/check :as t)
+
+(def tmp (t/tmpdir "install"))
+(def syspath (string tmp "/syspath"))
+(def bindir (string tmp "/bin"))
+(def elsewhere (string tmp "/elsewhere"))
+(each d [syspath (string syspath "/jsec") bindir elsewhere] (os/mkdir d))
+
+(def module (string (t/module-root) "/jsec/ca.so"))
+(spit (string syspath "/jsec/ca.so") (slurp module))
+(spit (string syspath "/jsec/ocsp-responder.janet") (slurp "examples/ocsp-responder.janet"))
+(spit (string bindir "/jsec-ca") (slurp "bin/jsec-ca"))
+(os/chmod (string bindir "/jsec-ca") 8r755)
+
+(def script (t/write elsewhere "use.janet" ```
+(import jsec/ca)
+(def root (ca/generate {:common-name "Installed Root"}))
+(def leaf (ca/issue root {:common-name "installed.example"}))
+(print (if (string/has-prefix? "-----BEGIN CERTIFICATE-----" (leaf :cert)) "installed-ok" "bad"))
+```))
+
+(def env {"JANET_PATH" syspath})
+(let [[code out] (t/run-in env elsewhere (t/janet-exe) script)]
+  (t/ok (and (zero? code) (string/find "installed-ok" out))
+        (string "(import jsec/ca) from outside the repository: " out)))
+
+(let [[code out] (t/run-in env elsewhere (t/janet-exe) (string bindir "/jsec-ca") "--help")]
+  (t/ok (and (zero? code) (string/find "Usage: jsec-ca" out)) (string "installed jsec-ca --help: " out)))
+
+(let [[code out] (t/run-in env elsewhere (t/janet-exe) (string bindir "/jsec-ca") "init" "--dir" "ca")]
+  (t/ok (and (zero? code) (os/stat (string elsewhere "/ca/root.crt"))) (string "installed jsec-ca init: " out)))
+
+# The installed tool finds the installed OCSP responder library.
+(let [p (os/spawn [(t/janet-exe) (string bindir "/jsec-ca") "ocsp-serve" "--port" (string (+ 20000 (math/floor (* 20000 (math/random))))) "--dir" "ca"]
+                  :pe (merge (os/environ) env {:cd elsewhere :out :pipe :err :out}))
+      banner (string (or (try (ev/with-deadline 10 (:read (p :out) 1024)) ([_] nil)) ""))]
+  (t/ok (string/find "answering OCSP" banner) (string "installed jsec-ca ocsp-serve starts: " banner))
+  (os/proc-kill p true))
+
+# Nothing from the repository leaks in: without the syspath the import fails.
+(let [[code _] (t/run-in {"JANET_PATH" (string tmp "/empty")} elsewhere (t/janet-exe) script)]
+  (t/ok (not (zero? code)) "the script does not find jsec/ca without the syspath"))
+
+(os/execute ["rm" "-rf" tmp] :p)
+(t/done "install")
