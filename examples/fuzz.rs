@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use jsec_ca::core::authority::{Authority, CaOptions, LoadOptions, SignOptions};
 use jsec_ca::core::der;
+use jsec_ca::core::ocsp;
 use jsec_ca::core::serial::Serial;
 use jsec_ca::core::time;
 
@@ -181,7 +182,25 @@ fn fuzz(target: &str, seconds: u64, seed: u64, mut call: impl FnMut(&[u8]) -> bo
 
 fn run_target(name: &str, seconds: u64, seed: u64) -> Result<Outcome, String> {
     match name {
-        "ocsp-request" => fuzz(name, seconds, seed, |b| !der_nodes(b).is_empty()), // OCSP-TODO
+        "ocsp-request" => {
+            // The whole responder path: parse, then answer every request it holds.
+            let ca = Authority::generate_root(CaOptions::root()).map_err(|e| e.to_string())?;
+            fuzz(name, seconds, seed, move |b| {
+                let Ok(req) = ocsp::parse_request(b) else { return false };
+                let now = time::now();
+                let answers: Vec<ocsp::SingleResponse> = req
+                    .requests
+                    .iter()
+                    .map(|id| ocsp::SingleResponse {
+                        cert_id: id.clone(),
+                        status: ocsp::status_from_list(&ca, &id.serial),
+                        this_update: now,
+                        next_update: Some(now + 3600),
+                    })
+                    .collect();
+                ocsp::build_response(&ca, &answers, req.nonce.as_ref(), None, now).is_ok()
+            })
+        }
         "csr" => {
             let mut ca = Authority::generate_root(CaOptions::root()).map_err(|e| e.to_string())?;
             fuzz(name, seconds, seed, move |b| ca.sign_csr(b, SignOptions::default()).is_ok())

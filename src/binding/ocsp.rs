@@ -1,23 +1,444 @@
-//! OCSP: parsing requests, building signed responses.
+//! OCSP: parsing requests, building signed responses, status from the CA's
+//! revocation list, unsuccessful responses. The encoding lives in
+//! `core::ocsp`; this file reads Janet values and calls status functions.
+//!
+//! A status function is Janet code: it runs in a fiber of its own (a
+//! protected call: an error it raises comes back as a signal, never as a
+//! `longjmp` through these frames), before the CA is borrowed for signing,
+//! and only after every argument has been copied into Rust values (the
+//! function may change or drop the tables it was given).
 
-use janetrs::Janet;
+use janetrs::lowlevel as raw;
+use janetrs::{Janet, TaggedJanet};
 
 use crate::core::error::{CaError, CaResult};
+use crate::core::ocsp::{self, CertId, CertStatus, Delegate, HashAlg, Nonce, ResponseStatus, ResponseTimes, SingleResponse};
+use crate::core::revocation::Reason;
+use crate::core::serial::Serial;
+use crate::core::time;
 
-pub const PARSE_OCSP_REQUEST_DOC: &str = "(ca/parse-ocsp-request der)\n\nTODO";
-pub const CREATE_OCSP_RESPONSE_DOC: &str = "(ca/create-ocsp-response ca request-info status &opt opts)\n\nTODO";
-pub const GET_STATUS_DOC: &str = "(ca/get-status ca serial)\n\nTODO";
-pub const OCSP_ERROR_RESPONSE_DOC: &str = "(ca/ocsp-error-response kind)\n\nTODO";
+use super::ca_type;
+use super::edge::arity;
+use super::options as opt;
+use super::values::{self as v, Opts};
 
-pub fn parse_ocsp_request(_args: &[Janet]) -> CaResult<Janet> {
-    Err(CaError::config("not implemented"))
+// ------------------------------------------------------------ parse
+
+pub const PARSE_OCSP_REQUEST_DOC: &str = "(ca/parse-ocsp-request der)\n\n\
+Parses a DER OCSPRequest (string or buffer, at most 64 KiB and 512 certificates) and returns a table\n\
+describing its first request:\n\
+  @{:issuer-name-hash <buffer> :issuer-key-hash <buffer> :serial <int/s64> :nonce <buffer or nil>\n\
+    :hash-algorithm :sha1 :hash-null true :requests @[...]}\n\
+* :serial - int/s64, or a hex string \"0x...\" when wider than 63 bits\n\
+* :nonce - the nonce octets (RFC 8954: the OCTET STRING inside the extension); a client that sent raw\n  \
+octets instead also gets :nonce-raw true, so the response echoes them unchanged\n\
+* :hash-algorithm - the CertID hash: :sha1, :sha224, :sha256, :sha384, :sha512 (or the dotted OID of\n  \
+another algorithm, which never matches an issuer); :hash-null - whether its AlgorithmIdentifier\n  \
+carried a NULL parameter. Together they let the response repeat the CertID exactly.\n\
+* :requests - every single request of the message, each\n  \
+@{:serial :issuer-name-hash :issuer-key-hash :hash-algorithm :hash-null}\n\
+Method form: (:parse-ocsp-request ca der) also sets :issuer-match (true when the issuer hashes identify\n\
+`ca`), at the top level and in each of :requests.\n\
+Errors: [CA:PARSE] for empty, truncated or non-DER input and malformed requests (serial zero, negative\n\
+or longer than 20 octets included); [CA:RESOURCE] for oversized requests.";
+
+fn cert_id_table(id: &CertId, issuer_match: Option<bool>) -> Janet {
+    let mut pairs = vec![
+        ("serial", v::jserial(&id.serial)),
+        ("issuer-name-hash", v::jbuffer(&id.issuer_name_hash)),
+        ("issuer-key-hash", v::jbuffer(&id.issuer_key_hash)),
+        ("hash-algorithm", v::jkeyword(&id.hash.name())),
+        ("hash-null", Janet::boolean(id.null_params)),
+    ];
+    if let Some(m) = issuer_match {
+        pairs.push(("issuer-match", Janet::boolean(m)));
+    }
+    v::table(&pairs)
 }
-pub fn create_ocsp_response(_args: &[Janet]) -> CaResult<Janet> {
-    Err(CaError::config("not implemented"))
+
+pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/parse-ocsp-request")?;
+    if args.len() == 1 && ca_type::is_ca(&args[0]) {
+        return Err(CaError::param("(:parse-ocsp-request ca der) needs der, the DER OCSP request"));
+    }
+    let der_arg = &args[args.len() - 1];
+    let req = ocsp::parse_request(v::bytes(der_arg, "ca/parse-ocsp-request der")?)?;
+    let issuer = match args.len() {
+        2 => {
+            let ca = ca_type::authority(&args[0], "(:parse-ocsp-request ca der) ca")?;
+            Some((ca.info().subject_der.clone(), ca.info().spki_der.clone()))
+        }
+        _ => None,
+    };
+    let matches: Vec<Option<bool>> = req
+        .requests
+        .iter()
+        .map(|id| issuer.as_ref().map(|(subject, spki)| id.matches_issuer(subject, spki)))
+        .collect();
+    let Some(first) = req.requests.first() else {
+        return Err(CaError::parse("OCSP request asks about no certificate"));
+    };
+    let list = v::array(req.requests.iter().zip(&matches).map(|(id, m)| cert_id_table(id, *m)));
+    let mut pairs = vec![
+        ("serial", v::jserial(&first.serial)),
+        ("issuer-name-hash", v::jbuffer(&first.issuer_name_hash)),
+        ("issuer-key-hash", v::jbuffer(&first.issuer_key_hash)),
+        ("hash-algorithm", v::jkeyword(&first.hash.name())),
+        ("hash-null", Janet::boolean(first.null_params)),
+        ("requests", list),
+    ];
+    if let Some(n) = &req.nonce {
+        pairs.push(("nonce", v::jbuffer(n.value())));
+        if !n.is_wrapped() {
+            pairs.push(("nonce-raw", Janet::boolean(true)));
+        }
+    }
+    if let Some(m) = matches.first().copied().flatten() {
+        pairs.push(("issuer-match", Janet::boolean(m)));
+    }
+    Ok(v::table(&pairs))
 }
-pub fn get_status(_args: &[Janet]) -> CaResult<Janet> {
-    Err(CaError::config("not implemented"))
+
+// ------------------------------------------------------------ create
+
+pub const CREATE_OCSP_RESPONSE_DOC: &str = "(ca/create-ocsp-response ca request-info status &opt opts)\n\n\
+Returns a signed DER OCSPResponse (a buffer) answering `request-info`, a table or struct as\n\
+ca/parse-ocsp-request returns (needs :serial; :issuer-name-hash and :issuer-key-hash default to this CA's,\n\
+:hash-algorithm to :sha1, :hash-null to true). When it has :requests, every one of them is answered;\n\
+otherwise the top-level request. Each single response repeats its request's CertID exactly.\n\n\
+`status` is one of:\n\
+* :good, :revoked or :unknown, for every request\n\
+* a function of the serial (int/s64, or \"0x...\" hex string), called once per request, returning one of\n  \
+those keywords or a table {:status :revoked :revocation-time t :revocation-reason kw}, e.g.\n  \
+|(ca/get-status ca $); an error it raises becomes a [CA:PARAM] error\n\
+Requests whose issuer hashes do not identify this CA are answered :unknown (the function is not called).\n\n\
+Options:\n\
+* :revocation-time - for :revoked (default now); Unix seconds or \"2030-01-15T10:30:00Z\"\n\
+* :revocation-reason - for :revoked, as ca/revoke (:key-compromise, ...); default none; :unspecified\n  \
+is written as no reason (RFC 5280 5.3.1)\n\
+* :this-update - default now\n\
+* :next-update - default :this-update + 1 day; must be after :this-update\n\
+* :include-nonce - default true: echo the request's nonce (byte for byte) when it had one\n\
+* :responder - {:cert pem :key pem}: sign with a delegated responder certificate instead of the CA key;\n  \
+it must be issued by this CA, have extended key usage OCSPSigning and be valid now ([CA:VERIFY] or\n  \
+[CA:PARAM] otherwise); its certificate is included in the response\n\
+The responder ID is by key hash; producedAt is now. Method form: (:create-ocsp-response ca info status &opt opts).";
+
+const CREATE_KEYS: &[&str] =
+    &["revocation-time", "revocation-reason", "this-update", "next-update", "include-nonce", "responder"];
+
+const INFO_KEYS: &[&str] = &[
+    "serial",
+    "issuer-name-hash",
+    "issuer-key-hash",
+    "hash-algorithm",
+    "hash-null",
+    "issuer-match",
+    "nonce",
+    "nonce-raw",
+    "requests",
+];
+
+/// Keys of one entry of :requests.
+const ITEM_KEYS: &[&str] = &["serial", "issuer-name-hash", "issuer-key-hash", "hash-algorithm", "hash-null", "issuer-match"];
+
+fn is_dict(x: &Janet) -> bool {
+    matches!(x.unwrap(), TaggedJanet::Table(_) | TaggedJanet::Struct(_))
 }
-pub fn ocsp_error_response(_args: &[Janet]) -> CaResult<Janet> {
-    Err(CaError::config("not implemented"))
+
+/// One CertID from a request-info table (or an item of its :requests).
+fn read_cert_id(o: &Opts, what: &str, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<CertId> {
+    let serial = match o.get("serial") {
+        Some(s) => v::serial(s, &format!("{what} :serial"))?,
+        None => return Err(CaError::param(format!("{what} needs :serial (as ca/parse-ocsp-request returns it)"))),
+    };
+    let hash = match o.get("hash-algorithm") {
+        Some(h) => {
+            let w = format!("{what} :hash-algorithm");
+            HashAlg::from_name(&v::name(h, &w)?, &w)?
+        }
+        None => HashAlg::Sha1,
+    };
+    let null_params = match o.get("hash-null") {
+        Some(b) => v::boolean(b, &format!("{what} :hash-null"))?,
+        None => true,
+    };
+    let hash_of = |key: &str| -> CaResult<Option<Vec<u8>>> {
+        o.get(key).map(|x| v::bytes(x, &format!("{what} :{key}")).map(<[u8]>::to_vec)).transpose()
+    };
+    match (hash_of("issuer-name-hash")?, hash_of("issuer-key-hash")?) {
+        (Some(issuer_name_hash), Some(issuer_key_hash)) => {
+            Ok(CertId { hash, null_params, issuer_name_hash, issuer_key_hash, serial })
+        }
+        (None, None) => {
+            let mut id = CertId::for_issuer(hash, &issuer.0, &issuer.1, serial)
+                .map_err(|e| CaError::param(format!("{what}: {}; give :issuer-name-hash and :issuer-key-hash", e.message)))?;
+            id.null_params = null_params;
+            Ok(id)
+        }
+        (Some(_), None) => Err(CaError::param(format!("{what} has :issuer-name-hash but no :issuer-key-hash"))),
+        (None, Some(_)) => Err(CaError::param(format!("{what} has :issuer-key-hash but no :issuer-name-hash"))),
+    }
+}
+
+/// The CertIDs to answer and the nonce to echo.
+fn read_request_info(info: &Janet, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<(Vec<CertId>, Option<Nonce>)> {
+    let what = "ca/create-ocsp-response request-info";
+    if !is_dict(info) {
+        return Err(CaError::param(format!(
+            "{what} must be a table or struct as ca/parse-ocsp-request returns, got {}",
+            v::type_name(info)
+        )));
+    }
+    let o = Opts::read(Some(info), what, INFO_KEYS)?;
+    let nonce = match o.get("nonce") {
+        Some(n) => {
+            let bytes = v::bytes(n, &format!("{what} :nonce"))?;
+            let raw = o.with("nonce-raw", v::boolean)?.unwrap_or(false);
+            if raw && bytes.is_empty() {
+                return Err(CaError::param(format!("{what} :nonce must not be empty with :nonce-raw")));
+            }
+            Some(if raw { Nonce::raw(bytes) } else { Nonce::wrapped(bytes) })
+        }
+        None => None,
+    };
+    let ids = match o.get("requests") {
+        Some(list) => {
+            let items = v::list(list, &format!("{what} :requests"))?;
+            if items.is_empty() {
+                return Err(CaError::param(format!("{what} :requests must not be empty")));
+            }
+            if items.len() > ocsp::MAX_REQUESTS {
+                return Err(CaError::resource(format!("{what} :requests has more than {} entries", ocsp::MAX_REQUESTS)));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let w = format!("{what} :requests item {}", i + 1);
+                    if !is_dict(item) {
+                        return Err(CaError::param(format!("{w} must be a table or struct, got {}", v::type_name(item))));
+                    }
+                    read_cert_id(&Opts::read(Some(item), &w, ITEM_KEYS)?, &w, issuer)
+                })
+                .collect::<CaResult<Vec<_>>>()?
+        }
+        None => vec![read_cert_id(&o, what, issuer)?],
+    };
+    Ok((ids, nonce))
+}
+
+/// Defaults of a :revoked answer that does not say its own time and reason.
+#[derive(Clone, Copy)]
+struct RevokedDefaults {
+    time: i64,
+    reason: Option<Reason>,
+}
+
+fn revocation_reason(x: &Janet, what: &str) -> CaResult<Reason> {
+    let r = opt::reason(x, what)?;
+    if r == Reason::RemoveFromCrl {
+        return Err(CaError::param(format!("{what} :remove-from-crl releases a hold; it is not a revocation reason")));
+    }
+    Ok(r)
+}
+
+fn status_keyword(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertStatus> {
+    let name = v::name(x, what)?;
+    match name.as_str() {
+        "good" => Ok(CertStatus::Good),
+        "revoked" => Ok(CertStatus::Revoked { time: d.time, reason: d.reason }),
+        "unknown" => Ok(CertStatus::Unknown),
+        _ => Err(CaError::param(format!(
+            "{what} {} is not an OCSP status; valid: :good, :revoked, :unknown",
+            crate::core::keys::shown(&name)
+        ))),
+    }
+}
+
+/// A status answer: a keyword, or {:status kw :revocation-time t :revocation-reason kw}.
+fn status_answer(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertStatus> {
+    match x.unwrap() {
+        TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => status_keyword(x, what, d),
+        TaggedJanet::Table(_) | TaggedJanet::Struct(_) => {
+            let o = Opts::read(Some(x), what, &["status", "revocation-time", "revocation-reason"])?;
+            let Some(s) = o.get("status") else {
+                return Err(CaError::param(format!("{what} needs :status (:good, :revoked or :unknown)")));
+            };
+            let own = RevokedDefaults {
+                time: match o.get("revocation-time") {
+                    Some(t) => v::time(t, &format!("{what} :revocation-time"))?,
+                    None => d.time,
+                },
+                reason: match o.get("revocation-reason") {
+                    Some(r) => Some(revocation_reason(r, &format!("{what} :revocation-reason"))?),
+                    None => d.reason,
+                },
+            };
+            status_keyword(s, &format!("{what} :status"), own)
+        }
+        _ => Err(CaError::param(format!(
+            "{what} must be :good, :revoked, :unknown or a table {{:status ...}}, got {}",
+            v::type_name(x)
+        ))),
+    }
+}
+
+/// Calls the Janet status function `fun` with `serial` in a fiber of its own
+/// and reads its answer. GC: the fiber is a GC root while it runs (the
+/// function and our arguments are rooted by the caller's stack); the answer
+/// is read before anything else can run Janet code.
+fn call_status(fun: &Janet, serial: &Serial, d: RevokedDefaults) -> CaResult<CertStatus> {
+    let what = format!("ca/create-ocsp-response status function (serial {})", serial.to_hex());
+    let arg = v::jserial(serial).raw_data();
+    // SAFETY: `fun` is a Janet function (checked by the caller); janet_fiber copies the
+    // one argument onto the new fiber's stack and returns NULL on an arity mismatch.
+    let fiber = unsafe { raw::janet_fiber(raw::janet_unwrap_function(fun.raw_data()), 64, 1, &arg) };
+    if fiber.is_null() {
+        return Err(CaError::param(format!("{what} must take one argument, the serial")));
+    }
+    let mut out = Janet::nil().raw_data();
+    // SAFETY: `fiber` is a fresh, valid fiber. It inherits the caller's dynamic
+    // bindings, is rooted for the duration of the run, and janet_continue is a
+    // protected call: errors inside it end in its own janet_try, below these frames.
+    let signal = unsafe {
+        let current = raw::janet_current_fiber();
+        if !current.is_null() {
+            (*fiber).env = (*current).env;
+        }
+        let root = raw::janet_wrap_fiber(fiber);
+        raw::janet_gcroot(root);
+        let signal = raw::janet_continue(fiber, raw::janet_wrap_nil(), &mut out);
+        raw::janet_gcunroot(root);
+        signal
+    };
+    let out = Janet::from(out);
+    match signal {
+        raw::JanetSignal_JANET_SIGNAL_OK => status_answer(&out, &format!("{what} result"), d),
+        raw::JanetSignal_JANET_SIGNAL_ERROR => {
+            let detail = match v::bytes(&out, "error") {
+                Ok(b) => crate::core::keys::shown(&String::from_utf8_lossy(b)),
+                Err(_) => format!("a {}", v::type_name(&out)),
+            };
+            Err(CaError::param(format!("{what} raised an error: {detail}")))
+        }
+        _ => Err(CaError::param(format!("{what} must return a status, not yield or wait"))),
+    }
+}
+
+/// The delegated responder of `:responder {:cert pem :key pem}`.
+fn read_responder(x: &Janet, ca_arg: &Janet, now: i64) -> CaResult<Delegate> {
+    if !is_dict(x) {
+        return Err(CaError::param(format!(":responder must be a table or struct {{:cert pem :key pem}}, got {}", v::type_name(x))));
+    }
+    let o = Opts::read(Some(x), ":responder", &["cert", "key"])?;
+    let cert = o.get("cert").ok_or_else(|| CaError::param(":responder needs :cert (PEM of the responder certificate)"))?;
+    let key = o.get("key").ok_or_else(|| CaError::param(":responder needs :key (PEM of the responder's private key)"))?;
+    let cert = v::bytes(cert, ":responder :cert")?;
+    let key = v::bytes(key, ":responder :key")?;
+    let ca = ca_type::authority(ca_arg, "ca/create-ocsp-response ca")?;
+    Delegate::load(ca, cert, key, now)
+}
+
+enum StatusSpec {
+    Fixed(CertStatus),
+    Function(Janet),
+}
+
+pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
+    let fname = "ca/create-ocsp-response";
+    arity(args, 3, 4, fname)?;
+    let now = time::now();
+    // The CA's identity, copied: the CA is not borrowed while Janet code runs.
+    let issuer = {
+        let ca = ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
+        (ca.info().subject_der.clone(), ca.info().spki_der.clone())
+    };
+
+    let o = Opts::read(args.get(3), fname, CREATE_KEYS)?;
+    let defaults = RevokedDefaults {
+        time: o.with("revocation-time", v::time)?.unwrap_or(now),
+        reason: o.with("revocation-reason", revocation_reason)?,
+    };
+    let times = ResponseTimes::new(o.with("this-update", v::time)?, o.with("next-update", v::time)?)?;
+    let include_nonce = o.with("include-nonce", v::boolean)?.unwrap_or(true);
+    let delegate = o.get("responder").map(|r| read_responder(r, &args[0], now)).transpose()?;
+
+    let (ids, nonce) = read_request_info(&args[1], &issuer)?;
+    let spec = match args[2].unwrap() {
+        TaggedJanet::Function(_) => StatusSpec::Function(args[2]),
+        TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
+            StatusSpec::Fixed(status_keyword(&args[2], "ca/create-ocsp-response status", defaults)?)
+        }
+        _ => {
+            return Err(CaError::param(format!(
+                "ca/create-ocsp-response status must be :good, :revoked, :unknown or a function of the serial, got {}",
+                v::type_name(&args[2])
+            )))
+        }
+    };
+
+    // Janet code may run here (status functions); only owned Rust values are live.
+    let mut singles = Vec::with_capacity(ids.len());
+    for id in ids {
+        let status = if !id.matches_issuer(&issuer.0, &issuer.1) {
+            CertStatus::Unknown
+        } else {
+            match &spec {
+                StatusSpec::Fixed(s) => *s,
+                StatusSpec::Function(f) => call_status(f, &id.serial, defaults)?,
+            }
+        };
+        singles.push(SingleResponse {
+            cert_id: id,
+            status,
+            this_update: times.this_update,
+            next_update: Some(times.next_update),
+        });
+    }
+
+    let ca = ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
+    let nonce = nonce.filter(|_| include_nonce);
+    let der = ocsp::build_response(ca, &singles, nonce.as_ref(), delegate.as_ref(), now)?;
+    Ok(v::jbuffer(&der))
+}
+
+// ------------------------------------------------------------ status, errors
+
+pub const GET_STATUS_DOC: &str = "(ca/get-status ca serial)\n\n\
+Answers from the CA's own revocation list (ca/revoke, :revoked): @{:status :good}, or\n\
+@{:status :revoked :revocation-time <Unix seconds> :revocation-reason <keyword>} for a revoked serial\n\
+(a :certificate-hold included). `serial` is a positive integer, int/s64 or \"0x...\" hex string. The shape\n\
+is what ca/create-ocsp-response accepts from a status function: pass |(ca/get-status ca $).\n\
+Method form: (:get-status ca serial).";
+
+pub fn get_status(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 2, "ca/get-status")?;
+    let ca = ca_type::authority(&args[0], "ca/get-status ca")?;
+    let serial = v::serial(&args[1], "ca/get-status serial")?;
+    Ok(match ca.revocations().get(&serial) {
+        Some(r) => v::table(&[
+            ("status", v::jkeyword("revoked")),
+            ("revocation-time", Janet::number(r.date as f64)),
+            ("revocation-reason", v::jkeyword(r.reason.name())),
+        ]),
+        None => v::table(&[("status", v::jkeyword("good"))]),
+    })
+}
+
+pub const OCSP_ERROR_RESPONSE_DOC: &str = "(ca/ocsp-error-response kind)\n\n\
+Returns the DER of an unsuccessful OCSPResponse (a buffer holding only the response status) for `kind`:\n\
+:malformed-request, :internal-error, :try-later, :sig-required or :unauthorized. A responder answers a\n\
+request that ca/parse-ocsp-request refuses with (ca/ocsp-error-response :malformed-request).\n\
+Method form: (:ocsp-error-response ca kind).";
+
+pub fn ocsp_error_response(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/ocsp-error-response")?;
+    if args.len() == 2 {
+        ca_type::authority(&args[0], "(:ocsp-error-response ca kind) ca")?;
+    }
+    let what = "ca/ocsp-error-response kind";
+    let kind = &args[args.len() - 1];
+    let status = ResponseStatus::from_name(&v::name(kind, what)?, what)?;
+    Ok(v::jbuffer(&ocsp::error_response(status)))
 }

@@ -10,6 +10,7 @@ pub mod extensions;
 pub mod general_names;
 pub mod keys;
 pub mod names;
+pub mod ocsp;
 pub mod pem;
 pub mod revocation;
 pub mod secret;
