@@ -155,6 +155,17 @@ emit({"crl": dps, "ocsp": [a.access_location.value for a in aia if a.access_meth
     (t/ok (and (string/find "Response verify OK" out) (string/find ": good" out))
           (string "the OCSP responder reports the good leaf: " out))))
 
+# A delegated OCSP responder certificate carries id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1).
+(def responder (:issue issuing {:common-name "OCSP Responder" :extended-key-usage "OCSPSigning"}))
+(def nocheck ```
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+emit([e.oid.dotted_string for e in c.extensions if isinstance(e.value, x509.OCSPNoCheck)])
+```)
+(t/same (t/python-data nocheck (file "responder.pem" (responder :cert))) ["1.3.6.1.5.5.7.48.1.5"]
+        "an OCSPSigning certificate carries id-pkix-ocsp-nocheck")
+(t/same (t/python-data nocheck good-pem) [] "other certificates do not")
+
 # --- full subject names and policies ----------------------------------------------
 
 (def names ```
@@ -185,7 +196,8 @@ emit({"rdns": [[a.oid._name, a.value] for rdn in c.subject.rdns for a in rdn], "
 
 (each [name pem] [["constrained intermediate" (ca/get-cert inter)] ["pointer leaf" (good :cert)]
                   ["full subject leaf" (full :cert)] ["ordered subject leaf" (ordered :cert)]
-                  ["policy root" (ca/get-cert policy-ca)] ["pointer intermediate" (ca/get-cert issuing)]]
+                  ["policy root" (ca/get-cert policy-ca)] ["pointer intermediate" (ca/get-cert issuing)]
+                  ["OCSP responder" (responder :cert)]]
   (let [[clean out] (t/pkilint-clean? "lint_pkix_cert" (file "lint.pem" pem))]
     (t/ok clean (string "pkilint finds no ERROR/FATAL on the " name ": " out))))
 

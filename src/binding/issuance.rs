@@ -132,7 +132,8 @@ an :email in the subject is added as \"email:\" too (RFC 5280 4.1.2.6)\n\
 * :key-type - default :ec-p256 (see ca/generate)\n\
 * :key-usage - OpenSSL comma list (\"digitalSignature\"), keyword, or list; default digitalSignature for EC\n  \
 and Ed25519 keys, digitalSignature,keyEncipherment for RSA\n\
-* :extended-key-usage - e.g. \"serverAuth,clientAuth\", :server-auth, or [:server-auth :client-auth]\n\
+* :extended-key-usage - e.g. \"serverAuth,clientAuth\", :server-auth, or [:server-auth :client-auth];\n  \
+OCSPSigning also adds id-pkix-ocsp-nocheck, as RFC 6960 recommends for delegated responders\n\
 * :crl-url, :ocsp-url, :ca-issuers-url - override the CA's pointers for this certificate\n\
 * :ocsp-must-staple - true adds the TLS feature extension (status_request)\n\
 * :certificate-policies - list of policy OID strings\n\

@@ -513,6 +513,25 @@ impl Authority {
         }
     }
 
+    /// The extensions every certificate we issue or sign ends with: revocation
+    /// pointers, must-staple, policies, and id-pkix-ocsp-nocheck for delegated
+    /// OCSP responders (RFC 6960 §4.2.2.2.1: their own status is not checked).
+    fn finish_extensions(&self, set: &mut ExtensionSet, pointers: &PointerOverrides, must_staple: bool, policies: &[Vec<u8>]) {
+        self.stamp_pointers(set, pointers);
+        if must_staple {
+            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
+        }
+        if !policies.is_empty() {
+            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(policies));
+        }
+        let ocsp_signer = set
+            .get(ci::OID_EXT_KEY_USAGE)
+            .is_some_and(|e| usage::eku_der_contains(&e.value, usage::OID_OCSP_SIGNING));
+        if ocsp_signer {
+            set.set(ci::OID_OCSP_NOCHECK, false, vec![0x05, 0x00]);
+        }
+    }
+
     fn check_constraints(&self, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
         self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject_der, san_der))
     }
@@ -563,13 +582,7 @@ impl Authority {
             set.set(ci::OID_SAN, false, san);
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
-        self.stamp_pointers(&mut set, &opts.pointers);
-        if opts.must_staple {
-            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
-        }
-        if !opts.policies.is_empty() {
-            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
-        }
+        self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
         let tbs = Tbs {
             serial,
             issuer_der: &self.info.subject_der,
@@ -668,13 +681,7 @@ impl Authority {
         let san_value = set.get(ci::OID_SAN).map(|e| e.value.clone());
         self.check_constraints(&req.subject_der, san_value.as_deref())?;
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
-        self.stamp_pointers(&mut set, &opts.pointers);
-        if opts.must_staple {
-            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
-        }
-        if !opts.policies.is_empty() {
-            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
-        }
+        self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
         let tbs = Tbs {
             serial,
             issuer_der: &self.info.subject_der,
