@@ -20,7 +20,7 @@ use crate::core::time;
 use super::ca_type;
 use super::edge::arity;
 use super::options as opt;
-use super::values::{self as v, Opts};
+use super::values::{self as v, Opts, Tagged};
 
 // ------------------------------------------------------------ parse
 
@@ -143,7 +143,7 @@ const INFO_KEYS: &[&str] = &[
 const ITEM_KEYS: &[&str] = &["serial", "issuer-name-hash", "issuer-key-hash", "hash-algorithm", "hash-null", "issuer-match"];
 
 fn is_dict(x: &Janet) -> bool {
-    matches!(x.unwrap(), TaggedJanet::Table(_) | TaggedJanet::Struct(_))
+    matches!(x.tagged(), TaggedJanet::Table(_) | TaggedJanet::Struct(_))
 }
 
 /// One CertID from a request-info table (or an item of its :requests).
@@ -258,7 +258,7 @@ fn status_keyword(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertSta
 
 /// A status answer: a keyword, or {:status kw :revocation-time t :revocation-reason kw}.
 fn status_answer(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertStatus> {
-    match x.unwrap() {
+    match x.tagged() {
         TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => status_keyword(x, what, d),
         TaggedJanet::Table(_) | TaggedJanet::Struct(_) => {
             let o = Opts::read(Some(x), what, &["status", "revocation-time", "revocation-reason"])?;
@@ -365,7 +365,7 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
     let delegate = o.get("responder").map(|r| read_responder(r, &args[0], now)).transpose()?;
 
     let (ids, nonce) = read_request_info(&args[1], &issuer)?;
-    let spec = match args[2].unwrap() {
+    let spec = match args[2].tagged() {
         TaggedJanet::Function(_) => StatusSpec::Function(args[2]),
         TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
             StatusSpec::Fixed(status_keyword(&args[2], "ca/create-ocsp-response status", defaults)?)

@@ -15,7 +15,7 @@ use crate::core::revocation::{Reason, Revocation};
 use crate::core::time;
 use crate::core::usage::{parse_ext_key_usage, parse_key_usage, ExtKeyUsage, KeyUsage};
 
-use super::values::{self as v, Opts};
+use super::values::{self as v, Opts, Tagged};
 
 /// The single-attribute subject options, in subject order.
 pub const SUBJECT_KEYS: [&str; 8] = [
@@ -152,7 +152,7 @@ pub fn reason(value: &Janet, what: &str) -> CaResult<Reason> {
 
 /// One `{:serial n :reason kw :date t}` entry (`:revoked` lists).
 pub fn revocation_entry(value: &Janet, what: &str, default_date: i64) -> CaResult<Revocation> {
-    if !matches!(value.unwrap(), TaggedJanet::Table(_) | TaggedJanet::Struct(_)) {
+    if !matches!(value.tagged(), TaggedJanet::Table(_) | TaggedJanet::Struct(_)) {
         return Err(CaError::param(format!("{what} must be a table or struct {{:serial n :reason kw}}, got {}", v::type_name(value))));
     }
     let e = Opts::read(Some(value), what, &["serial", "reason", "date"])?;

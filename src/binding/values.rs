@@ -10,9 +10,21 @@ use crate::core::secret::Secret;
 use crate::core::serial::Serial;
 use crate::core::time;
 
+/// The tagged view of a value, to match on its type. (janetrs names this
+/// `Janet::unwrap`; it never panics.)
+pub trait Tagged {
+    fn tagged<'data>(&self) -> TaggedJanet<'data>;
+}
+
+impl Tagged for Janet {
+    fn tagged<'data>(&self) -> TaggedJanet<'data> {
+        Janet::unwrap(*self)
+    }
+}
+
 /// Janet's name for a value's type, for error messages.
 pub fn type_name(v: &Janet) -> &'static str {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::Abstract(_) => match int_kind(v) {
             Some(IntKind::S64) => "int/s64",
             Some(IntKind::U64) => "int/u64",
@@ -56,7 +68,7 @@ fn int_kind(v: &Janet) -> Option<IntKind> {
 
 /// The bytes of a string or buffer.
 pub fn bytes<'a>(v: &'a Janet, what: &str) -> CaResult<&'a [u8]> {
-    match v.unwrap() {
+    match v.tagged() {
         // SAFETY: the returned slice borrows GC memory that the argument keeps alive
         // for the duration of this cfunction call.
         TaggedJanet::String(s) => Ok(unsafe { std::slice::from_raw_parts(s.as_raw(), s.len()) }),
@@ -81,7 +93,7 @@ pub fn text(v: &Janet, what: &str) -> CaResult<String> {
 
 /// A name given as a keyword or a string of the same name (`:ec-p256` / "ec-p256").
 pub fn name(v: &Janet, what: &str) -> CaResult<String> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::Keyword(k) => utf8(k.as_bytes(), what).map(str::to_owned),
         TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
             let s = text(v, what)?;
@@ -92,7 +104,7 @@ pub fn name(v: &Janet, what: &str) -> CaResult<String> {
 }
 
 pub fn boolean(v: &Janet, what: &str) -> CaResult<bool> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::Boolean(b) => Ok(b),
         _ => Err(wrong_type(v, what, "true or false")),
     }
@@ -110,7 +122,7 @@ fn short_number(n: f64) -> String {
 /// An integer: a number with no fraction (exactly representable), an
 /// int/s64, or an int/u64.
 pub fn integer(v: &Janet, what: &str) -> CaResult<i128> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::Number(n) => {
             if !n.is_finite() || n.fract() != 0.0 {
                 return Err(CaError::param(format!("{what} must be an integer, got {}", short_number(n))));
@@ -156,7 +168,7 @@ pub fn days(v: &Janet, what: &str) -> CaResult<u32> {
 
 /// A time: Unix seconds (number, int/s64) or an ISO 8601 UTC string.
 pub fn time(v: &Janet, what: &str) -> CaResult<i64> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::String(_) | TaggedJanet::Buffer(_) => time::parse_iso(&text(v, what)?, what),
         TaggedJanet::Number(_) | TaggedJanet::Abstract(_) => {
             let n = integer(v, what)
@@ -170,7 +182,7 @@ pub fn time(v: &Janet, what: &str) -> CaResult<i64> {
 
 /// A serial: a positive integer (number, int/s64, int/u64) or a hex string "0x...".
 pub fn serial(v: &Janet, what: &str) -> CaResult<Serial> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::String(_) | TaggedJanet::Buffer(_) => Serial::from_hex(&text(v, what)?, what),
         TaggedJanet::Number(_) | TaggedJanet::Abstract(_) => {
             let n = integer(v, what)?;
@@ -185,7 +197,7 @@ pub fn serial(v: &Janet, what: &str) -> CaResult<Serial> {
 
 /// The elements of an array or tuple.
 pub fn list(v: &Janet, what: &str) -> CaResult<Vec<Janet>> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::Array(a) => Ok(a.iter().copied().collect()),
         TaggedJanet::Tuple(t) => Ok(t.iter().copied().collect()),
         _ => Err(wrong_type(v, what, "an array or tuple")),
@@ -194,7 +206,7 @@ pub fn list(v: &Janet, what: &str) -> CaResult<Vec<Janet>> {
 
 /// A list of strings; a single string counts as a one-element list.
 pub fn string_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::String(_) | TaggedJanet::Buffer(_) => Ok(vec![text(v, what)?]),
         TaggedJanet::Array(_) | TaggedJanet::Tuple(_) => list(v, what)?
             .iter()
@@ -208,7 +220,7 @@ pub fn string_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
 /// OpenSSL's comma list ("serverAuth,clientAuth"), a keyword, or a list of
 /// keywords/strings (each one name).
 pub fn usage_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
-    match v.unwrap() {
+    match v.tagged() {
         TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
             Ok(text(v, what)?.split(',').map(|s| s.trim().to_string()).collect())
         }
@@ -233,7 +245,7 @@ pub struct Opts {
 impl Opts {
     pub fn read(v: Option<&Janet>, function: &str, allowed: &[&str]) -> CaResult<Opts> {
         let mut entries = Vec::new();
-        let pairs: Vec<(Janet, Janet)> = match v.map(|v| v.unwrap()) {
+        let pairs: Vec<(Janet, Janet)> = match v.map(|v| v.tagged()) {
             None | Some(TaggedJanet::Nil) => Vec::new(),
             Some(TaggedJanet::Table(t)) => t.iter().map(|(k, v)| (*k, *v)).collect(),
             Some(TaggedJanet::Struct(s)) => s.iter().map(|(k, v)| (*k, *v)).collect(),
@@ -246,7 +258,7 @@ impl Opts {
             }
         };
         for (k, val) in pairs {
-            let key = match k.unwrap() {
+            let key = match k.tagged() {
                 TaggedJanet::Keyword(kw) => String::from_utf8_lossy(kw.as_bytes()).into_owned(),
                 TaggedJanet::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
                 _ => {
@@ -264,7 +276,7 @@ impl Opts {
                     valid.join(", ")
                 )));
             }
-            if !matches!(val.unwrap(), TaggedJanet::Nil) {
+            if !matches!(val.tagged(), TaggedJanet::Nil) {
                 entries.push((key, val));
             }
         }

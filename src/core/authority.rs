@@ -656,7 +656,7 @@ impl Authority {
         if opts.copy_extensions {
             for e in &req.requested {
                 if e.oid == ci::OID_SAN || e.oid == ci::OID_EXT_KEY_USAGE {
-                    der::parse_one(&e.value, "requested extension")?.expect(tag::SEQUENCE, "requested extension")?;
+                    der::parse_one(&e.value, "requested extension")?.tagged(tag::SEQUENCE, "requested extension")?;
                     set.set(&e.oid, e.critical && e.oid == ci::OID_EXT_KEY_USAGE, e.value.clone());
                 }
             }

@@ -30,7 +30,7 @@ pub struct Extension {
 /// Parses `Extensions ::= SEQUENCE OF Extension`.
 pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
     let mut out = Vec::new();
-    let mut r = seq.expect(tag::SEQUENCE, "extensions")?.reader();
+    let mut r = seq.tagged(tag::SEQUENCE, "extensions")?.reader();
     while !r.is_empty() {
         let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
         let oid = e.read_tag(tag::OID, "extension id")?.content.to_vec();
@@ -62,7 +62,7 @@ pub struct CertInfo {
 
 impl CertInfo {
     pub fn parse(cert_der: &[u8]) -> CaResult<CertInfo> {
-        let cert = der::parse_one(cert_der, "certificate")?.expect(tag::SEQUENCE, "certificate")?;
+        let cert = der::parse_one(cert_der, "certificate")?.tagged(tag::SEQUENCE, "certificate")?;
         let mut c = cert.reader();
         let tbs = c.read_tag(tag::SEQUENCE, "tbsCertificate")?;
         let mut t = tbs.reader();
@@ -101,7 +101,7 @@ impl CertInfo {
     /// basicConstraints: (cA, pathLen).
     pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
         let Some(ext) = self.extension(OID_BASIC_CONSTRAINTS) else { return Ok(None) };
-        let mut r = der::parse_one(&ext.value, "basicConstraints")?.expect(tag::SEQUENCE, "basicConstraints")?.reader();
+        let mut r = der::parse_one(&ext.value, "basicConstraints")?.tagged(tag::SEQUENCE, "basicConstraints")?.reader();
         let ca = match r.read_optional(tag::BOOLEAN, "cA")? {
             Some(b) => b.content == [0xff],
             None => false,
@@ -122,7 +122,7 @@ impl CertInfo {
     /// keyUsage as a bit set (bit i = named bit i), when present.
     pub fn key_usage_bits(&self) -> CaResult<Option<u16>> {
         let Some(ext) = self.extension(OID_KEY_USAGE) else { return Ok(None) };
-        let bits = der::parse_one(&ext.value, "keyUsage")?.expect(tag::BIT_STRING, "keyUsage")?;
+        let bits = der::parse_one(&ext.value, "keyUsage")?.tagged(tag::BIT_STRING, "keyUsage")?;
         let Some((_, bytes)) = bits.content.split_first() else { return Err(CaError::parse("keyUsage is empty")) };
         let mut v = 0u16;
         for (i, byte) in bytes.iter().take(2).enumerate() {
@@ -137,7 +137,7 @@ impl CertInfo {
 
     pub fn subject_key_id(&self) -> CaResult<Option<Vec<u8>>> {
         let Some(ext) = self.extension(OID_SUBJECT_KEY_ID) else { return Ok(None) };
-        let o = der::parse_one(&ext.value, "subjectKeyIdentifier")?.expect(tag::OCTET_STRING, "subjectKeyIdentifier")?;
+        let o = der::parse_one(&ext.value, "subjectKeyIdentifier")?.tagged(tag::OCTET_STRING, "subjectKeyIdentifier")?;
         Ok(Some(o.content.to_vec()))
     }
 }
@@ -153,7 +153,7 @@ pub struct CsrInfo {
 
 impl CsrInfo {
     pub fn parse(csr_der: &[u8]) -> CaResult<CsrInfo> {
-        let csr = der::parse_one(csr_der, "CSR")?.expect(tag::SEQUENCE, "CSR")?;
+        let csr = der::parse_one(csr_der, "CSR")?.tagged(tag::SEQUENCE, "CSR")?;
         let mut c = csr.reader();
         let info = c.read_tag(tag::SEQUENCE, "certificationRequestInfo")?;
         let mut i = info.reader();

@@ -122,7 +122,7 @@ pub fn encode(nc: &NameConstraints) -> Vec<u8> {
 /// Reads the name constraints of a CA certificate, if it has any.
 pub fn from_certificate(info: &CertInfo) -> CaResult<Option<NameConstraints>> {
     let Some(e) = info.extension(ci::OID_NAME_CONSTRAINTS) else { return Ok(None) };
-    let seq = der::parse_one(&e.value, "nameConstraints")?.expect(tag::SEQUENCE, "nameConstraints")?;
+    let seq = der::parse_one(&e.value, "nameConstraints")?.tagged(tag::SEQUENCE, "nameConstraints")?;
     let mut nc = NameConstraints::default();
     let mut r = seq.reader();
     while !r.is_empty() {

@@ -218,7 +218,8 @@ pub struct Tlv<'a> {
 }
 
 impl<'a> Tlv<'a> {
-    pub fn expect(self, tag: u8, what: &str) -> CaResult<Tlv<'a>> {
+    /// This TLV if it has `tag`, else a parse error naming `what`.
+    pub fn tagged(self, tag: u8, what: &str) -> CaResult<Tlv<'a>> {
         if self.tag == tag {
             Ok(self)
         } else {
@@ -231,7 +232,7 @@ impl<'a> Tlv<'a> {
     }
     /// Positive INTEGER magnitude, leading zero octet removed.
     pub fn uint_bytes(self, what: &str) -> CaResult<&'a [u8]> {
-        let t = self.expect(tag::INTEGER, what)?;
+        let t = self.tagged(tag::INTEGER, what)?;
         let c = t.content;
         if c.is_empty() {
             return Err(CaError::parse(format!("{what}: empty INTEGER")));
@@ -304,7 +305,7 @@ impl<'a> Reader<'a> {
         Ok(Tlv { tag: t, content: &rest[hdr..hdr + len], raw: &rest[..hdr + len] })
     }
     pub fn read_tag(&mut self, tag: u8, what: &str) -> CaResult<Tlv<'a>> {
-        self.read(what)?.expect(tag, what)
+        self.read(what)?.tagged(tag, what)
     }
     /// Reads the next TLV if it has `tag`.
     pub fn read_optional(&mut self, tag: u8, what: &str) -> CaResult<Option<Tlv<'a>>> {

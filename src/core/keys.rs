@@ -206,7 +206,7 @@ pub fn signed_structure(tbs: &[u8], alg: SigAlg, key: &PKeyRef<Private>) -> CaRe
 /// Verifies `SEQUENCE { tbs, algorithm, signature }` against `key`.
 /// Used for CSRs and certificates we did not produce.
 pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyRef<T>) -> CaResult<bool> {
-    let outer = der::parse_one(signed_der, "signed structure")?.expect(tag::SEQUENCE, "signed structure")?;
+    let outer = der::parse_one(signed_der, "signed structure")?.tagged(tag::SEQUENCE, "signed structure")?;
     let mut r = outer.reader();
     let tbs = r.read("to-be-signed part")?;
     let alg = r.read_tag(tag::SEQUENCE, "signature algorithm")?;
@@ -244,7 +244,7 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
 
 /// The subjectPublicKey bits of a SubjectPublicKeyInfo (what key identifiers hash).
 pub fn spki_key_bits(spki_der: &[u8]) -> CaResult<&[u8]> {
-    let spki = der::parse_one(spki_der, "public key")?.expect(tag::SEQUENCE, "public key")?;
+    let spki = der::parse_one(spki_der, "public key")?.tagged(tag::SEQUENCE, "public key")?;
     let mut r = spki.reader();
     r.read_tag(tag::SEQUENCE, "public key algorithm")?;
     let bits = r.read_tag(tag::BIT_STRING, "public key")?;
@@ -319,7 +319,7 @@ const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
     let bad = || CaError::parse("the public key cannot be read");
     let fast = || -> CaResult<Option<PKey<Public>>> {
-        let spki = der::parse_one(spki_der, "public key")?.expect(tag::SEQUENCE, "public key")?;
+        let spki = der::parse_one(spki_der, "public key")?.tagged(tag::SEQUENCE, "public key")?;
         let mut r = spki.reader();
         let mut alg = r.read_tag(tag::SEQUENCE, "public key algorithm")?.reader();
         let oid = alg.read_tag(tag::OID, "public key algorithm")?.content;
@@ -340,7 +340,7 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
                 PKey::from_ec_key(ec).map_err(|_| bad())?
             }
             OID_RSA_ENCRYPTION => {
-                let mut k = der::parse_one(bits, "RSA public key")?.expect(tag::SEQUENCE, "RSA public key")?.reader();
+                let mut k = der::parse_one(bits, "RSA public key")?.tagged(tag::SEQUENCE, "RSA public key")?.reader();
                 let n = k.read("RSA modulus")?.uint_bytes("RSA modulus")?;
                 let e = k.read("RSA exponent")?.uint_bytes("RSA exponent")?;
                 k.finish("RSA public key")?;

@@ -163,7 +163,7 @@ impl CertId {
     }
 
     fn parse(tlv: der::Tlv<'_>, what: &str) -> CaResult<CertId> {
-        let mut c = tlv.expect(tag::SEQUENCE, what)?.reader();
+        let mut c = tlv.tagged(tag::SEQUENCE, what)?.reader();
         let mut alg = c.read_tag(tag::SEQUENCE, &format!("{what} hashAlgorithm"))?.reader();
         let oid = alg.read_tag(tag::OID, &format!("{what} hashAlgorithm"))?.content;
         if oid.is_empty() {
@@ -249,11 +249,11 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
     if data.is_empty() {
         return Err(CaError::parse("OCSP request is empty"));
     }
-    let outer = der::parse_one(data, "OCSP request")?.expect(tag::SEQUENCE, "OCSP request")?;
+    let outer = der::parse_one(data, "OCSP request")?.tagged(tag::SEQUENCE, "OCSP request")?;
     let mut r = outer.reader();
     let tbs = r.read_tag(tag::SEQUENCE, "OCSP tbsRequest")?;
     if let Some(sig) = r.read_optional(tag::explicit(0), "OCSP request signature")? {
-        der::parse_one(sig.content, "OCSP request signature")?.expect(tag::SEQUENCE, "OCSP request signature")?;
+        der::parse_one(sig.content, "OCSP request signature")?.tagged(tag::SEQUENCE, "OCSP request signature")?;
     }
     r.finish("OCSP request")?;
 
