@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""The peer of the benchmark (issue 7): Python `cryptography` doing what
+`bench/run.janet` asks of jsec/ca, with the same inputs and outputs.
+
+    python3 bench/peer.py [--rounds N] [--csr PATH] [--ocsp-request PATH] [op[=I[xR]] ...]
+
+Operations (default: all):
+  issue-ec-p256, issue-ec-p384, issue-rsa-2048
+      what (:issue ca {...}) does: a new key of that type, a certificate for
+      it signed by a P-256 CA (ECDSA-SHA256): subject CN=bench.example, SAN
+      DNS:bench.example, basicConstraints CA:FALSE critical, keyUsage critical
+      digitalSignature (plus keyEncipherment for RSA, as jsec/ca does), EKU
+      serverAuth, SKI, AKI, 365 days; returns the certificate PEM and the key
+      as unencrypted PKCS#8 PEM.
+  sign-csr
+      what (:sign-csr ca csr-pem) does: parse the PEM CSR, check its
+      signature, certify its subject and key (CA:FALSE, keyUsage
+      digitalSignature, SKI, AKI, 365 days); returns the certificate PEM.
+  ocsp-parse
+      what (ca/parse-ocsp-request der) does: parse the DER request, read the
+      first CertID (name hash, key hash, serial) and the nonce.
+  ocsp-response
+      what (:create-ocsp-response ca info :good) does: a signed basic OCSP
+      response for that CertID (by hash), status good, this/next update,
+      echoing the nonce; returns the DER.
+
+`op=I` runs I iterations per round, `op=IxR` also sets the rounds of that
+operation. Prints `peer <name> <seconds-per-op>`, the median over the rounds.
+"""
+
+import datetime
+import statistics
+import sys
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+DEFAULT_OPS = [
+    ("issue-ec-p256", 200),
+    ("issue-ec-p384", 60),
+    ("issue-rsa-2048", 1),
+    ("sign-csr", 200),
+    ("ocsp-parse", 2000),
+    ("ocsp-response", 400),
+]
+
+KEYGEN = {
+    "issue-ec-p256": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "issue-ec-p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    "issue-rsa-2048": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+}
+
+
+class CA:
+    """A P-256 root, as (ca/generate {:common-name "Bench CA"}) makes it."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench CA")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(self.name)
+            .issuer_name(self.name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
+            .add_extension(ski, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        self.aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+        self.serial = 1
+
+    def next_serial(self):
+        s = self.serial
+        self.serial += 1
+        return s
+
+    def _end_entity(self, subject, public_key, rsa_key, extra=()):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.name)
+            .public_key(public_key)
+            .serial_number(self.next_serial())
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, False, rsa_key, False, False, False, False, False, False), critical=True
+            )
+        )
+        for ext, critical in extra:
+            b = b.add_extension(ext, critical=critical)
+        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        b = b.add_extension(self.aki, critical=False)
+        return b.sign(self.key, hashes.SHA256())
+
+    def issue(self, keygen, rsa_key):
+        key = keygen()
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench.example")])
+        extra = [
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (x509.SubjectAlternativeName([x509.DNSName("bench.example")]), False),
+        ]
+        cert = self._end_entity(subject, key.public_key(), rsa_key, extra)
+        return {
+            "cert": cert.public_bytes(serialization.Encoding.PEM),
+            "key": key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        }
+
+    def sign_csr(self, csr_pem):
+        csr = x509.load_pem_x509_csr(csr_pem)
+        if not csr.is_signature_valid:
+            raise ValueError("the CSR's signature does not verify")
+        cert = self._end_entity(csr.subject, csr.public_key(), False)
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def ocsp_response(self, info):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        b = ocsp.OCSPResponseBuilder().add_response_by_hash(
+            issuer_name_hash=info["issuer-name-hash"],
+            issuer_key_hash=info["issuer-key-hash"],
+            serial_number=info["serial"],
+            algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now,
+            next_update=now + datetime.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        b = b.responder_id(ocsp.OCSPResponderEncoding.HASH, self.cert)
+        if info["nonce"] is not None:
+            b = b.add_extension(x509.OCSPNonce(info["nonce"]), critical=False)
+        return b.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def parse_ocsp_request(der):
+    req = ocsp.load_der_ocsp_request(der)
+    try:
+        nonce = req.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+    except x509.ExtensionNotFound:
+        nonce = None
+    return {
+        "issuer-name-hash": req.issuer_name_hash,
+        "issuer-key-hash": req.issuer_key_hash,
+        "serial": req.serial_number,
+        "nonce": nonce,
+    }
+
+
+def make_csr():
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench.example")]))
+        .sign(key, hashes.SHA256())
+    )
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+def make_ocsp_request(ca):
+    leaf = ca.issue(KEYGEN["issue-ec-p256"], False)["cert"]
+    b = ocsp.OCSPRequestBuilder().add_certificate(x509.load_pem_x509_certificate(leaf), ca.cert, hashes.SHA1())
+    b = b.add_extension(x509.OCSPNonce(b"\x5a" * 16), critical=False)
+    return b.build().public_bytes(serialization.Encoding.DER)
+
+
+def measure(rounds, iters, f):
+    f()  # warm-up
+    per_round = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(iters):
+            f()
+        per_round.append((time.perf_counter() - t) / iters)
+    return statistics.median(per_round)
+
+
+def main(argv):
+    rounds, csr_path, ocsp_path, ops = 5, None, None, []
+    it = iter(argv)
+    for a in it:
+        if a == "--rounds":
+            rounds = int(next(it))
+        elif a == "--csr":
+            csr_path = next(it)
+        elif a == "--ocsp-request":
+            ocsp_path = next(it)
+        elif a in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        else:
+            name, _, spec = a.partition("=")
+            iters, op_rounds = dict(DEFAULT_OPS).get(name, 1), None
+            if spec:
+                i, _, r = spec.partition("x")
+                iters, op_rounds = int(i), (int(r) if r else None)
+            ops.append((name, iters, op_rounds))
+    if not ops:
+        ops = [(n, i, None) for n, i in DEFAULT_OPS]
+
+    ca = CA()
+    csr = open(csr_path, "rb").read() if csr_path else make_csr()
+    ocsp_der = open(ocsp_path, "rb").read() if ocsp_path else make_ocsp_request(ca)
+    for name, iters, op_rounds in ops:
+        r = max(1, op_rounds or rounds)
+        iters = max(1, iters)
+        if name in KEYGEN:
+            keygen, rsa_key = KEYGEN[name], name.startswith("issue-rsa")
+            secs = measure(r, iters, lambda: ca.issue(keygen, rsa_key))
+        elif name == "sign-csr":
+            secs = measure(r, iters, lambda: ca.sign_csr(csr))
+        elif name == "ocsp-parse":
+            secs = measure(r, iters, lambda: parse_ocsp_request(ocsp_der))
+        elif name == "ocsp-response":
+            info = parse_ocsp_request(ocsp_der)
+            secs = measure(r, iters, lambda: ca.ocsp_response(info))
+        else:
+            print(f"peer.py: unknown operation {name!r}", file=sys.stderr)
+            return 2
+        print(f"peer {name} {secs:.9f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,557 @@
+//! The floors of the benchmark (issue 7): what raw OpenSSL needs for each
+//! operation of `bench/run.janet`, on the same library and machine.
+//!
+//!     cargo run --release --example bench_floor -- [options] [op[=iters] ...]
+//!
+//! The floors are the least raw OpenSSL needs, done the way a careful caller
+//! would: EC groups are created once, the CA key and the CSR's public key are
+//! decoded once (the CSR key's export to OpenSSL 3's provider is then cached),
+//! signatures go through EVP_DigestSign* as the openssl crate's Signer does.
+//!
+//! `op=I` runs I iterations per round, `op=IxR` also overrides the rounds for that
+//! operation (e.g. `issue-rsa-2048=1x15`: the median of 15 single key generations).
+//!
+//! Options:
+//!   --rounds N     rounds per operation; the median round is printed (default 5)
+//!   --csr PATH     the P-256 CSR (PEM) to verify for `sign-csr` (default: one made here)
+//!   --list         print the operation names and exit
+//!   --dump DIR     also write DIR/crl-N.der, DIR/ocsp-request.der and DIR/ca.der (the signing
+//!                  key's public key, SPKI DER) so the floors' outputs can be checked with openssl
+//!
+//! Operations (default: all, with the iteration counts below):
+//!   issue-ec-p256   P-256 keygen + one ECDSA-SHA256 signature over 600 bytes by a P-256 CA key
+//!   issue-ec-p384   P-384 keygen + one signature by the P-256 CA key (ECDSA-SHA256), which is
+//!                   what the benchmark's (:issue ca {:key-type :ec-p384}) does: its CA is P-256
+//!   issue-rsa-2048  RSA-2048 keygen + one signature by the P-256 CA key
+//!   issue-ec-p384-ca384   (not in the default set) P-384 keygen + one ECDSA-SHA384 signature by
+//!                   a P-384 CA key: the floor of a P-384 hierarchy
+//!   issue-rsa-2048-carsa  (not in the default set) RSA-2048 keygen + one RSA-SHA256 (PKCS#1 v1.5)
+//!                   signature by an RSA-2048 CA key
+//!   sign-csr        verify the CSR's P-256 signature (key decoded once) + one P-256 signature
+//!                   over 600 bytes
+//!   ocsp-sign       one P-256 signature over 250 bytes (an OCSP ResponseData)
+//!   ocsp-parse      d2i_OCSP_REQUEST of a one-request OCSP request with a nonce
+//!   part-*          (not in the default set) pieces of the module's work, to rank fixes:
+//!                   part-keygen-p256, part-spki-der, part-pkcs8-pem, part-point-bytes,
+//!                   part-sign-evp, part-sign-ecdsa-do, part-verify-evp-fresh,
+//!                   part-verify-ecdsa-do-fresh
+//!   crl-N           DER-encode N entries SEQUENCE { INTEGER serial, UTCTime } (serials 1..N,
+//!                   the time formatted per entry), wrap them, then SHA-256 + one P-256 signature
+//!                   over the whole; N = 10000, 100000, 1000000 by default, any N accepted
+//!
+//! Output: per operation `floor <name> <seconds-per-op>`, the median over the
+//! rounds, and `floor-p25` / `floor-p75` lines with the quartiles of the rounds;
+//! for CRLs also `floor-bytes crl-N <DER bytes of the entries>`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::ocsp::OcspRequest;
+use openssl::pkey::{PKey, Private, Public};
+use openssl::rsa::Rsa;
+use openssl::sign::{Signer, Verifier};
+use openssl::x509::{X509NameBuilder, X509Req};
+
+const DEFAULT_OPS: &[(&str, u32)] = &[
+    ("issue-ec-p256", 400),
+    ("issue-ec-p384", 150),
+    ("issue-rsa-2048", 1),
+    ("sign-csr", 400),
+    ("ocsp-sign", 800),
+    ("ocsp-parse", 5000),
+    ("crl-10000", 40),
+    ("crl-100000", 5),
+    ("crl-1000000", 1),
+];
+
+/// The curve's group, created once (as jsec/ca does: creating a group costs a
+/// fifth of a P-256 key generation in OpenSSL 3.0).
+fn group(nid: Nid) -> &'static EcGroup {
+    static P256: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
+    static P384: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
+    let cell = match nid {
+        Nid::X9_62_PRIME256V1 => &P256,
+        Nid::SECP384R1 => &P384,
+        _ => panic!("unsupported curve"),
+    };
+    cell.get_or_init(|| EcGroup::from_curve_name(nid).unwrap())
+}
+
+fn ec_key(nid: Nid) -> PKey<Private> {
+    PKey::from_ec_key(EcKey::generate(group(nid)).unwrap()).unwrap()
+}
+
+fn sign(key: &PKey<Private>, md: MessageDigest, data: &[u8]) -> Vec<u8> {
+    let mut s = Signer::new(md, key).unwrap();
+    s.sign_oneshot_to_vec(data).unwrap()
+}
+
+// ------------------------------------------------------------------ DER, by hand
+
+fn push_len(out: &mut Vec<u8>, n: usize) {
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = n.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Wraps `out[start..]` in a TLV with `tag` (content appended first, header inserted after).
+fn wrap(out: &mut Vec<u8>, start: usize, tag: u8) {
+    let len = out.len() - start;
+    let mut hdr = [0u8; 10];
+    let mut h = Vec::with_capacity(10);
+    h.push(tag);
+    push_len(&mut h, len);
+    hdr[..h.len()].copy_from_slice(&h);
+    out.splice(start..start, hdr[..h.len()].iter().copied());
+}
+
+fn push_uint(out: &mut Vec<u8>, v: u64) {
+    let bytes = v.to_be_bytes();
+    let mut skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    if bytes[skip] & 0x80 != 0 {
+        skip -= 1; // keep a leading zero: INTEGER is signed
+        out.push(0x02);
+        out.push((8 - skip) as u8);
+        out.push(0);
+        out.extend_from_slice(&bytes[skip + 1..]);
+        return;
+    }
+    out.push(0x02);
+    out.push((8 - skip) as u8);
+    out.extend_from_slice(&bytes[skip..]);
+}
+
+/// UTCTime YYMMDDHHMMSSZ of Unix seconds `t` (civil-from-days, Howard Hinnant).
+fn push_utctime(out: &mut Vec<u8>, t: i64) {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let two = |v: i64| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+    out.push(0x17);
+    out.push(13);
+    for v in [y % 100, m, d, secs / 3600, secs / 60 % 60, secs % 60] {
+        out.extend_from_slice(&two(v));
+    }
+    out.push(b'Z');
+}
+
+/// One CRL entry: SEQUENCE { INTEGER serial, UTCTime date } (short form length: < 128 bytes).
+fn push_entry(out: &mut Vec<u8>, serial: u64, date: i64) {
+    out.push(0x30);
+    let len_at = out.len();
+    out.push(0);
+    push_uint(out, serial);
+    push_utctime(out, date);
+    out[len_at] = (out.len() - len_at - 1) as u8;
+}
+
+fn len_of_len(n: usize) -> usize {
+    if n < 0x80 {
+        1
+    } else {
+        1 + (usize::BITS as usize / 8 - n.leading_zeros() as usize / 8)
+    }
+}
+
+fn uint_len(v: u64) -> usize {
+    let bits = 64 - v.leading_zeros() as usize;
+    bits / 8 + 1 // one more byte when the top bit of the top byte is set (sign); 1 byte for 0
+}
+
+/// The CRL floor: sizes computed first, then the whole CRL written once into
+/// one buffer (no copies, no header splicing): version, algorithm, issuer, two
+/// times, the entries, extensions (authority key id, CRL number); then SHA-256 and
+/// one P-256 signature over the TBSCertList. Returns (entry bytes, CRL DER).
+fn crl_floor(n: u64, key: &PKey<Private>, issuer: &[u8], now: i64) -> (usize, Vec<u8>) {
+    const ALG: &[u8] = &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    // [0] { SEQUENCE { authorityKeyIdentifier (a 20-byte key id), cRLNumber 1 } }
+    const EXTS: &[u8] = &[
+        0xa0, 0x2f, 0x30, 0x2d, 0x30, 0x1f, 0x06, 0x03, 0x55, 0x1d, 0x23, 0x04, 0x18, 0x30, 0x16, 0x80, 0x14, 0x33,
+        0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+        0x33, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x14, 0x04, 0x03, 0x02, 0x01, 0x01,
+    ];
+    let entries_len: usize = (1..=n).map(|s| 2 + 2 + uint_len(s) + 15).sum();
+    let list_len = 1 + len_of_len(entries_len) + entries_len;
+    let tbs_content = 3 + ALG.len() + issuer.len() + 15 + 15 + list_len + EXTS.len();
+    let tbs_len = 1 + len_of_len(tbs_content) + tbs_content;
+    const SLACK: usize = 8; // room for the outer SEQUENCE header, written after signing
+    let mut out = Vec::with_capacity(SLACK + tbs_len + ALG.len() + 80);
+    out.resize(SLACK, 0);
+    out.push(0x30);
+    push_len(&mut out, tbs_content);
+    out.extend_from_slice(&[0x02, 0x01, 0x01]); // v2
+    out.extend_from_slice(ALG);
+    out.extend_from_slice(issuer);
+    push_utctime(&mut out, now);
+    push_utctime(&mut out, now + 30 * 86_400);
+    out.push(0x30);
+    push_len(&mut out, entries_len);
+    for serial in 1..=n {
+        push_entry(&mut out, serial, now);
+    }
+    out.extend_from_slice(EXTS);
+    debug_assert_eq!(out.len(), SLACK + tbs_len);
+    let sig = sign(key, MessageDigest::sha256(), &out[SLACK..]);
+    let mut tail = Vec::with_capacity(ALG.len() + sig.len() + 8);
+    tail.extend_from_slice(ALG);
+    tail.push(0x03);
+    push_len(&mut tail, sig.len() + 1);
+    tail.push(0);
+    tail.extend_from_slice(&sig);
+    out.extend_from_slice(&tail);
+    let mut hdr = vec![0x30];
+    push_len(&mut hdr, tbs_len + tail.len());
+    let start = SLACK - hdr.len();
+    out[start..SLACK].copy_from_slice(&hdr);
+    // The CRL is out[start..]; handing back the buffer as is avoids a copy.
+    (entries_len, out)
+}
+
+// ------------------------------------------------------------------ inputs
+
+/// (DER of the to-be-signed part, DER signature) of a PKCS#10 request's outer SEQUENCE.
+fn split_signed(der: &[u8]) -> (&[u8], Vec<u8>) {
+    fn tlv(d: &[u8]) -> (usize, usize) {
+        // (header length, content length)
+        let b = d[1] as usize;
+        if b < 0x80 {
+            (2, b)
+        } else {
+            let n = b & 0x7f;
+            let len = d[2..2 + n].iter().fold(0usize, |a, x| a << 8 | *x as usize);
+            (2 + n, len)
+        }
+    }
+    let (h, _) = tlv(der);
+    let body = &der[h..];
+    let (th, tl) = tlv(body);
+    let tbs = &body[..th + tl];
+    let rest = &body[th + tl..];
+    let (ah, al) = tlv(rest);
+    let sig = &rest[ah + al..];
+    let (sh, sl) = tlv(sig);
+    (tbs, sig[sh + 1..sh + sl].to_vec())
+}
+
+fn make_csr() -> Vec<u8> {
+    let key = ec_key(Nid::X9_62_PRIME256V1);
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "bench.example").unwrap();
+    let mut b = X509Req::builder().unwrap();
+    b.set_subject_name(&name.build()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    b.build().to_pem().unwrap()
+}
+
+/// A DER OCSPRequest as `openssl ocsp -reqout` writes it: one CertID (SHA-1), a nonce extension.
+fn make_ocsp_request() -> Vec<u8> {
+    let mut certid = Vec::new();
+    certid.extend_from_slice(&[0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00]);
+    certid.extend_from_slice(&[0x04, 0x14]);
+    certid.extend_from_slice(&[0x11; 20]);
+    certid.extend_from_slice(&[0x04, 0x14]);
+    certid.extend_from_slice(&[0x22; 20]);
+    push_uint(&mut certid, 4242);
+    wrap(&mut certid, 0, 0x30); // CertID
+    wrap(&mut certid, 0, 0x30); // Request
+    wrap(&mut certid, 0, 0x30); // requestList
+    let mut ext = vec![0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
+    let mut nonce = vec![0x04, 0x10];
+    nonce.extend_from_slice(&[0x5a; 16]);
+    ext.push(0x04);
+    push_len(&mut ext, nonce.len());
+    ext.extend_from_slice(&nonce);
+    wrap(&mut ext, 0, 0x30); // Extension
+    wrap(&mut ext, 0, 0x30); // Extensions
+    wrap(&mut ext, 0, 0xa2); // [2] requestExtensions
+    let mut tbs = certid;
+    tbs.extend_from_slice(&ext);
+    wrap(&mut tbs, 0, 0x30); // TBSRequest
+    wrap(&mut tbs, 0, 0x30); // OCSPRequest
+    tbs
+}
+
+// ------------------------------------------------------------------ timing
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Quartile `q` (0.25, 0.75) of sorted `v`, linearly interpolated.
+fn quartile(v: &[f64], q: f64) -> f64 {
+    let x = q * (v.len() - 1) as f64;
+    let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (x - lo as f64)
+}
+
+thread_local! {
+    /// (p25, p75) of the rounds of the last `measure`.
+    static SPREAD: std::cell::Cell<(f64, f64)> = const { std::cell::Cell::new((0.0, 0.0)) };
+}
+
+/// Median seconds per op over `rounds` rounds of `iters` calls of `f` (after one warm-up call).
+fn measure(rounds: u32, iters: u32, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut per_round: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.elapsed().as_secs_f64() / f64::from(iters)
+        })
+        .collect();
+    per_round.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    SPREAD.with(|s| s.set((quartile(&per_round, 0.25), quartile(&per_round, 0.75))));
+    median(per_round)
+}
+
+fn main() {
+    let mut rounds = 5u32;
+    let mut csr_path: Option<String> = None;
+    let mut dump: Option<String> = None;
+    let mut ops: Vec<(String, u32, Option<u32>)> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rounds" => rounds = args.next().and_then(|s| s.parse().ok()).expect("--rounds N"),
+            "--csr" => csr_path = Some(args.next().expect("--csr PATH")),
+            "--dump" => dump = Some(args.next().expect("--dump DIR")),
+            "--list" => {
+                for (n, i) in DEFAULT_OPS {
+                    println!("{n} {i}");
+                }
+                return;
+            }
+            "-h" | "--help" => {
+                eprintln!("usage: bench_floor [--rounds N] [--csr PATH] [--list] [op[=iters] ...]");
+                return;
+            }
+            _ => {
+                let (name, spec) = match a.split_once('=') {
+                    Some((n, spec)) => (n.to_string(), Some(spec)),
+                    None => (a.clone(), None),
+                };
+                let (iters, op_rounds) = match spec.map(|s| s.split_once('x').unwrap_or((s, ""))) {
+                    Some((i, r)) => (
+                        i.parse().expect("iterations must be a number"),
+                        (!r.is_empty()).then(|| r.parse().expect("rounds must be a number")),
+                    ),
+                    None => (DEFAULT_OPS.iter().find(|(n, _)| *n == name).map(|(_, i)| *i).unwrap_or(1), None),
+                };
+                ops.push((name, iters, op_rounds));
+            }
+        }
+    }
+    if ops.is_empty() {
+        ops = DEFAULT_OPS.iter().map(|(n, i)| (n.to_string(), *i, None)).collect();
+    }
+
+    let tbs600 = vec![0xa5u8; 600];
+    let tbs250 = vec![0x5au8; 250];
+    let ca_key = ec_key(Nid::X9_62_PRIME256V1);
+    // Issuer name DER: SEQUENCE { SET { SEQUENCE { OID CN, UTF8String "Bench CA" } } }
+    let issuer: &[u8] = &[
+        0x30, 0x13, 0x31, 0x11, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x08, b'B', b'e', b'n', b'c', b'h',
+        b' ', b'C', b'A',
+    ];
+    if let Some(dir) = &dump {
+        std::fs::write(format!("{dir}/ca.der"), ca_key.public_key_to_der().unwrap()).unwrap();
+        std::fs::write(format!("{dir}/ocsp-request.der"), make_ocsp_request()).unwrap();
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+
+    for (name, iters, op_rounds) in &ops {
+        let iters = (*iters).max(1);
+        let rounds = op_rounds.unwrap_or(rounds).max(1);
+        let secs = match name.as_str() {
+            "issue-ec-p256" => measure(rounds, iters, || {
+                let k = ec_key(Nid::X9_62_PRIME256V1);
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                black_box(k);
+            }),
+            "issue-ec-p384" => measure(rounds, iters, || {
+                let k = ec_key(Nid::SECP384R1);
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                black_box(k);
+            }),
+            "issue-rsa-2048" => measure(rounds, iters, || {
+                let k = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                black_box(k);
+            }),
+            "issue-ec-p384-ca384" => {
+                let ca384 = ec_key(Nid::SECP384R1);
+                measure(rounds, iters, || {
+                    let k = ec_key(Nid::SECP384R1);
+                    black_box(sign(&ca384, MessageDigest::sha384(), &tbs600));
+                    black_box(k);
+                })
+            }
+            "issue-rsa-2048-carsa" => {
+                let ca_rsa = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+                measure(rounds, iters, || {
+                    let k = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+                    black_box(sign(&ca_rsa, MessageDigest::sha256(), &tbs600));
+                    black_box(k);
+                })
+            }
+            "sign-csr" => {
+                let pem = match &csr_path {
+                    Some(p) => std::fs::read(p).expect("reading --csr"),
+                    None => make_csr(),
+                };
+                let req = X509Req::from_pem(&pem).expect("a PEM CSR");
+                let der = req.to_der().unwrap();
+                let public: PKey<Public> = req.public_key().unwrap();
+                let (tbs, sig) = split_signed(&der);
+                let (tbs, sig) = (tbs.to_vec(), sig);
+                measure(rounds, iters, || {
+                    let mut v = Verifier::new(MessageDigest::sha256(), &public).unwrap();
+                    assert!(v.verify_oneshot(&sig, &tbs).unwrap(), "the CSR's signature must verify");
+                    black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                })
+            }
+            "ocsp-sign" => measure(rounds, iters, || {
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs250));
+            }),
+            "ocsp-parse" => {
+                let der = make_ocsp_request();
+                OcspRequest::from_der(&der).expect("the OCSP request parses");
+                measure(rounds, iters, || {
+                    black_box(OcspRequest::from_der(black_box(&der)).unwrap());
+                })
+            }
+            n if n.starts_with("crl-") => {
+                let count: u64 = n[4..].parse().expect("crl-N: N must be a number");
+                let (bytes, crl) = crl_floor(count, &ca_key, issuer, now);
+                if let Some(dir) = &dump {
+                    let start = crl.iter().position(|b| *b == 0x30).unwrap();
+                    std::fs::write(format!("{dir}/{n}.der"), &crl[start..]).unwrap();
+                }
+                let s = measure(rounds, iters, || {
+                    black_box(crl_floor(count, &ca_key, issuer, now));
+                });
+                println!("floor-bytes {n} {bytes}");
+                s
+            }
+            // ---- parts (not in the default set): what pieces of the module's work cost
+            "part-keygen-p256" => measure(rounds, iters, || {
+                black_box(ec_key(Nid::X9_62_PRIME256V1));
+            }),
+            "part-spki-der" => {
+                // i2d_PUBKEY of a freshly generated key (affine conversion included)
+                let keys: Vec<_> = (0..iters + 1).map(|_| ec_key(Nid::X9_62_PRIME256V1)).collect();
+                let mut i = 0;
+                measure(1, iters, || {
+                    black_box(keys[i % keys.len()].public_key_to_der().unwrap());
+                    i += 1;
+                })
+            }
+            "part-pkcs8-pem" => {
+                let keys: Vec<_> = (0..iters + 1).map(|_| ec_key(Nid::X9_62_PRIME256V1)).collect();
+                let mut i = 0;
+                measure(1, iters, || {
+                    black_box(keys[i % keys.len()].private_key_to_pem_pkcs8().unwrap());
+                    i += 1;
+                })
+            }
+            "part-point-bytes" => {
+                // the uncompressed public point and the private scalar, once: enough to
+                // hand-encode both the SPKI and the PKCS#8 (one affine conversion)
+                let keys: Vec<_> = (0..iters + 1).map(|_| ec_key(Nid::X9_62_PRIME256V1)).collect();
+                let group = group(Nid::X9_62_PRIME256V1);
+                let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+                let mut i = 0;
+                measure(1, iters, || {
+                    let ec = keys[i % keys.len()].ec_key().unwrap();
+                    let pt = ec
+                        .public_key()
+                        .to_bytes(group, openssl::ec::PointConversionForm::UNCOMPRESSED, &mut ctx)
+                        .unwrap();
+                    black_box((pt, ec.private_key().to_vec_padded(32).unwrap()));
+                    i += 1;
+                })
+            }
+            "part-sign-evp" => measure(rounds, iters, || {
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+            }),
+            "part-sign-ecdsa-do" => {
+                let ec = ca_key.ec_key().unwrap();
+                measure(rounds, iters, || {
+                    let d = openssl::hash::hash(MessageDigest::sha256(), &tbs600).unwrap();
+                    black_box(openssl::ecdsa::EcdsaSig::sign(&d, &ec).unwrap().to_der().unwrap());
+                })
+            }
+            "part-verify-evp-fresh" | "part-verify-ecdsa-do-fresh" => {
+                // the CSR's key rebuilt from its point every call (as the module does), then
+                // verified through EVP (export to the provider each time) or ECDSA_do_verify
+                let pem = match &csr_path {
+                    Some(p) => std::fs::read(p).expect("reading --csr"),
+                    None => make_csr(),
+                };
+                let req = X509Req::from_pem(&pem).unwrap();
+                let der = req.to_der().unwrap();
+                let (tbs, sig) = split_signed(&der);
+                let (tbs, sig) = (tbs.to_vec(), sig);
+                let group = group(Nid::X9_62_PRIME256V1);
+                let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+                let point = req
+                    .public_key()
+                    .unwrap()
+                    .ec_key()
+                    .unwrap()
+                    .public_key()
+                    .to_bytes(group, openssl::ec::PointConversionForm::UNCOMPRESSED, &mut ctx)
+                    .unwrap();
+                let evp = name == "part-verify-evp-fresh";
+                measure(rounds, iters, || {
+                    let p = openssl::ec::EcPoint::from_bytes(group, &point, &mut ctx).unwrap();
+                    let ec = EcKey::from_public_key(group, &p).unwrap();
+                    let ok = if evp {
+                        let k = PKey::from_ec_key(ec).unwrap();
+                        let mut v = Verifier::new(MessageDigest::sha256(), &k).unwrap();
+                        v.verify_oneshot(&sig, &tbs).unwrap()
+                    } else {
+                        let d = openssl::hash::hash(MessageDigest::sha256(), &tbs).unwrap();
+                        let s = openssl::ecdsa::EcdsaSig::from_der(&sig).unwrap();
+                        // DER must be canonical, as EVP's verify requires
+                        s.to_der().unwrap() == sig && s.verify(&d, &ec).unwrap()
+                    };
+                    assert!(ok);
+                })
+            }
+            other => {
+                eprintln!("bench_floor: unknown operation {other:?}; --list shows them");
+                std::process::exit(2);
+            }
+        };
+        println!("floor {name} {secs:.9}");
+        let (p25, p75) = SPREAD.with(|s| s.get());
+        println!("floor-p25 {name} {p25:.9}");
+        println!("floor-p75 {name} {p75:.9}");
+    }
+}
