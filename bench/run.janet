@@ -249,9 +249,9 @@
     (if (string? resp)
       (array/push notes (string "OCSP response skipped: :create-ocsp-response raised " resp))
       (do
-        (run-floor (string "ocsp-sign=" (scaled 800)))
+        (run-floor (string "ocsp-sign=" (scaled 2000)))
         (run-peer (string "ocsp-response=" (scaled 400)))
-        (row ":create-ocsp-response" (measure 5 (scaled 500) |(:create-ocsp-response ocsp-ca ocsp-info :good))
+        (row ":create-ocsp-response" (measure 5 (scaled 2000) |(:create-ocsp-response ocsp-ca ocsp-info :good))
              "ocsp-sign" "ocsp-response")))))
 
 (print "revoking and CRLs ...")
