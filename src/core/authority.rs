@@ -12,7 +12,7 @@ use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
 use super::general_names::GeneralName;
-use super::keys::{self, KeyType, SigAlg};
+use super::keys::{self, KeyType, NewKey, SigAlg};
 use super::names::{self, Subject};
 use super::pem;
 use super::revocation::{Revocation, RevocationList};
@@ -315,9 +315,8 @@ impl Authority {
         check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
-        let key = opts.key_type.generate()?;
+        let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let alg = SigAlg::for_key(&key)?;
-        let spki = key.public_key_to_der().ssl("encoding the public key")?;
         let (set, _) = ca_extensions(&opts, &spki, None)?;
         let subject = opts.subject.to_der();
         let tbs = Tbs {
@@ -354,26 +353,16 @@ impl Authority {
                 }
             }
         }
-        let key = opts.key_type.generate()?;
-        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
         let serial = self.peek_serial()?;
         let subject = opts.subject.to_der();
-        let tbs = Tbs {
-            serial,
-            issuer_der: &self.info.subject_der,
-            subject_der: &subject,
-            not_before: now,
-            not_after,
-            spki_der: &spki,
-            extensions: &set,
-        };
-        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
+        let cert = self.certify(serial, &subject, (now, not_after), &spki, &set)?;
         let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)?;
         // What the parent may not certify, its child may not either.
         child.constraints.extend(self.constraints.iter().cloned());
-        self.commit_serial(serial, None, &child.cert_der);
+        self.commit_serial(serial, true, &child.cert_der);
         Ok(child)
     }
 
@@ -415,8 +404,8 @@ impl Authority {
     }
 
     /// Records that `serial` was used; advances the counter when it came from it.
-    fn commit_serial(&mut self, serial: Serial, explicit: Option<()>, cert_der: &[u8]) {
-        if explicit.is_none() {
+    fn commit_serial(&mut self, serial: Serial, from_counter: bool, cert_der: &[u8]) {
+        if from_counter {
             if let Some(n) = serial.to_i64() {
                 self.next_serial = n as u64 + 1;
             }
@@ -532,6 +521,19 @@ impl Authority {
         }
     }
 
+    /// Signs a certificate whose issuer is this CA.
+    fn certify(
+        &self,
+        serial: Serial,
+        subject_der: &[u8],
+        (not_before, not_after): (i64, i64),
+        spki_der: &[u8],
+        extensions: &ExtensionSet,
+    ) -> CaResult<Vec<u8>> {
+        let tbs = Tbs { serial, issuer_der: &self.info.subject_der, subject_der, not_before, not_after, spki_der, extensions };
+        sign_certificate(&tbs, self.sig_alg, &self.key)
+    }
+
     fn check_constraints(&self, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
         self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject_der, san_der))
     }
@@ -570,8 +572,7 @@ impl Authority {
         let serial = self.peek_serial()?;
 
         // Only now, with every option checked, do the expensive work.
-        let key = opts.key_type.generate()?;
-        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = opts.key_type.generate_encoded()?;
         let mut set = ExtensionSet::default();
         set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
         set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
@@ -583,19 +584,10 @@ impl Authority {
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let tbs = Tbs {
-            serial,
-            issuer_der: &self.info.subject_der,
-            subject_der: &subject,
-            not_before: now,
-            not_after,
-            spki_der: &spki,
-            extensions: &set,
-        };
-        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
-        let key_pem = keys::private_key_pem(&key)?;
+        let cert = self.certify(serial, &subject, (now, not_after), &spki, &set)?;
+        drop(key);
         let cert_pem = pem::encode("CERTIFICATE", &cert);
-        self.commit_serial(serial, None, &cert);
+        self.commit_serial(serial, true, &cert);
         Ok(Issued { cert_pem, key_pem })
     }
 
@@ -682,17 +674,8 @@ impl Authority {
         self.check_constraints(&req.subject_der, san_value.as_deref())?;
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let tbs = Tbs {
-            serial,
-            issuer_der: &self.info.subject_der,
-            subject_der: &req.subject_der,
-            not_before,
-            not_after,
-            spki_der: &req.spki_der,
-            extensions: &set,
-        };
-        let cert = sign_certificate(&tbs, self.sig_alg, &self.key)?;
-        self.commit_serial(serial, opts.serial.map(|_| ()), &cert);
+        let cert = self.certify(serial, &req.subject_der, (not_before, not_after), &req.spki_der, &set)?;
+        self.commit_serial(serial, opts.serial.is_none(), &cert);
         Ok(pem::encode("CERTIFICATE", &cert))
     }
 }

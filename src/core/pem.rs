@@ -4,6 +4,7 @@
 use openssl::base64;
 
 use super::error::{CaError, CaResult};
+use super::secret::Secret;
 
 pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = base64::encode_block(der);
@@ -20,6 +21,24 @@ pub fn encode(label: &str, der: &[u8]) -> String {
     out.push_str(label);
     out.push_str("-----\n");
     out
+}
+
+/// PEM of secret DER (a private key): every intermediate copy is zeroed.
+pub fn encode_secret(label: &str, der: &Secret) -> Secret {
+    let b64 = Secret::new(base64::encode_block(der.as_bytes()).into_bytes());
+    let body = b64.as_bytes();
+    let mut out = Vec::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
+    out.extend_from_slice(b"-----BEGIN ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+    for line in body.chunks(64) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+    Secret::new(out)
 }
 
 /// The DER inside the first PEM block labelled one of `labels`; or `data`
