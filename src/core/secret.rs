@@ -18,14 +18,24 @@ impl Secret {
     }
 }
 
-impl Drop for Secret {
-    fn drop(&mut self) {
+impl Secret {
+    /// Overwrites every byte (the whole capacity) with zeros.
+    fn wipe(&mut self) {
+        let len = self.0.len();
+        self.0.resize(self.0.capacity(), 0);
         for b in self.0.iter_mut() {
             // SAFETY: `b` is a valid, exclusive reference into our own buffer; the
             // volatile write keeps the compiler from eliding the zeroing.
             unsafe { std::ptr::write_volatile(b, 0) };
         }
         compiler_fence(Ordering::SeqCst);
+        self.0.truncate(len);
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.wipe();
     }
 }
 
@@ -44,6 +54,16 @@ impl Clone for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wipe_zeroes_the_whole_buffer() {
+        let mut v = Vec::with_capacity(64);
+        v.extend_from_slice(b"-----BEGIN PRIVATE KEY-----");
+        let mut s = Secret::new(v);
+        s.wipe();
+        assert!(s.as_bytes().iter().all(|b| *b == 0));
+        assert_eq!(s.as_bytes().len(), 27);
+    }
 
     #[test]
     fn holds_bytes() {
