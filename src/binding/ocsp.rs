@@ -11,6 +11,7 @@
 use janetrs::lowlevel as raw;
 use janetrs::{Janet, TaggedJanet};
 
+use crate::core::authority::Authority;
 use crate::core::error::{CaError, CaResult};
 use crate::core::ocsp::{self, CertId, CertStatus, Delegate, HashAlg, Nonce, ResponseStatus, ResponseTimes, SingleResponse};
 use crate::core::revocation::Reason;
@@ -64,16 +65,13 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let der_arg = &args[args.len() - 1];
     let req = ocsp::parse_request(v::bytes(der_arg, "ca/parse-ocsp-request der")?)?;
     let issuer = match args.len() {
-        2 => {
-            let ca = ca_type::authority(&args[0], "(:parse-ocsp-request ca der) ca")?;
-            Some((ca.info().subject_der.clone(), ca.info().spki_der.clone()))
-        }
+        2 => Some(&*ca_type::authority(&args[0], "(:parse-ocsp-request ca der) ca")?),
         _ => None,
     };
     let matches: Vec<Option<bool>> = req
         .requests
         .iter()
-        .map(|id| issuer.as_ref().map(|(subject, spki)| id.matches_issuer(subject, spki)))
+        .map(|id| issuer.map(|ca| id.matches_ca(ca)))
         .collect();
     let Some(first) = req.requests.first() else {
         return Err(CaError::parse("OCSP request asks about no certificate"));
@@ -147,31 +145,30 @@ fn is_dict(x: &Janet) -> bool {
 }
 
 /// One CertID from a request-info table (or an item of its :requests).
-fn read_cert_id(o: &Opts, what: &str, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<CertId> {
+fn read_cert_id(o: &Opts, what: &str, ca: &Authority) -> CaResult<CertId> {
     let serial = match o.get("serial") {
-        Some(s) => v::serial(s, &format!("{what} :serial"))?,
+        Some(s) => v::serial(s, ":serial").map_err(v::within(what))?,
         None => return Err(CaError::param(format!("{what} needs :serial (as ca/parse-ocsp-request returns it)"))),
     };
     let hash = match o.get("hash-algorithm") {
-        Some(h) => {
-            let w = format!("{what} :hash-algorithm");
-            HashAlg::from_name(&v::name(h, &w)?, &w)?
-        }
+        Some(h) => v::name(h, ":hash-algorithm")
+            .and_then(|n| HashAlg::from_name(&n, ":hash-algorithm"))
+            .map_err(v::within(what))?,
         None => HashAlg::Sha1,
     };
     let null_params = match o.get("hash-null") {
-        Some(b) => v::boolean(b, &format!("{what} :hash-null"))?,
+        Some(b) => v::boolean(b, ":hash-null").map_err(v::within(what))?,
         None => true,
     };
     let hash_of = |key: &str| -> CaResult<Option<Vec<u8>>> {
-        o.get(key).map(|x| v::bytes(x, &format!("{what} :{key}")).map(<[u8]>::to_vec)).transpose()
+        o.with(key, |x, w| v::bytes(x, w).map(<[u8]>::to_vec)).map_err(v::within(what))
     };
     match (hash_of("issuer-name-hash")?, hash_of("issuer-key-hash")?) {
         (Some(issuer_name_hash), Some(issuer_key_hash)) => {
             Ok(CertId { hash, null_params, issuer_name_hash, issuer_key_hash, serial })
         }
         (None, None) => {
-            let mut id = CertId::for_issuer(hash, &issuer.0, &issuer.1, serial)
+            let mut id = CertId::for_ca(hash, ca, serial)
                 .map_err(|e| CaError::param(format!("{what}: {}; give :issuer-name-hash and :issuer-key-hash", e.message)))?;
             id.null_params = null_params;
             Ok(id)
@@ -182,7 +179,7 @@ fn read_cert_id(o: &Opts, what: &str, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<C
 }
 
 /// The CertIDs to answer and the nonce to echo.
-fn read_request_info(info: &Janet, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<(Vec<CertId>, Option<Nonce>)> {
+fn read_request_info(info: &Janet, ca: &Authority) -> CaResult<(Vec<CertId>, Option<Nonce>)> {
     let what = "ca/create-ocsp-response request-info";
     if !is_dict(info) {
         return Err(CaError::param(format!(
@@ -193,7 +190,7 @@ fn read_request_info(info: &Janet, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<(Vec
     let o = Opts::read(Some(info), what, INFO_KEYS)?;
     let nonce = match o.get("nonce") {
         Some(n) => {
-            let bytes = v::bytes(n, &format!("{what} :nonce"))?;
+            let bytes = v::bytes(n, ":nonce").map_err(v::within(what))?;
             let raw = o.with("nonce-raw", v::boolean)?.unwrap_or(false);
             if raw && bytes.is_empty() {
                 return Err(CaError::param(format!("{what} :nonce must not be empty with :nonce-raw")));
@@ -204,7 +201,7 @@ fn read_request_info(info: &Janet, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<(Vec
     };
     let ids = match o.get("requests") {
         Some(list) => {
-            let items = v::list(list, &format!("{what} :requests"))?;
+            let items = v::list(list, ":requests").map_err(v::within(what))?;
             if items.is_empty() {
                 return Err(CaError::param(format!("{what} :requests must not be empty")));
             }
@@ -219,11 +216,11 @@ fn read_request_info(info: &Janet, issuer: &(Vec<u8>, Vec<u8>)) -> CaResult<(Vec
                     if !is_dict(item) {
                         return Err(CaError::param(format!("{w} must be a table or struct, got {}", v::type_name(item))));
                     }
-                    read_cert_id(&Opts::read(Some(item), &w, ITEM_KEYS)?, &w, issuer)
+                    read_cert_id(&Opts::read(Some(item), &w, ITEM_KEYS)?, &w, ca)
                 })
                 .collect::<CaResult<Vec<_>>>()?
         }
-        None => vec![read_cert_id(&o, what, issuer)?],
+        None => vec![read_cert_id(&o, what, ca)?],
     };
     Ok((ids, nonce))
 }
@@ -349,11 +346,8 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
     let fname = "ca/create-ocsp-response";
     arity(args, 3, 4, fname)?;
     let now = time::now();
-    // The CA's identity, copied: the CA is not borrowed while Janet code runs.
-    let issuer = {
-        let ca = ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
-        (ca.info().subject_der.clone(), ca.info().spki_der.clone())
-    };
+    // The CA is borrowed only while no Janet code runs (status functions may use it).
+    ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
 
     let o = Opts::read(args.get(3), fname, CREATE_KEYS)?;
     let defaults = RevokedDefaults {
@@ -364,7 +358,13 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
     let include_nonce = o.with("include-nonce", v::boolean)?.unwrap_or(true);
     let delegate = o.get("responder").map(|r| read_responder(r, &args[0], now)).transpose()?;
 
-    let (ids, nonce) = read_request_info(&args[1], &issuer)?;
+    // Before any status function runs: the CertIDs, and which of them name this CA.
+    let (ids, nonce, ours) = {
+        let ca: &Authority = ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
+        let (ids, nonce) = read_request_info(&args[1], ca)?;
+        let ours: Vec<bool> = ids.iter().map(|id| id.matches_ca(ca)).collect();
+        (ids, nonce, ours)
+    };
     let spec = match args[2].tagged() {
         TaggedJanet::Function(_) => StatusSpec::Function(args[2]),
         TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => {
@@ -380,8 +380,8 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
 
     // Janet code may run here (status functions); only owned Rust values are live.
     let mut singles = Vec::with_capacity(ids.len());
-    for id in ids {
-        let status = if !id.matches_issuer(&issuer.0, &issuer.1) {
+    for (id, ours) in ids.into_iter().zip(ours) {
+        let status = if !ours {
             CertStatus::Unknown
         } else {
             match &spec {

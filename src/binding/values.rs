@@ -238,15 +238,24 @@ pub fn usage_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
 
 /// The options argument: a table or struct (or nil/absent). Unknown keys are
 /// errors, so a misspelt option never silently yields a different certificate.
-pub struct Opts {
-    entries: Vec<(String, Janet)>,
+/// Reading allocates nothing per key: each key is matched to its `allowed` entry.
+pub struct Opts<'k> {
+    entries: Vec<(&'k str, Janet)>,
 }
 
-impl Opts {
-    pub fn read(v: Option<&Janet>, function: &str, allowed: &[&str]) -> CaResult<Opts> {
-        let mut entries = Vec::new();
+fn key_bytes(k: &Janet) -> Option<&[u8]> {
+    match k.tagged() {
+        // SAFETY: the key is kept alive by the options table for this call.
+        TaggedJanet::Keyword(kw) => Some(unsafe { std::slice::from_raw_parts(kw.as_raw(), kw.len()) }),
+        TaggedJanet::String(st) => Some(unsafe { std::slice::from_raw_parts(st.as_raw(), st.len()) }),
+        _ => None,
+    }
+}
+
+impl<'k> Opts<'k> {
+    pub fn read(v: Option<&Janet>, function: &str, allowed: &[&'k str]) -> CaResult<Opts<'k>> {
         let pairs: Vec<(Janet, Janet)> = match v.map(|v| v.tagged()) {
-            None | Some(TaggedJanet::Nil) => Vec::new(),
+            None | Some(TaggedJanet::Nil) => return Ok(Opts { entries: Vec::new() }),
             Some(TaggedJanet::Table(t)) => t.iter().map(|(k, v)| (*k, *v)).collect(),
             Some(TaggedJanet::Struct(s)) => s.iter().map(|(k, v)| (*k, *v)).collect(),
             Some(_) => {
@@ -257,27 +266,24 @@ impl Opts {
                 )));
             }
         };
+        let mut entries = Vec::with_capacity(pairs.len());
         for (k, val) in pairs {
-            let key = match k.tagged() {
-                TaggedJanet::Keyword(kw) => String::from_utf8_lossy(kw.as_bytes()).into_owned(),
-                TaggedJanet::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-                _ => {
-                    return Err(CaError::param(format!(
-                        "{function} option keys must be keywords, got {}",
-                        type_name(&k)
-                    )))
-                }
+            let Some(bytes) = key_bytes(&k) else {
+                return Err(CaError::param(format!(
+                    "{function} option keys must be keywords, got {}",
+                    type_name(&k)
+                )));
             };
-            if !allowed.contains(&key.as_str()) {
+            let Some(key) = allowed.iter().find(|a| a.as_bytes() == bytes) else {
                 let valid: Vec<String> = allowed.iter().map(|a| format!(":{a}")).collect();
                 return Err(CaError::param(format!(
                     "{function} has no option :{}; valid: {}",
-                    shown(&key).trim_matches('"'),
+                    shown(&String::from_utf8_lossy(bytes)).trim_matches('"'),
                     valid.join(", ")
                 )));
-            }
+            };
             if !matches!(val.tagged(), TaggedJanet::Nil) {
-                entries.push((key, val));
+                entries.push((*key, val));
             }
         }
         Ok(Opts { entries })
@@ -285,7 +291,7 @@ impl Opts {
 
     /// The value of option `key` (without the colon), when given and not nil.
     pub fn get(&self, key: &str) -> Option<&Janet> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -294,11 +300,30 @@ impl Opts {
 
     /// Reads option `key` with `reader`, naming it ":key" in errors.
     pub fn with<T>(&self, key: &str, reader: impl Fn(&Janet, &str) -> CaResult<T>) -> CaResult<Option<T>> {
-        match self.get(key) {
-            Some(v) => reader(v, &format!(":{key}")).map(Some),
-            None => Ok(None),
+        let Some(v) = self.get(key) else { return Ok(None) };
+        let mut buf = [0u8; 64];
+        match colon_name(key, &mut buf) {
+            Some(what) => reader(v, what).map(Some),
+            None => reader(v, &format!(":{key}")).map(Some),
         }
     }
+}
+
+/// ":key" written into `buf` (no allocation on the success path of every option read).
+fn colon_name<'b>(key: &str, buf: &'b mut [u8; 64]) -> Option<&'b str> {
+    let n = key.len() + 1;
+    if n > buf.len() {
+        return None;
+    }
+    buf[0] = b':';
+    buf[1..n].copy_from_slice(key.as_bytes());
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
+/// Prefixes an error with the context `what` ("request-info"): the same text as
+/// passing `"{what} :key"` to a reader, built only when there is an error.
+pub fn within(what: &str) -> impl Fn(CaError) -> CaError + '_ {
+    move |e| CaError::new(e.category, format!("{what} {}", e.message))
 }
 
 // ------------------------------------------------------------ building

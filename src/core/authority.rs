@@ -4,6 +4,8 @@
 //! Every operation computes its full result first and changes the CA's state
 //! only at the very end, so a failed call never leaves a partial update.
 
+use std::cell::RefCell;
+
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
@@ -198,6 +200,10 @@ pub struct Authority {
     pointers: Pointers,
     /// Name constraints to enforce: this CA's own, then its ancestors' when known.
     constraints: Vec<NameConstraints>,
+    /// SHA-1 of the public key bits: the OCSP responder ID byKey.
+    key_sha1: Vec<u8>,
+    /// OCSP issuer (name, key) hashes per hash algorithm OID, computed on first use.
+    issuer_hashes: RefCell<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>>,
 }
 
 /// Largest counter value: serials are handed to Janet as int/s64.
@@ -276,9 +282,10 @@ impl Authority {
     ) -> CaResult<Authority> {
         let info = CertInfo::parse(&cert_der)?;
         let sig_alg = SigAlg::for_key(&key)?;
+        let key_sha1 = keys::key_identifier(&info.spki_der)?;
         let key_id = match info.subject_key_id()? {
             Some(id) => id,
-            None => keys::key_identifier(&info.spki_der)?,
+            None => key_sha1.clone(),
         };
         let mut used_serials = UsedSerials::default();
         if info.issuer_der == info.subject_der {
@@ -307,6 +314,8 @@ impl Authority {
             crl_number,
             pointers,
             constraints,
+            key_sha1,
+            issuer_hashes: RefCell::new(Vec::new()),
         })
     }
 
@@ -452,6 +461,26 @@ impl Authority {
 
     pub fn key_id(&self) -> &[u8] {
         &self.key_id
+    }
+
+    /// SHA-1 of the CA's public key bits (OCSP ResponderID byKey).
+    pub fn key_sha1(&self) -> &[u8] {
+        &self.key_sha1
+    }
+
+    /// The CA's OCSP (issuerNameHash, issuerKeyHash) for the hash algorithm
+    /// `alg_oid`, computed by `compute` once per algorithm.
+    pub fn issuer_hashes(
+        &self,
+        alg_oid: &[u8],
+        compute: impl FnOnce(&[u8], &[u8]) -> CaResult<(Vec<u8>, Vec<u8>)>,
+    ) -> CaResult<(Vec<u8>, Vec<u8>)> {
+        if let Some((_, n, k)) = self.issuer_hashes.borrow().iter().find(|(o, _, _)| o == alg_oid) {
+            return Ok((n.clone(), k.clone()));
+        }
+        let (n, k) = compute(&self.info.subject_der, &self.info.spki_der)?;
+        self.issuer_hashes.borrow_mut().push((alg_oid.to_vec(), n.clone(), k.clone()));
+        Ok((n, k))
     }
 
     pub fn subject_display(&self) -> String {

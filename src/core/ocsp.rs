@@ -133,12 +133,6 @@ pub struct CertId {
 }
 
 impl CertId {
-    /// The CertID of `serial` issued by the CA with this subject and public key.
-    pub fn for_issuer(hash: HashAlg, issuer_subject_der: &[u8], issuer_spki_der: &[u8], serial: Serial) -> CaResult<CertId> {
-        let (issuer_name_hash, issuer_key_hash) = issuer_hashes(&hash, issuer_subject_der, issuer_spki_der)?;
-        Ok(CertId { hash, null_params: true, issuer_name_hash, issuer_key_hash, serial })
-    }
-
     /// Appends the DER: `SEQUENCE { AlgorithmIdentifier, OCTET STRING, OCTET STRING, INTEGER }`.
     pub fn write(&self, out: &mut Vec<u8>) {
         der::sequence(out, |o| {
@@ -154,9 +148,15 @@ impl CertId {
         })
     }
 
-    /// Whether the issuer hashes name the CA with this subject and public key.
-    pub fn matches_issuer(&self, issuer_subject_der: &[u8], issuer_spki_der: &[u8]) -> bool {
-        match issuer_hashes(&self.hash, issuer_subject_der, issuer_spki_der) {
+    /// The CertID of `serial` issued by `ca` (its hashes are computed once per CA).
+    pub fn for_ca(hash: HashAlg, ca: &Authority, serial: Serial) -> CaResult<CertId> {
+        let (issuer_name_hash, issuer_key_hash) = ca.issuer_hashes(hash.oid(), |s, k| issuer_hashes(&hash, s, k))?;
+        Ok(CertId { hash, null_params: true, issuer_name_hash, issuer_key_hash, serial })
+    }
+
+    /// Whether the issuer hashes name `ca`.
+    pub fn matches_ca(&self, ca: &Authority) -> bool {
+        match ca.issuer_hashes(self.hash.oid(), |s, k| issuer_hashes(&self.hash, s, k)) {
             Ok((n, k)) => n == self.issuer_name_hash && k == self.issuer_key_hash,
             Err(_) => false,
         }
@@ -383,7 +383,8 @@ pub struct Delegate {
     key: PKey<Private>,
     alg: SigAlg,
     cert_der: Vec<u8>,
-    spki_der: Vec<u8>,
+    /// SHA-1 of the responder's public key bits (ResponderID byKey).
+    key_hash: Vec<u8>,
 }
 
 impl Delegate {
@@ -424,7 +425,7 @@ impl Delegate {
             return Err(CaError::verify(":responder :key does not match :responder :cert"));
         }
         let alg = SigAlg::for_key(&key).map_err(|e| CaError::param(format!(":responder :key: {}", e.message)))?;
-        Ok(Delegate { key, alg, cert_der, spki_der: info.spki_der })
+        Ok(Delegate { key, alg, cert_der, key_hash: keys::key_identifier(&info.spki_der)? })
     }
 }
 
@@ -432,7 +433,7 @@ impl Delegate {
 struct Signer<'a> {
     key: &'a PKeyRef<Private>,
     alg: SigAlg,
-    spki_der: &'a [u8],
+    key_hash: &'a [u8],
     certs: &'a [Vec<u8>],
 }
 
@@ -479,7 +480,7 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_
     }
     responses.iter().try_for_each(check_single)?;
     time::check_range(produced_at, "producedAt")?;
-    let key_hash = keys::key_identifier(signer.spki_der)?;
+    let key_hash = signer.key_hash;
     let mut tbs = Vec::with_capacity(128 + responses.len() * 120);
     der::sequence(&mut tbs, |o| {
         // version v1 is the DEFAULT: omitted. responderID byKey [2] EXPLICIT KeyHash.
@@ -533,12 +534,12 @@ pub fn build_response(
     match delegate {
         Some(d) => {
             let certs = std::slice::from_ref(&d.cert_der);
-            build(responses, nonce, &Signer { key: &d.key, alg: d.alg, spki_der: &d.spki_der, certs }, produced_at)
+            build(responses, nonce, &Signer { key: &d.key, alg: d.alg, key_hash: &d.key_hash, certs }, produced_at)
         }
         None => build(
             responses,
             nonce,
-            &Signer { key: ca.key(), alg: ca.sig_alg(), spki_der: &ca.info().spki_der, certs: &[] },
+            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), certs: &[] },
             produced_at,
         ),
     }
@@ -594,7 +595,7 @@ mod tests {
     }
 
     fn id_for(ca: &Authority, hash: HashAlg, serial: u64) -> CertId {
-        CertId::for_issuer(hash, &ca.info().subject_der, &ca.info().spki_der, Serial::from_u64(serial).unwrap()).unwrap()
+        CertId::for_ca(hash, &ca, Serial::from_u64(serial).unwrap()).unwrap()
     }
 
     #[test]
@@ -607,8 +608,8 @@ mod tests {
         let der = request(&[a.clone(), b.clone()], Some(b"0123456789abcdef"));
         let req = parse_request(&der).unwrap();
         assert_eq!(req.requests, vec![a.clone(), b.clone()]);
-        assert!(req.requests[0].matches_issuer(&ca.info().subject_der, &ca.info().spki_der));
-        assert!(req.requests[1].matches_issuer(&ca.info().subject_der, &ca.info().spki_der));
+        assert!(req.requests[0].matches_ca(&ca));
+        assert!(req.requests[1].matches_ca(&ca));
         let n = req.nonce.unwrap();
         assert_eq!(n.value(), b"0123456789abcdef");
         assert!(n.is_wrapped());
@@ -617,7 +618,7 @@ mod tests {
         b.write(&mut again);
         assert!(der.windows(again.len()).any(|w| w == again.as_slice()));
         let other = root();
-        assert!(!req.requests[0].matches_issuer(&other.info().subject_der, &other.info().spki_der));
+        assert!(!req.requests[0].matches_ca(&other));
     }
 
     #[test]
