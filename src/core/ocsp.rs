@@ -162,25 +162,26 @@ impl CertId {
         }
     }
 
-    fn parse(tlv: der::Tlv<'_>, what: &str) -> CaResult<CertId> {
-        let mut c = tlv.tagged(tag::SEQUENCE, what)?.reader();
-        let mut alg = c.read_tag(tag::SEQUENCE, &format!("{what} hashAlgorithm"))?.reader();
-        let oid = alg.read_tag(tag::OID, &format!("{what} hashAlgorithm"))?.content;
+    /// Parses a CertID. Error contexts are static: the caller adds which request.
+    fn parse(tlv: der::Tlv<'_>) -> CaResult<CertId> {
+        let mut c = tlv.tagged(tag::SEQUENCE, "CertID")?.reader();
+        let mut alg = c.read_tag(tag::SEQUENCE, "CertID hashAlgorithm")?.reader();
+        let oid = alg.read_tag(tag::OID, "CertID hashAlgorithm")?.content;
         if oid.is_empty() {
-            return Err(CaError::parse(format!("{what}: empty hash algorithm OID")));
+            return Err(CaError::parse("CertID: empty hash algorithm OID"));
         }
-        let null_params = match alg.read_optional(tag::NULL, &format!("{what} hash parameters"))? {
+        let null_params = match alg.read_optional(tag::NULL, "CertID hash parameters")? {
             Some(n) if n.content.is_empty() => true,
-            Some(_) => return Err(CaError::parse(format!("{what}: hash parameters must be an empty NULL"))),
+            Some(_) => return Err(CaError::parse("CertID: hash parameters must be an empty NULL")),
             None => false,
         };
-        alg.finish(&format!("{what} hashAlgorithm (only a NULL parameter is allowed)"))?;
-        let issuer_name_hash = c.read_tag(tag::OCTET_STRING, &format!("{what} issuerNameHash"))?.content.to_vec();
-        let issuer_key_hash = c.read_tag(tag::OCTET_STRING, &format!("{what} issuerKeyHash"))?.content.to_vec();
-        let serial_bytes = c.read(&format!("{what} serialNumber"))?.uint_bytes(&format!("{what} serialNumber"))?;
+        alg.finish("CertID hashAlgorithm (only a NULL parameter is allowed)")?;
+        let issuer_name_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerNameHash")?.content.to_vec();
+        let issuer_key_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerKeyHash")?.content.to_vec();
+        let serial_bytes = c.read("CertID serialNumber")?.uint_bytes("CertID serialNumber")?;
         let serial = Serial::from_be_bytes(serial_bytes)
-            .map_err(|e| CaError::parse(format!("{what} serialNumber: {}", e.message)))?;
-        c.finish(what)?;
+            .map_err(|e| CaError::parse(format!("CertID serialNumber: {}", e.message)))?;
+        c.finish("CertID")?;
         Ok(CertId { hash: HashAlg::from_oid(oid), null_params, issuer_name_hash, issuer_key_hash, serial })
     }
 }
@@ -279,19 +280,26 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
         if requests.len() == MAX_REQUESTS {
             return Err(CaError::resource(format!("OCSP request asks about more than {MAX_REQUESTS} certificates")));
         }
-        let what = format!("OCSP request {}", requests.len() + 1);
-        let mut one = l.read_tag(tag::SEQUENCE, &what)?.reader();
-        let id = CertId::parse(one.read(&format!("{what} CertID"))?, &format!("{what} CertID"))?;
-        if let Some(exts) = one.read_optional(tag::explicit(0), &format!("{what} extensions"))? {
-            ci::parse_extensions(der::parse_one(exts.content, &format!("{what} extensions"))?)?;
-        }
-        one.finish(&what)?;
+        let n = requests.len() + 1;
+        let id = read_single_request(&mut l)
+            .map_err(|e| CaError::new(e.category, format!("OCSP request {n} {}", e.message)))?;
         requests.push(id);
     }
     if requests.is_empty() {
         return Err(CaError::parse("OCSP request asks about no certificate (empty requestList)"));
     }
     Ok(OcspRequest { requests, nonce })
+}
+
+/// One `Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] OPTIONAL }`.
+fn read_single_request(l: &mut der::Reader<'_>) -> CaResult<CertId> {
+    let mut one = l.read_tag(tag::SEQUENCE, "Request")?.reader();
+    let id = CertId::parse(one.read("CertID")?)?;
+    if let Some(exts) = one.read_optional(tag::explicit(0), "extensions")? {
+        ci::parse_extensions(der::parse_one(exts.content, "extensions")?)?;
+    }
+    one.finish("Request")?;
+    Ok(id)
 }
 
 // ---------------------------------------------------------------- responses
