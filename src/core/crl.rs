@@ -30,10 +30,28 @@ pub struct CrlOptions {
     pub extra: Vec<Revocation>,
 }
 
-fn write_entry(out: &mut Vec<u8>, r: &Revocation) {
+/// The DER of the last revocation date written: entries revoked in the same
+/// second (the common case in bulk revocations) reuse it.
+struct DateCache {
+    t: Option<i64>,
+    der: Vec<u8>,
+}
+
+impl DateCache {
+    fn write(&mut self, out: &mut Vec<u8>, t: i64) {
+        if self.t != Some(t) {
+            self.der.clear();
+            time::x509_time(&mut self.der, t);
+            self.t = Some(t);
+        }
+        out.extend_from_slice(&self.der);
+    }
+}
+
+fn write_entry(out: &mut Vec<u8>, r: &Revocation, dates: &mut DateCache) {
     der::sequence(out, |o| {
         r.serial.write(o);
-        time::x509_time(o, r.date);
+        dates.write(o, r.date);
         if r.reason != Reason::Unspecified {
             der::sequence(o, |o| {
                 der::sequence(o, |o| {
@@ -91,13 +109,14 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
         time::x509_time(o, this_update);
         time::x509_time(o, next_update);
         if !recorded.is_empty() || !opts.extra.is_empty() {
+            let mut dates = DateCache { t: None, der: Vec::with_capacity(17) };
             der::sequence(o, |o| {
-                for r in recorded.iter().filter(|r| !extra_index.contains_key(&r.serial)) {
-                    write_entry(o, r);
+                for r in recorded.iter().filter(|r| extra_index.is_empty() || !extra_index.contains_key(&r.serial)) {
+                    write_entry(o, r, &mut dates);
                 }
                 for (i, r) in opts.extra.iter().enumerate() {
                     if extra_index.get(&r.serial) == Some(&i) {
-                        write_entry(o, r);
+                        write_entry(o, r, &mut dates);
                     }
                 }
             });

@@ -12,9 +12,16 @@ pub fn encode(label: &str, der: &[u8]) -> String {
     out.push_str("-----BEGIN ");
     out.push_str(label);
     out.push_str("-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+    let mut rest = b64.as_str();
+    // base64 text is ASCII, so every 64-byte split falls on a character boundary
+    while rest.len() > 64 {
+        let (line, tail) = rest.split_at(64);
+        out.push_str(line);
+        out.push('\n');
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        out.push_str(rest);
         out.push('\n');
     }
     out.push_str("-----END ");
