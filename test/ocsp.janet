@@ -357,7 +357,7 @@ for f, name in enumerate(sys.argv[1:]):
   (t/same (f1 "0.this_update") "1800000000" "python: this update")
   (t/same (f1 "0.next_update") "1801627506" "python: next update")
   (t/same (f1 "nonce") nonce "python: nonce echoed")
-  (t/same (f1 "certificates") "0" "python: no certificates when the CA signs")
+  (t/same (f1 "certificates") "1" "python: the CA's own certificate goes along when the CA signs")
   (t/same [(f2 "0.status") (f2 "0.hash") (f2 "nonce") (f2 "0.next_update")] ["GOOD" "sha256" "none" "1800086400"]
           "python: good sha256 response, no nonce, next update one day later")
   (t/same [(f3 "0.status") (f3 "0.hash") (f3 "nonce")] ["GOOD" "sha512" "none"] "python: :include-nonce false")

@@ -24,7 +24,7 @@ fn ca_options(o: &Opts, mut base: CaOptions, default_cn: &str) -> CaResult<CaOpt
         base.days_valid = d;
     }
     base.key_type = opt::key_type(o, base.key_type)?;
-    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128))? {
+    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
         base.serial = s as u64;
     }
     if let Some(t) = o.with("track-issued", v::boolean)? {
@@ -101,7 +101,7 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
         &["serial", "track-issued", "password", "crl-url", "ocsp-url", "ca-issuers-url", "revoked", "crl-number"],
     )?;
     let mut opts = LoadOptions::default();
-    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128))? {
+    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
         opts.serial = s as u64;
     }
     if let Some(t) = o.with("track-issued", v::boolean)? {
@@ -274,13 +274,13 @@ pub fn get_serial(args: &[Janet]) -> CaResult<Janet> {
 }
 
 pub const SET_SERIAL_DOC: &str = "(ca/set-serial ca n)\n\n\
-Sets the next serial of the counter (1 to 2^63-1; number or int/s64). Returns nil. Serials this CA has\n\
+Sets the next serial of the counter (1 to 2^63-2; number or int/s64). Returns nil. Serials this CA has\n\
 already used are skipped, never reissued. Method form: (:set-serial ca n).";
 
 pub fn set_serial(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 2, "ca/set-serial")?;
     let ca = ca_type::authority(&args[0], "ca/set-serial ca")?;
-    let n = v::int_in(&args[1], "ca/set-serial n", 1, i64::MAX as i128)?;
+    let n = v::int_in(&args[1], "ca/set-serial n", 1, i64::MAX as i128 - 1)?;
     ca.set_serial(n as u64)?;
     Ok(Janet::nil())
 }

@@ -199,7 +199,10 @@ fn read_request_info(info: &Janet, ca: &Authority) -> CaResult<(Vec<CertId>, Opt
         }
         None => None,
     };
-    let ids = match o.get("requests") {
+    // The documented top-level fields describe the first request; they are read
+    // (and type-checked) whenever present and win over :requests item 1.
+    let top = if o.has("serial") || !o.has("requests") { Some(read_cert_id(&o, what, ca)?) } else { None };
+    let mut ids = match o.get("requests") {
         Some(list) => {
             let items = v::list(list, ":requests").map_err(v::within(what))?;
             if items.is_empty() {
@@ -220,8 +223,14 @@ fn read_request_info(info: &Janet, ca: &Authority) -> CaResult<(Vec<CertId>, Opt
                 })
                 .collect::<CaResult<Vec<_>>>()?
         }
-        None => vec![read_cert_id(&o, what, ca)?],
+        None => Vec::new(),
     };
+    if let Some(first) = top {
+        match ids.first_mut() {
+            Some(slot) => *slot = first,
+            None => ids.push(first),
+        }
+    }
     Ok((ids, nonce))
 }
 

@@ -206,7 +206,8 @@ pub struct Authority {
     issuer_hashes: RefCell<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>>,
 }
 
-/// Largest counter value: serials are handed to Janet as int/s64.
+/// One past the largest counter serial: serials are handed to Janet as int/s64,
+/// and the next serial after the last one must fit too.
 const MAX_COUNTER: u64 = i64::MAX as u64;
 
 fn check_days(days: u32, from: i64, what: &str) -> CaResult<i64> {
@@ -218,8 +219,8 @@ fn check_days(days: u32, from: i64, what: &str) -> CaResult<i64> {
 }
 
 fn check_counter(n: u64, what: &str) -> CaResult<u64> {
-    if n == 0 || n > MAX_COUNTER {
-        Err(CaError::param(format!("{what} must be between 1 and {MAX_COUNTER}, got {n}")))
+    if n == 0 || n >= MAX_COUNTER {
+        Err(CaError::param(format!("{what} must be between 1 and {}, got {n}", MAX_COUNTER - 1)))
     } else {
         Ok(n)
     }
@@ -440,6 +441,10 @@ impl Authority {
     }
 
     pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub fn cert_der_vec(&self) -> &Vec<u8> {
         &self.cert_der
     }
 

@@ -35,12 +35,12 @@ impl Subtree {
         if value.is_empty() {
             return Err(bad("empty value"));
         }
-        match prefix.to_ascii_lowercase().as_str() {
-            "dns" => {
+        match prefix {
+            "DNS" => {
                 check_dns(value, true).map_err(|m| bad(&m))?;
                 Ok(Subtree::Dns(value.to_string()))
             }
-            "ip" => {
+            "IP" => {
                 let (addr, bits) = value.split_once('/').ok_or_else(|| bad("IP constraints need a CIDR prefix length, like 10.0.0.0/8"))?;
                 let ip: IpAddr = addr.parse().map_err(|_| bad("not a valid IP address"))?;
                 let octets = match ip {
@@ -71,7 +71,7 @@ impl Subtree {
                 }
                 Ok(Subtree::Email(v.to_string()))
             }
-            "uri" => {
+            "URI" => {
                 check_dns(value, true).map_err(|m| bad(&m))?;
                 Ok(Subtree::Uri(value.to_string()))
             }

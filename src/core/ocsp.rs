@@ -547,7 +547,9 @@ pub fn build_response(
         None => build(
             responses,
             nonce,
-            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), certs: &[] },
+            // The signer's certificate goes along (as OpenSSL's responder does), so a
+            // client that trusts only the root can verify responses of intermediates.
+            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), certs: std::slice::from_ref(ca.cert_der_vec()) },
             produced_at,
         ),
     }

@@ -1,6 +1,7 @@
 //! The CA's revocation list: O(1) amortised revoke, duplicate detection by
 //! hash lookup, revocation order preserved for `get-revoked` and CRLs.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::error::{CaError, CaResult};
@@ -91,38 +92,40 @@ impl RevocationList {
         self.index.get(serial).map(|i| &self.entries[*i])
     }
 
-    /// Checks what `apply` would do, without changing anything.
-    pub fn check(&self, r: &Revocation) -> CaResult<()> {
+    /// Records a revocation. Revoking again updates the entry's reason in place
+    /// (its date stays the first revocation's); a permanent revocation cannot
+    /// be turned back into a hold. :remove-from-crl releases a hold (the entry
+    /// leaves later CRLs). On error nothing changes.
+    pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
         if r.reason == Reason::RemoveFromCrl {
-            match self.get(&r.serial) {
-                Some(e) if e.reason == Reason::CertificateHold => Ok(()),
-                _ => Err(CaError::param(format!(
+            let Some(i) = self.index.get(&r.serial).copied().filter(|i| self.entries[*i].reason == Reason::CertificateHold) else {
+                return Err(CaError::param(format!(
                     ":remove-from-crl releases a :certificate-hold, but serial {} is not on hold",
                     r.serial.to_hex()
-                ))),
-            }
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Records a revocation. Revoking again updates the entry in place;
-    /// :remove-from-crl releases a hold (the entry leaves later CRLs).
-    pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
-        self.check(&r)?;
-        if r.reason == Reason::RemoveFromCrl {
-            if let Some(i) = self.index.remove(&r.serial) {
-                self.entries.remove(i);
-                for (j, e) in self.entries.iter().enumerate().skip(i) {
-                    self.index.insert(e.serial, j);
-                }
+                )));
+            };
+            self.index.remove(&r.serial);
+            self.entries.remove(i);
+            for (j, e) in self.entries.iter().enumerate().skip(i) {
+                self.index.insert(e.serial, j);
             }
             return Ok(());
         }
-        match self.index.get(&r.serial) {
-            Some(i) => self.entries[*i] = r,
-            None => {
-                self.index.insert(r.serial, self.entries.len());
+        let next = self.entries.len();
+        match self.index.entry(r.serial) {
+            Entry::Occupied(slot) => {
+                let e = &mut self.entries[*slot.get()];
+                if r.reason == Reason::CertificateHold && e.reason != Reason::CertificateHold {
+                    return Err(CaError::param(format!(
+                        "serial {} is revoked permanently (:{}); it cannot be put on :certificate-hold",
+                        r.serial.to_hex(),
+                        e.reason.name()
+                    )));
+                }
+                e.reason = r.reason;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(next);
                 self.entries.push(r);
             }
         }
@@ -158,9 +161,14 @@ mod tests {
         l.apply(Revocation { serial: s(1), reason: Reason::Superseded, date: 13 }).unwrap();
         assert_eq!(l.len(), 3);
         assert_eq!(l.get(&s(1)).unwrap().reason, Reason::Superseded);
+        assert_eq!(l.get(&s(1)).unwrap().date, 10, "an update keeps the first revocation's date");
+        assert!(l.apply(Revocation { serial: s(1), reason: Reason::CertificateHold, date: 14 }).is_err());
+        l.apply(Revocation { serial: s(9), reason: Reason::CertificateHold, date: 15 }).unwrap();
+        l.apply(Revocation { serial: s(9), reason: Reason::KeyCompromise, date: 16 }).unwrap();
+        assert!(l.apply(Revocation { serial: s(9), reason: Reason::RemoveFromCrl, date: 0 }).is_err());
         assert!(l.apply(Revocation { serial: s(3), reason: Reason::RemoveFromCrl, date: 0 }).is_err());
         l.apply(Revocation { serial: s(2), reason: Reason::RemoveFromCrl, date: 0 }).unwrap();
-        assert_eq!(l.len(), 2);
+        assert_eq!(l.len(), 3);
         assert_eq!(l.get(&s(3)).unwrap().date, 12);
         assert!(l.get(&s(2)).is_none());
     }

@@ -31,14 +31,28 @@ const KEY_USAGE_NAMES: &[(&str, u16)] = &[
     ("decipherOnly", ku::DECIPHER_ONLY),
 ];
 
+/// OpenSSL's short names for extended key usages (`openssl x509 -addext`).
 const EKU_NAMES: &[(&str, &str)] = &[
     ("serverAuth", "1.3.6.1.5.5.7.3.1"),
     ("clientAuth", "1.3.6.1.5.5.7.3.2"),
     ("codeSigning", "1.3.6.1.5.5.7.3.3"),
     ("emailProtection", "1.3.6.1.5.5.7.3.4"),
-    ("ipsecIKE", "1.3.6.1.5.5.7.3.17"),
+    ("ipsecEndSystem", "1.3.6.1.5.5.7.3.5"),
+    ("ipsecTunnel", "1.3.6.1.5.5.7.3.6"),
+    ("ipsecUser", "1.3.6.1.5.5.7.3.7"),
     ("timeStamping", "1.3.6.1.5.5.7.3.8"),
     ("OCSPSigning", "1.3.6.1.5.5.7.3.9"),
+    ("DVCS", "1.3.6.1.5.5.7.3.10"),
+    ("ipsecIKE", "1.3.6.1.5.5.7.3.17"),
+    ("secureShellClient", "1.3.6.1.5.5.7.3.21"),
+    ("secureShellServer", "1.3.6.1.5.5.7.3.22"),
+    ("msCodeInd", "1.3.6.1.4.1.311.2.1.21"),
+    ("msCodeCom", "1.3.6.1.4.1.311.2.1.22"),
+    ("msCTLSign", "1.3.6.1.4.1.311.10.3.1"),
+    ("msSGC", "1.3.6.1.4.1.311.10.3.3"),
+    ("msEFS", "1.3.6.1.4.1.311.10.3.4"),
+    ("msSmartcardLogin", "1.3.6.1.4.1.311.20.2.2"),
+    ("nsSGC", "2.16.840.1.113730.4.1"),
     ("anyExtendedKeyUsage", "2.5.29.37.0"),
 ];
 
