@@ -90,4 +90,34 @@ emit([str(n.value) for n in c.extensions.get_extension_for_class(x509.SubjectAlt
   (t/ok (:issue r {:common-name "last.example"}) "the largest counter serial can be issued")
   (t/raises |(:issue r {:common-name "next.example"}) "and then the counter is exhausted" "[CA:RESOURCE]"))
 
+# --- a status function that waits on the event loop ------------------------------
+
+(let [start (os/clock :monotonic)]
+  (def r (try (ca/create-ocsp-response root info (fn [_] (ev/sleep 0.05) :good)) ([e] e)))
+  (t/ok (and (string? r) (string/has-prefix? "[CA:PARAM]" r)) "a status function may not wait on the event loop")
+  (ev/sleep 0.3)
+  (t/ok (>= (- (os/clock :monotonic) start) 0.25) "and the caller's own later waits are not cut short by it"))
+(let [ch (ev/chan 1)]
+  (ev/spawn (ev/sleep 0.1) (ev/give ch :real))
+  (t/same (ev/take ch) :real "channel takes after it get the real value"))
+
+# --- serials at the edges ------------------------------------------------------------
+
+(let [r (ca/generate)
+      csr (do (t/openssl "req" "-new" "-newkey" "ec" "-pkeyopt" "ec_paramgen_curve:P-256" "-nodes" "-keyout"
+                         (string dir "/e.key") "-subj" "/CN=e" "-out" (string dir "/e.csr"))
+              (slurp (string dir "/e.csr")))]
+  (t/ok (ca/sign r csr {:serial "0xffffffffffffffff"}) "the largest 64-bit serial can be used once")
+  (t/raises |(ca/sign r csr {:serial "0xffffffffffffffff"}) "and only once" "[CA:PARAM]" "already used")
+  (t/raises |(ca/sign r csr {:serial (string "0x" (string/repeat "f" 40))}) "20 octets with the high bit set need 21 in DER"
+            "[CA:PARAM]" "20 octets"))
+
+# --- an encrypted PKCS#8 key in DER -------------------------------------------------
+
+(let [enc (string dir "/enc.der")]
+  (t/openssl "pkcs8" "-topk8" "-in" (file "plain.key" (ca/get-key root)) "-outform" "DER" "-passout" "pass:pw" "-out" enc)
+  (t/ok (ca/create (ca/get-cert root) (slurp enc) {:password "pw"}) "an encrypted DER key loads with :password")
+  (t/raises |(ca/create (ca/get-cert root) (slurp enc)) "and without it is a clear error" "[CA:PARSE]" ":password")
+  (t/raises |(ca/create (ca/get-cert root) (slurp enc) {:password "nope"}) "or with a wrong one" "[CA:VERIFY]"))
+
 (t/done "contract-edges")

@@ -316,6 +316,15 @@ fn call_status(fun: &Janet, serial: &Serial, d: RevokedDefaults) -> CaResult<Cer
         raw::janet_gcroot(root);
         let signal = raw::janet_continue(fiber, raw::janet_wrap_nil(), &mut out);
         raw::janet_gcunroot(root);
+        // A function that waited on the event loop (ev/sleep, a channel) registered
+        // the wait for the calling task; as janet_call does, invalidate it, or it
+        // would later wake the caller out of an unrelated wait.
+        if signal == raw::JanetSignal_JANET_SIGNAL_EVENT {
+            let task = raw::janet_root_fiber();
+            if !task.is_null() {
+                (*task).sched_id = (*task).sched_id.wrapping_add(1);
+            }
+        }
         signal
     };
     let out = Janet::from(out);

@@ -13,7 +13,7 @@ use super::cert_info::{self as ci, CertInfo, CsrInfo};
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
-use super::general_names::GeneralName;
+use super::general_names::{self, GeneralName};
 use super::keys::{self, KeyType, NewKey, SigAlg};
 use super::names::{self, Subject};
 use super::pem;
@@ -206,6 +206,11 @@ pub struct Authority {
     issuer_hashes: RefCell<Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>>,
 }
 
+/// Input size limits: far above any real CSR, certificate or key, far below
+/// what would make parsing them costly.
+const MAX_CSR_BYTES: usize = 64 * 1024;
+const MAX_PEM_BYTES: usize = 1024 * 1024;
+
 /// One past the largest counter serial: serials are handed to Janet as int/s64,
 /// and the next serial after the last one must fit too.
 const MAX_COUNTER: u64 = i64::MAX as u64;
@@ -348,21 +353,7 @@ impl Authority {
         check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
-        if let Some((_, Some(parent_len))) = CertInfo::basic_constraints(&self.info)? {
-            match opts.path_length {
-                Some(n) if u64::from(n) < parent_len => {}
-                _ if parent_len == 0 => {
-                    return Err(CaError::config(
-                        "this CA's certificate has pathlen 0: it cannot create intermediate CAs",
-                    ))
-                }
-                _ => {
-                    return Err(CaError::param(format!(
-                        ":path-length must be below the parent's pathlen {parent_len}"
-                    )))
-                }
-            }
-        }
+        self.check_may_certify_ca(opts.path_length, ":path-length")?;
         let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
@@ -378,6 +369,9 @@ impl Authority {
 
     /// `ca/create`: a CA from an existing certificate and its private key.
     pub fn load(cert: &[u8], key: &[u8], opts: LoadOptions) -> CaResult<Authority> {
+        if cert.len() > MAX_PEM_BYTES || key.len() > MAX_PEM_BYTES {
+            return Err(CaError::resource(format!("certificate and key must each be under {MAX_PEM_BYTES} bytes")));
+        }
         let cert_der = pem::certificate_der(cert)?;
         let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
         let x509 = X509::from_der(&cert_der).map_err(|_| CaError::parse("the certificate cannot be parsed"))?;
@@ -398,11 +392,23 @@ impl Authority {
         Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore)
     }
 
+    /// A CA certificate this CA signs must respect this CA's own pathlen:
+    /// with pathlen 0 it signs no CA at all, else the child's pathlen is lower.
+    fn check_may_certify_ca(&self, child_path_len: Option<u32>, what: &str) -> CaResult<()> {
+        let Some((_, Some(own))) = self.info.basic_constraints()? else { return Ok(()) };
+        match child_path_len {
+            _ if own == 0 => Err(CaError::config("this CA's certificate has pathlen 0: it cannot certify other CAs")),
+            Some(n) if u64::from(n) < own => Ok(()),
+            _ => Err(CaError::param(format!("{what} must be below this CA's pathlen {own}"))),
+        }
+    }
+
     // ------------------------------------------------------------ serials
 
     /// The serial the counter will hand out next (skipping used ones).
     pub fn next_serial(&self) -> u64 {
-        self.used_serials.next_free(self.next_serial)
+        // At most MAX_COUNTER (still an int/s64), which peek_serial reports as exhausted.
+        self.used_serials.next_free(self.next_serial).min(MAX_COUNTER)
     }
 
     fn peek_serial(&self) -> CaResult<Serial> {
@@ -627,6 +633,9 @@ impl Authority {
 
     /// `ca/sign`: certifies the subject and public key of a PKCS#10 request.
     pub fn sign_csr(&mut self, csr: &[u8], opts: SignOptions) -> CaResult<String> {
+        if csr.len() > MAX_CSR_BYTES {
+            return Err(CaError::resource(format!("the CSR is larger than {MAX_CSR_BYTES} bytes")));
+        }
         let csr_der = pem::csr_der(csr)?;
         let req = CsrInfo::parse(&csr_der)?;
         let public = keys::public_key_from_spki(&req.spki_der)?;
@@ -656,6 +665,9 @@ impl Authority {
             )));
         }
         let bc = opts.basic_constraints;
+        if bc.ca {
+            self.check_may_certify_ca(bc.path_len, ":basic-constraints pathlen")?;
+        }
         let ku_bits = match opts.key_usage {
             Some(k) => k.bits,
             None if bc.ca => ku::KEY_CERT_SIGN | ku::CRL_SIGN | ku::DIGITAL_SIGNATURE,
@@ -680,10 +692,24 @@ impl Authority {
         set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
         set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
         if opts.copy_extensions {
+            // Only names and ordinary usages: each name is checked as a :san entry, and
+            // usages that would make the requester an OCSP responder or let it act for
+            // any purpose are the CA's to grant (with :extended-key-usage), not to copy.
             for e in &req.requested {
-                if e.oid == ci::OID_SAN || e.oid == ci::OID_EXT_KEY_USAGE {
-                    der::parse_one(&e.value, "requested extension")?.tagged(tag::SEQUENCE, "requested extension")?;
-                    set.set(&e.oid, e.critical && e.oid == ci::OID_EXT_KEY_USAGE, e.value.clone());
+                if e.oid == ci::OID_SAN && opts.san.is_none() {
+                    let names = general_names::parse_requested(&e.value)?;
+                    set.set(ci::OID_SAN, false, ext::subject_alt_names(&names));
+                } else if e.oid == ci::OID_EXT_KEY_USAGE && opts.ext_key_usage.is_none() {
+                    for reserved in [usage::OID_OCSP_SIGNING, usage::OID_ANY_EKU] {
+                        if usage::eku_der_contains(&e.value, reserved) {
+                            return Err(CaError::param(format!(
+                                "the CSR requests extended key usage {reserved}, which is not copied; \
+                                 grant it with :extended-key-usage if you mean to"
+                            )));
+                        }
+                    }
+                    let requested = usage::parse_ext_key_usage_der(&e.value, e.critical)?;
+                    set.set(ci::OID_EXT_KEY_USAGE, requested.critical, requested.to_der());
                 }
             }
         }

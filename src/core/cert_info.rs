@@ -30,6 +30,7 @@ pub struct Extension {
 /// Parses `Extensions ::= SEQUENCE OF Extension`.
 pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut r = seq.tagged(tag::SEQUENCE, "extensions")?.reader();
     while !r.is_empty() {
         let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
@@ -40,7 +41,7 @@ pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
         };
         let value = e.read_tag(tag::OCTET_STRING, "extension value")?.content.to_vec();
         e.finish("extension")?;
-        if out.iter().any(|x: &Extension| x.oid == oid) {
+        if !seen.insert(oid.clone()) {
             return Err(CaError::parse(format!("extension {} appears twice", der::oid_to_string(&oid))));
         }
         out.push(Extension { oid, critical, value });
@@ -159,6 +160,7 @@ impl CsrInfo {
         let mut i = info.reader();
         i.read_tag(tag::INTEGER, "CSR version")?;
         let subject = i.read_tag(tag::SEQUENCE, "CSR subject")?;
+        super::names::check_name_der(subject.raw, "CSR subject")?;
         let spki = i.read_tag(tag::SEQUENCE, "CSR public key")?;
         let mut requested = Vec::new();
         if let Some(attrs) = i.read_optional(tag::explicit(0), "CSR attributes")? {

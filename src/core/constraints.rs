@@ -146,38 +146,40 @@ pub fn from_certificate(info: &CertInfo) -> CaResult<Option<NameConstraints>> {
     Ok(Some(nc))
 }
 
+/// OpenSSL's nc_dns: `base` matches itself and any name below it; a base with
+/// a leading "." matches only names below it. Compared as bytes, ASCII case-folded.
 fn dns_matches(name: &str, base: &str) -> bool {
-    let (name, base) = (name.to_ascii_lowercase(), base.to_ascii_lowercase());
+    let (name, base) = (name.as_bytes(), base.as_bytes());
     if base.is_empty() {
         return true;
     }
     if name.len() < base.len() {
         return false;
     }
-    let tail = &name[name.len() - base.len()..];
-    if name.len() > base.len() && !base.starts_with('.') && !name[..name.len() - base.len()].ends_with('.') {
+    let split = name.len() - base.len();
+    if split > 0 && base[0] != b'.' && name[split - 1] != b'.' {
         return false;
     }
-    tail == base
+    name[split..].eq_ignore_ascii_case(base)
 }
 
+/// OpenSSL's nc_email: "local@host" matches that mailbox (local part
+/// case-sensitive), "@host" or "host" any mailbox at host, ".domain" any
+/// mailbox below domain.
 fn email_matches(addr: &str, base: &str) -> bool {
-    if base.contains('@') {
-        return addr.eq_ignore_ascii_case(base);
-    }
-    let Some((_, host)) = addr.rsplit_once('@') else { return false };
-    if base.starts_with('.') {
-        dns_matches(host, base)
-    } else {
-        host.eq_ignore_ascii_case(base)
+    let Some((local, host)) = addr.rsplit_once('@') else { return false };
+    match base.rsplit_once('@') {
+        Some(("", base_host)) => host.as_bytes().eq_ignore_ascii_case(base_host.as_bytes()),
+        Some((base_local, base_host)) => local == base_local && host.as_bytes().eq_ignore_ascii_case(base_host.as_bytes()),
+        None if base.starts_with('.') => dns_matches(host, base),
+        None => host.as_bytes().eq_ignore_ascii_case(base.as_bytes()),
     }
 }
 
+/// The host of a URI as OpenSSL's nc_uri reads it: after "://", up to ':' or '/'.
 fn uri_host(uri: &str) -> Option<&str> {
     let rest = uri.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let hostport = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
-    Some(hostport.split(':').next().unwrap_or(hostport))
+    rest.split([':', '/']).next()
 }
 
 enum Name {
@@ -246,6 +248,10 @@ pub fn check_names(nc: &NameConstraints, subject_der: &[u8], san_der: Option<&[u
             list.push(Name::Dns(cn));
         }
     }
+    // Validators check emailAddress attributes of the subject against email constraints too.
+    for email in names::values_of(subject_der, names::Attr::Email) {
+        list.push(Name::Email(email));
+    }
     for name in &list {
         if nc.excluded.iter().any(|st| matches(name, st) == Some(true)) {
             return Err(CaError::param(format!(
@@ -275,6 +281,12 @@ mod tests {
         assert!(!dns_matches("badexample.com", "example.com"));
         assert!(dns_matches("a.example.com", ".example.com"));
         assert!(!dns_matches("example.com", ".example.com"));
+        assert!(!dns_matches("éxample.com", "xample.com"), "non-ASCII never panics and never matches wrongly");
+        assert!(email_matches("a@example.com", "@example.com"));
+        assert!(email_matches("a@example.com", "example.com"));
+        assert!(!email_matches("A@example.com", "a@example.com"));
+        assert!(email_matches("a@x.example.com", ".example.com"));
+        assert_eq!(uri_host("https://user@host.example:8443/p"), Some("user@host.example"));
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
     }
     let recorded = ca.revocations().entries();
     let crl_number = ca.crl_number();
+    if crl_number >= i64::MAX as u64 {
+        return Err(CaError::resource("the CRL number is exhausted"));
+    }
     let alg = ca.sig_alg();
 
     // Entries are ~40 bytes each; reserve once.

@@ -80,6 +80,38 @@ impl GeneralName {
     }
 }
 
+/// Reads `GeneralNames` a requester asked for (a CSR's subjectAltName) with
+/// the same rules as `:san` entries; other kinds of names are refused.
+pub fn parse_requested(value: &[u8]) -> CaResult<Vec<GeneralName>> {
+    let seq = der::parse_one(value, "requested subjectAltName")?.tagged(tag::SEQUENCE, "requested subjectAltName")?;
+    let mut r = seq.reader();
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let t = r.read("requested subjectAltName")?;
+        let entry = match (t.tag, std::str::from_utf8(t.content)) {
+            (0x81, Ok(s)) => format!("email:{s}"),
+            (0x82, Ok(s)) => format!("DNS:{s}"),
+            (0x86, Ok(s)) => format!("URI:{s}"),
+            (0x87, _) => match t.content.len() {
+                4 | 16 => {
+                    out.push(GeneralName::Ip(t.content.to_vec()));
+                    continue;
+                }
+                _ => return Err(CaError::param("the CSR requests an IP address that is neither 4 nor 16 octets")),
+            },
+            _ => {
+                return Err(CaError::param(format!(
+                    "the CSR requests a subject alternative name of a kind this CA does not certify (tag 0x{:02x}); \
+                     pass :san to choose the names",
+                    t.tag
+                )))
+            }
+        };
+        out.push(GeneralName::parse(&entry, "the CSR's subjectAltName")?);
+    }
+    Ok(out)
+}
+
 /// DER `GeneralNames` (a SEQUENCE of the names).
 pub fn general_names_der(names: &[GeneralName]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + names.len() * 24);

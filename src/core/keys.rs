@@ -218,7 +218,12 @@ const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02
 const OID_ECDSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
 const OID_ECDSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
 const OID_RSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+const OID_RSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
+const OID_RSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
+const OID_RSA_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
+const OID_ECDSA_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
 const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+const OID_ED448: &[u8] = &[0x2b, 0x65, 0x71];
 
 impl SigAlg {
     /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
@@ -297,30 +302,37 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
     let tbs = r.read("to-be-signed part")?;
     let alg = r.read_tag(tag::SEQUENCE, "signature algorithm")?;
     let sig = r.read_tag(tag::BIT_STRING, "signature")?;
+    r.finish("signed structure")?;
     let mut ar = alg.reader();
     let oid = ar.read_tag(tag::OID, "signature algorithm")?.content;
     if sig.content.first() != Some(&0) {
         return Err(CaError::parse("signature BIT STRING has unused bits"));
     }
-    let md = match oid {
-        OID_ECDSA_SHA256 | OID_RSA_SHA256 => Some(MessageDigest::sha256()),
-        OID_ECDSA_SHA384 => Some(MessageDigest::sha384()),
-        OID_ECDSA_SHA512 => Some(MessageDigest::sha512()),
-        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c] => Some(MessageDigest::sha384()),
-        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d] => Some(MessageDigest::sha512()),
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01] | [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05] => {
-            Some(MessageDigest::sha1())
+    // The algorithm must fit the key, and SHA-1 is not accepted.
+    let fam = family(key);
+    let md = match (oid, fam) {
+        (OID_ECDSA_SHA256, KeyFamily::Ec) | (OID_RSA_SHA256, KeyFamily::Rsa) => Some(MessageDigest::sha256()),
+        (OID_ECDSA_SHA384, KeyFamily::Ec) | (OID_RSA_SHA384, KeyFamily::Rsa) => Some(MessageDigest::sha384()),
+        (OID_ECDSA_SHA512, KeyFamily::Ec) | (OID_RSA_SHA512, KeyFamily::Rsa) => Some(MessageDigest::sha512()),
+        (OID_ED25519, KeyFamily::Ed25519) => None,
+        (OID_ED448, KeyFamily::Other) if key.id() == Id::ED448 => None,
+        (OID_ECDSA_SHA1 | OID_RSA_SHA1, _) => {
+            return Err(CaError::verify("signatures with SHA-1 are not accepted"));
         }
-        OID_ED25519 => None,
-        other => {
+        (other, _) => {
             return Err(CaError::verify(format!(
-                "unsupported signature algorithm {}",
-                der::oid_to_string(other)
+                "signature algorithm {} does not fit the {} key",
+                der::oid_to_string(other),
+                match fam {
+                    KeyFamily::Ec => "EC",
+                    KeyFamily::Rsa => "RSA",
+                    KeyFamily::Ed25519 => "Ed25519",
+                    KeyFamily::Other => "public",
+                }
             )))
         }
     };
-    let ecdsa = matches!(oid, OID_ECDSA_SHA256 | OID_ECDSA_SHA384 | OID_ECDSA_SHA512 | [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01]);
-    if let (Some(md), KeyFamily::Ec, true) = (md, family(key), ecdsa) {
+    if let (Some(md), KeyFamily::Ec) = (md, fam) {
         // ECDSA straight on the EC key (EVP would export the key to a provider per call).
         let ec = key.ec_key().ssl("reading the EC key")?;
         let raw = &sig.content[1..];
@@ -397,13 +409,22 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
         })
         .map_err(|_| CaError::verify("cannot decrypt the private key: wrong :password or corrupt key"));
     }
-    let loaded = if is_pem {
+    if is_pem {
         // An empty-password callback: if OpenSSL still finds encryption, it fails instead of prompting.
-        PKey::private_key_from_pem_callback(data, |_buf: &mut [u8]| Ok(0))
-    } else {
-        PKey::private_key_from_der(data)
-    };
-    loaded.map_err(|_| CaError::parse("the private key is not a valid PEM or DER private key"))
+        return PKey::private_key_from_pem_callback(data, |_buf: &mut [u8]| Ok(0))
+            .map_err(|_| CaError::parse("the private key is not a valid PEM or DER private key"));
+    }
+    if let Ok(key) = PKey::private_key_from_der(data) {
+        return Ok(key);
+    }
+    // DER that is not a plain key may be an encrypted PKCS#8 EncryptedPrivateKeyInfo.
+    match password {
+        Some(pw) => PKey::private_key_from_pkcs8_passphrase(data, pw)
+            .map_err(|_| CaError::verify("cannot decrypt the private key: wrong :password or corrupt key")),
+        None => Err(CaError::parse(
+            "the private key is not a valid PEM or DER private key (pass :password if it is encrypted)",
+        )),
+    }
 }
 
 const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
@@ -412,53 +433,79 @@ const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
 const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 
-/// Reads a SubjectPublicKeyInfo. EC, RSA and Ed25519 keys are built directly
-/// from their components: OpenSSL 3's generic `d2i_PUBKEY` sets up a decoder
-/// context per call, which costs more than verifying a signature.
+/// Reads and checks a SubjectPublicKeyInfo: EC P-256/384/521 (uncompressed
+/// point on the curve, never the point at infinity), RSA (NULL parameters, odd
+/// exponent >= 3), Ed25519, or Ed448. Anything else is refused: a CA certifies
+/// only keys it can vouch for. Keys are built from their components: OpenSSL
+/// 3's generic `d2i_PUBKEY` sets up a decoder context per call, which costs
+/// more than verifying a signature.
 pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
-    let bad = || CaError::parse("the public key cannot be read");
-    let fast = || -> CaResult<Option<PKey<Public>>> {
-        let spki = der::parse_one(spki_der, "public key")?.tagged(tag::SEQUENCE, "public key")?;
-        let mut r = spki.reader();
-        let mut alg = r.read_tag(tag::SEQUENCE, "public key algorithm")?.reader();
-        let oid = alg.read_tag(tag::OID, "public key algorithm")?.content;
-        let bits = spki_key_bits(spki_der)?;
-        let key = match oid {
-            OID_EC_PUBLIC_KEY => {
-                let nid = match alg.read_tag(tag::OID, "EC curve")?.content {
-                    OID_P256 => Nid::X9_62_PRIME256V1,
-                    OID_P384 => Nid::SECP384R1,
-                    OID_P521 => Nid::SECP521R1,
-                    _ => return Ok(None),
-                };
-                let group = curve(nid)?;
-                let mut ctx = BigNumContext::new().ssl("allocating a BN context")?;
-                // oct2point checks that the point is on the curve.
-                let point = EcPoint::from_bytes(group, bits, &mut ctx).map_err(|_| bad())?;
-                let ec = EcKey::from_public_key(group, &point).map_err(|_| bad())?;
-                PKey::from_ec_key(ec).map_err(|_| bad())?
+    let bad = |why: &str| CaError::parse(format!("the public key cannot be used: {why}"));
+    let spki = der::parse_one(spki_der, "public key")?.tagged(tag::SEQUENCE, "public key")?;
+    let mut r = spki.reader();
+    let mut alg = r.read_tag(tag::SEQUENCE, "public key algorithm")?.reader();
+    let oid = alg.read_tag(tag::OID, "public key algorithm")?.content;
+    let bits = spki_key_bits(spki_der)?;
+    let key = match oid {
+        OID_EC_PUBLIC_KEY => {
+            let nid = match alg.read_tag(tag::OID, "EC curve")?.content {
+                OID_P256 => Nid::X9_62_PRIME256V1,
+                OID_P384 => Nid::SECP384R1,
+                OID_P521 => Nid::SECP521R1,
+                other => {
+                    return Err(CaError::param(format!(
+                        "EC keys on curve {} are not supported; use P-256, P-384 or P-521",
+                        der::oid_to_string(other)
+                    )))
+                }
+            };
+            alg.finish("EC key parameters")?;
+            let group = curve(nid)?;
+            // Uncompressed only, and the right length: this also rules out the point
+            // at infinity (a single 0x00), for which anyone could forge a signature.
+            let field = group.degree().div_ceil(8) as usize;
+            if bits.len() != 1 + 2 * field || bits[0] != 0x04 {
+                return Err(bad("the EC point must be an uncompressed point of the curve"));
             }
-            OID_RSA_ENCRYPTION => {
-                let mut k = der::parse_one(bits, "RSA public key")?.tagged(tag::SEQUENCE, "RSA public key")?.reader();
-                let n = k.read("RSA modulus")?.uint_bytes("RSA modulus")?;
-                let e = k.read("RSA exponent")?.uint_bytes("RSA exponent")?;
-                k.finish("RSA public key")?;
-                let rsa = Rsa::from_public_components(
-                    BigNum::from_slice(n).ssl("reading the RSA modulus")?,
-                    BigNum::from_slice(e).ssl("reading the RSA exponent")?,
-                )
-                .map_err(|_| bad())?;
-                PKey::from_rsa(rsa).map_err(|_| bad())?
+            let mut ctx = BigNumContext::new().ssl("allocating a BN context")?;
+            // oct2point checks that the point is on the curve; the curves have cofactor 1.
+            let point = EcPoint::from_bytes(group, bits, &mut ctx).map_err(|_| bad("the EC point is not on the curve"))?;
+            let ec = EcKey::from_public_key(group, &point).map_err(|_| bad("invalid EC key"))?;
+            PKey::from_ec_key(ec).map_err(|_| bad("invalid EC key"))?
+        }
+        OID_RSA_ENCRYPTION => {
+            let params = alg.read_tag(tag::NULL, "RSA key parameters")?;
+            if !params.content.is_empty() {
+                return Err(bad("RSA parameters must be NULL"));
             }
-            OID_ED25519 => PKey::public_key_from_raw_bytes(bits, Id::ED25519).map_err(|_| bad())?,
-            _ => return Ok(None),
-        };
-        Ok(Some(key))
+            alg.finish("RSA key parameters")?;
+            let mut k = der::parse_one(bits, "RSA public key")?.tagged(tag::SEQUENCE, "RSA public key")?.reader();
+            let n = k.read("RSA modulus")?.uint_bytes("RSA modulus")?;
+            let e = k.read("RSA exponent")?.uint_bytes("RSA exponent")?;
+            k.finish("RSA public key")?;
+            if e.last().is_none_or(|b| b & 1 == 0) || (e.len() == 1 && e[0] < 3) {
+                return Err(bad("the RSA exponent must be odd and at least 3"));
+            }
+            let rsa = Rsa::from_public_components(
+                BigNum::from_slice(n).ssl("reading the RSA modulus")?,
+                BigNum::from_slice(e).ssl("reading the RSA exponent")?,
+            )
+            .map_err(|_| bad("invalid RSA key"))?;
+            PKey::from_rsa(rsa).map_err(|_| bad("invalid RSA key"))?
+        }
+        OID_ED25519 | OID_ED448 => {
+            alg.finish("EdDSA key parameters (there are none)")?;
+            let id = if oid == OID_ED25519 { Id::ED25519 } else { Id::ED448 };
+            PKey::public_key_from_raw_bytes(bits, id).map_err(|_| bad("invalid EdDSA key"))?
+        }
+        other => {
+            return Err(CaError::param(format!(
+                "public key algorithm {} is not supported; use EC (P-256/384/521), RSA or Ed25519",
+                der::oid_to_string(other)
+            )))
+        }
     };
-    match fast()? {
-        Some(key) => Ok(key),
-        None => PKey::public_key_from_der(spki_der).map_err(|_| bad()),
-    }
+    Ok(key)
 }
 
 #[cfg(test)]

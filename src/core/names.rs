@@ -184,8 +184,30 @@ pub fn display_name(name_der: &[u8]) -> String {
     parts.join(", ")
 }
 
-/// The CN values of a DER `Name` (for name-constraint checks).
-pub fn common_names(name_der: &[u8]) -> Vec<String> {
+/// Checks a DER `Name` strictly: RDNs are non-empty SETs of
+/// `SEQUENCE { OID, value }`. A CSR's subject is copied into certificates
+/// byte for byte, so it must be exactly what validators will read.
+pub fn check_name_der(name_der: &[u8], what: &str) -> CaResult<()> {
+    let seq = der::parse_one(name_der, what)?.tagged(tag::SEQUENCE, what)?;
+    let mut rdns = seq.reader();
+    while !rdns.is_empty() {
+        let rdn = rdns.read_tag(tag::SET, what)?;
+        let mut atvs = rdn.reader();
+        if atvs.is_empty() {
+            return Err(CaError::parse(format!("{what}: empty relative distinguished name")));
+        }
+        while !atvs.is_empty() {
+            let mut atv = atvs.read_tag(tag::SEQUENCE, what)?.reader();
+            atv.read_tag(tag::OID, what)?;
+            atv.read(what)?;
+            atv.finish(what)?;
+        }
+    }
+    Ok(())
+}
+
+/// The values of attribute `attr` in a DER `Name` (for name-constraint checks).
+pub fn values_of(name_der: &[u8], attr: Attr) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(seq) = der::parse_one(name_der, "name") else { return out };
     let mut rdns = seq.reader();
@@ -194,13 +216,18 @@ pub fn common_names(name_der: &[u8]) -> Vec<String> {
         while let Ok(atv) = atvs.read("atv") {
             let mut r = atv.reader();
             if let (Ok(oid), Ok(val)) = (r.read("oid"), r.read("value")) {
-                if oid.content == Attr::CommonName.oid() {
+                if oid.content == attr.oid() {
                     out.push(String::from_utf8_lossy(val.content).into_owned());
                 }
             }
         }
     }
     out
+}
+
+/// The CN values of a DER `Name`.
+pub fn common_names(name_der: &[u8]) -> Vec<String> {
+    values_of(name_der, Attr::CommonName)
 }
 
 /// True when a DER `Name` has no RDNs.

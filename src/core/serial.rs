@@ -23,7 +23,8 @@ impl Serial {
         if m.is_empty() {
             return Err(CaError::param("serial must be positive, got 0"));
         }
-        if m.len() > 20 {
+        // RFC 5280: at most 20 octets as a DER INTEGER, sign octet included.
+        if m.len() > 20 || (m.len() == 20 && m[0] & 0x80 != 0) {
             return Err(CaError::param("serial is longer than 20 octets (RFC 5280)"));
         }
         let mut bytes = [0u8; 20];
@@ -124,6 +125,7 @@ impl UsedSerials {
 
     pub fn contains(&self, s: &Serial) -> bool {
         match Self::as_u64(s) {
+            Some(u64::MAX) => self.wide.contains(s),
             Some(v) => self.run_of(v).is_some(),
             None => self.wide.contains(s),
         }
@@ -134,7 +136,12 @@ impl UsedSerials {
             self.wide.insert(s);
             return;
         };
-        if self.run_of(v).is_some() || v == u64::MAX {
+        if v == u64::MAX {
+            // a run's end would not fit: keep it with the wide ones
+            self.wide.insert(s);
+            return;
+        }
+        if self.run_of(v).is_some() {
             return;
         }
         let i = self.runs.partition_point(|(start, _)| *start <= v);

@@ -158,7 +158,12 @@ pub fn parse_iso(s: &str, what: &str) -> CaResult<i64> {
 
 /// Parses DER UTCTime / GeneralizedTime content (as found in certificates).
 pub fn parse_der_time(tlv: der::Tlv<'_>) -> CaResult<i64> {
-    let s = std::str::from_utf8(tlv.content).map_err(|_| CaError::parse("time is not ASCII"))?;
+    // Digits then 'Z' only: checked before any slicing, so no input can split a character.
+    let c = tlv.content;
+    if c.len() < 2 || !c[..c.len() - 1].iter().all(u8::is_ascii_digit) || c[c.len() - 1] != b'Z' {
+        return Err(CaError::parse("certificate time must be digits ending in Z"));
+    }
+    let s = std::str::from_utf8(c).map_err(|_| CaError::parse("time is not ASCII"))?;
     let full = match tlv.tag {
         der::tag::UTC_TIME if s.len() == 13 => {
             let yy: i64 = s[..2].parse().map_err(|_| CaError::parse("bad UTCTime"))?;

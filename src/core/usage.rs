@@ -125,6 +125,7 @@ pub struct ExtKeyUsage {
 }
 
 pub const OID_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+pub const OID_ANY_EKU: &str = "2.5.29.37.0";
 
 pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
     let mut oids: Vec<Vec<u8>> = Vec::new();
@@ -165,6 +166,23 @@ impl ExtKeyUsage {
         der::sequence(&mut out, |o| self.oids.iter().for_each(|oid| der::oid(o, oid)));
         out
     }
+}
+
+/// Reads an ExtKeyUsageSyntax a requester sent: a non-empty SEQUENCE of OIDs.
+pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyUsage> {
+    let seq = der::parse_one(value, "requested extendedKeyUsage")?.tagged(der::tag::SEQUENCE, "requested extendedKeyUsage")?;
+    let mut r = seq.reader();
+    let mut oids: Vec<Vec<u8>> = Vec::new();
+    while !r.is_empty() {
+        let oid = r.read_tag(der::tag::OID, "requested extendedKeyUsage")?.content.to_vec();
+        if !oids.contains(&oid) {
+            oids.push(oid);
+        }
+    }
+    if oids.is_empty() {
+        return Err(CaError::parse("the CSR requests an empty extendedKeyUsage"));
+    }
+    Ok(ExtKeyUsage { oids, critical })
 }
 
 /// Whether DER ExtKeyUsageSyntax contains `dotted`.
