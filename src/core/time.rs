@@ -215,5 +215,9 @@ mod tests {
         assert_eq!(&out[2..], b"20500101000000Z");
         let t = der::parse_one(&out, "t").unwrap();
         assert_eq!(parse_der_time(t).unwrap(), UTC_TIME_END);
+        // non-ASCII content is an error, never a panic on a split character
+        let odd = [&[der::tag::UTC_TIME, 13][..], "1é0101000000Z".as_bytes()].concat();
+        let odd = [&[der::tag::UTC_TIME, (odd.len() - 2) as u8][..], &odd[2..]].concat();
+        assert!(parse_der_time(der::parse_one(&odd, "t").unwrap()).is_err());
     }
 }
