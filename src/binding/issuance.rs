@@ -208,14 +208,18 @@ const SIGN_KEYS: &[&str] = &[
 ];
 
 pub const SIGN_DOC: &str = "(ca/sign ca csr-pem &opt opts)\n\n\
-Signs a PKCS#10 request (PEM or DER) and returns the certificate PEM. The request's signature is checked\n\
-first; a bad one is refused. Subject and public key come from the request.\n\n\
+Signs a PKCS#10 request (PEM or DER, at most 64 KiB) and returns the certificate PEM. The request's\n\
+signature is checked first; a bad one, a SHA-1 one, or one whose algorithm does not fit the key is refused.\n\
+Subject and public key come from the request; the key must be EC P-256/384/521, RSA (at least 2048 bits),\n\
+Ed25519 or Ed448.\n\n\
 Options:\n\
 * :days-valid - default 365\n\
 * :not-before, :not-after - explicit validity (Unix seconds or \"2030-01-15T10:30:00Z\"); override :days-valid\n\
 * :serial - use this serial (integer, int/s64 or \"0x..\" hex) instead of the counter; the counter is not advanced\n\
 * :copy-extensions - copy the requested subjectAltName and extendedKeyUsage (default false); basic\n  \
-constraints and key usage are never taken from the requester; explicit options win\n\
+constraints and key usage are never taken from the requester; explicit options win; requested names are\n  \
+checked like :san entries (DNS, IP, email, URI only), and a requested OCSPSigning or anyExtendedKeyUsage\n  \
+is refused unless :extended-key-usage replaces it\n\
 * :key-usage, :extended-key-usage, :san - as ca/issue\n\
 * :basic-constraints - default \"CA:FALSE\"; \"CA:TRUE,pathlen:0\" certifies a subordinate CA\n\
 * :crl-url, :ocsp-url, :ca-issuers-url, :ocsp-must-staple, :certificate-policies - as ca/issue\n\
