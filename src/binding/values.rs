@@ -69,10 +69,18 @@ fn int_kind(v: &Janet) -> Option<IntKind> {
 /// The bytes of a string or buffer.
 pub fn bytes<'a>(v: &'a Janet, what: &str) -> CaResult<&'a [u8]> {
     match v.tagged() {
-        // SAFETY: the returned slice borrows GC memory that the argument keeps alive
-        // for the duration of this cfunction call.
+        // SAFETY: the slice borrows GC memory that the argument keeps alive for
+        // this cfunction call; Janet strings are never NULL.
         TaggedJanet::String(s) => Ok(unsafe { std::slice::from_raw_parts(s.as_raw(), s.len()) }),
-        TaggedJanet::Buffer(b) => Ok(unsafe { std::slice::from_raw_parts((*b.as_raw()).data, b.len()) }),
+        TaggedJanet::Buffer(b) => {
+            // SAFETY: as above; a buffer made by ffi/pointer-buffer may have NULL data.
+            let data = unsafe { (*b.as_raw()).data };
+            if data.is_null() || b.is_empty() {
+                return Ok(&[]);
+            }
+            // SAFETY: non-NULL data of `len` initialised bytes, kept alive by the argument.
+            Ok(unsafe { std::slice::from_raw_parts(data, b.len()) })
+        }
         _ => Err(wrong_type(v, what, "a string or buffer")),
     }
 }
