@@ -21,8 +21,9 @@
 ``` csr (string dir "/req.der")))
 
 (def [code out]
-  (t/run "valgrind" "--error-exitcode=99" "--leak-check=full" "--show-leak-kinds=definite"
-         "--errors-for-leak-kinds=definite" (string (os/cwd) "/build/janet") "-e" script))
+  (t/run-in {"JANET_PATH" (t/module-root)} nil
+            "valgrind" "--error-exitcode=99" "--leak-check=full" "--show-leak-kinds=definite"
+            "--errors-for-leak-kinds=definite" (t/janet-exe) "-e" script))
 (def summary (filter |(string/find "==" $)
                      (filter |(or (string/find "ERROR SUMMARY" $) (string/find "definitely lost" $)
                                   (string/find "Invalid" $))

@@ -95,8 +95,7 @@ emit({"cn_count": len(cns), "orgs": [o.value for o in orgs], "oids": oids, "ca":
 (print "result: " r)
 ``` root-pem key-path)))
 (if (zero? (first (t/run "sh" "-c" "command -v script")))
-  (let [janet (string (os/cwd) "/build/janet")
-        cmd (string/format "JANET_PATH=%s/build timeout 20 %s %s" (os/cwd) janet prompt-script)
+  (let [cmd (string/format "JANET_PATH=%s timeout 20 %s %s" (t/module-root) (t/janet-exe) prompt-script)
         [code out] (t/run "timeout" "30" "script" "-qec" cmd "/dev/null")]
     (t/ok (string/find "[CA:PARAM] the private key is encrypted" out)
           (string "with a terminal attached, an encrypted key without :password is an error, not a prompt: " out))
