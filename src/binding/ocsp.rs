@@ -43,7 +43,8 @@ Method form: (:parse-ocsp-request ca der) also sets :issuer-match (true when the
 Errors: [CA:PARSE] for empty, truncated or non-DER input and malformed requests (serial zero, negative\n\
 or longer than 20 octets included); [CA:RESOURCE] for oversized requests.";
 
-fn cert_id_table(id: &CertId, issuer_match: Option<bool>) -> Janet {
+/// The fields of one CertID, as the request-info table and each :requests entry carry them.
+fn cert_id_pairs(id: &CertId, issuer_match: Option<bool>) -> Vec<(&'static str, Janet)> {
     let mut pairs = vec![
         ("serial", v::jserial(&id.serial)),
         ("issuer-name-hash", v::jbuffer(&id.issuer_name_hash)),
@@ -54,7 +55,7 @@ fn cert_id_table(id: &CertId, issuer_match: Option<bool>) -> Janet {
     if let Some(m) = issuer_match {
         pairs.push(("issuer-match", Janet::boolean(m)));
     }
-    v::table(&pairs)
+    pairs
 }
 
 pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
@@ -76,23 +77,15 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let Some(first) = req.requests.first() else {
         return Err(CaError::parse("OCSP request asks about no certificate"));
     };
-    let list = v::array(req.requests.iter().zip(&matches).map(|(id, m)| cert_id_table(id, *m)));
-    let mut pairs = vec![
-        ("serial", v::jserial(&first.serial)),
-        ("issuer-name-hash", v::jbuffer(&first.issuer_name_hash)),
-        ("issuer-key-hash", v::jbuffer(&first.issuer_key_hash)),
-        ("hash-algorithm", v::jkeyword(&first.hash.name())),
-        ("hash-null", Janet::boolean(first.null_params)),
-        ("requests", list),
-    ];
+    let list = v::array(req.requests.iter().zip(&matches).map(|(id, m)| v::table(&cert_id_pairs(id, *m))));
+    // The first request's fields at the top level (the documented shape), then the rest.
+    let mut pairs = cert_id_pairs(first, matches.first().copied().flatten());
+    pairs.push(("requests", list));
     if let Some(n) = &req.nonce {
         pairs.push(("nonce", v::jbuffer(n.value())));
         if !n.is_wrapped() {
             pairs.push(("nonce-raw", Janet::boolean(true)));
         }
-    }
-    if let Some(m) = matches.first().copied().flatten() {
-        pairs.push(("issuer-match", Janet::boolean(m)));
     }
     Ok(v::table(&pairs))
 }

@@ -450,10 +450,6 @@ impl Authority {
         &self.cert_der
     }
 
-    pub fn cert_der_vec(&self) -> &Vec<u8> {
-        &self.cert_der
-    }
-
     pub fn cert_pem(&self) -> String {
         pem::encode("CERTIFICATE", &self.cert_der)
     }

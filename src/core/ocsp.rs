@@ -442,7 +442,8 @@ struct Signer<'a> {
     key: &'a PKeyRef<Private>,
     alg: SigAlg,
     key_hash: &'a [u8],
-    certs: &'a [Vec<u8>],
+    /// The signer's certificate, included in the response.
+    cert: &'a [u8],
 }
 
 fn write_single(out: &mut Vec<u8>, r: &SingleResponse) {
@@ -507,13 +508,13 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_
         }
     });
     let signature = signer.alg.sign(signer.key, &tbs)?;
-    let mut basic = Vec::with_capacity(tbs.len() + signature.len() + 64 + signer.certs.iter().map(Vec::len).sum::<usize>());
+    let mut basic = Vec::with_capacity(tbs.len() + signature.len() + 64 + signer.cert.len());
     der::sequence(&mut basic, |o| {
         o.extend_from_slice(&tbs);
         signer.alg.write_algorithm(o);
         der::bit_string(o, &signature);
-        if !signer.certs.is_empty() {
-            der::nested(o, tag::explicit(0), |o| der::sequence(o, |o| signer.certs.iter().for_each(|c| o.extend_from_slice(c))));
+        if !signer.cert.is_empty() {
+            der::nested(o, tag::explicit(0), |o| der::sequence(o, |o| o.extend_from_slice(signer.cert)));
         }
     });
     let mut out = Vec::with_capacity(basic.len() + 32);
@@ -541,15 +542,14 @@ pub fn build_response(
 ) -> CaResult<Vec<u8>> {
     match delegate {
         Some(d) => {
-            let certs = std::slice::from_ref(&d.cert_der);
-            build(responses, nonce, &Signer { key: &d.key, alg: d.alg, key_hash: &d.key_hash, certs }, produced_at)
+            build(responses, nonce, &Signer { key: &d.key, alg: d.alg, key_hash: &d.key_hash, cert: &d.cert_der }, produced_at)
         }
         None => build(
             responses,
             nonce,
             // The signer's certificate goes along (as OpenSSL's responder does), so a
             // client that trusts only the root can verify responses of intermediates.
-            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), certs: std::slice::from_ref(ca.cert_der_vec()) },
+            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), cert: ca.cert_der() },
             produced_at,
         ),
     }

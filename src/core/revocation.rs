@@ -51,10 +51,6 @@ impl Reason {
     pub fn code(self) -> u8 {
         self as u8
     }
-
-    pub fn from_code(code: u8) -> Option<Reason> {
-        REASON_NAMES.iter().find(|(_, r)| r.code() == code).map(|(_, r)| *r)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,10 +68,6 @@ pub struct RevocationList {
 }
 
 impl RevocationList {
-    pub fn with_capacity(n: usize) -> Self {
-        RevocationList { entries: Vec::with_capacity(n), index: HashMap::with_capacity(n) }
-    }
-
     pub fn entries(&self) -> &[Revocation] {
         &self.entries
     }
