@@ -103,8 +103,11 @@ unsafe extern "C" fn ca_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::
 unsafe extern "C" fn ca_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {
     let mem = data as *mut CaBox;
     // SAFETY: as in `authority`; formatting allocates no Janet memory.
-    let text = match unsafe { (*mem).authority.as_ref() } {
-        Some(a) => format!("<ca/CA {:?} next-serial {}>", a.subject_display(), a.next_serial()),
+    let text = match unsafe { (*mem).authority.as_mut() } {
+        Some(a) => match a.next_serial() {
+            Ok(n) => format!("<ca/CA {:?} next-serial {n}>", a.subject_display()),
+            Err(_) => format!("<ca/CA {:?}>", a.subject_display()),
+        },
         None => String::from("<ca/CA freed>"),
     };
     let len = i32::try_from(text.len()).unwrap_or(0);

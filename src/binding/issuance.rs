@@ -301,7 +301,7 @@ and restore with (ca/create cert key {:serial (scan-number saved)}). Method form
 pub fn get_serial(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 1, "ca/get-serial")?;
     let ca = ca_type::authority(&args[0], "ca/get-serial ca")?;
-    Ok(v::js64(ca.next_serial() as i64))
+    Ok(v::js64(ca.next_serial()? as i64))
 }
 
 pub const SET_SERIAL_DOC: &str = "(ca/set-serial ca n)\n\n\
@@ -332,7 +332,7 @@ Method form: (:get-issued ca).";
 pub fn get_issued(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 1, "ca/get-issued")?;
     let ca = ca_type::authority(&args[0], "ca/get-issued ca")?;
-    Ok(match ca.issued() {
+    Ok(match ca.issued()? {
         None => Janet::nil(),
         Some(list) => v::array(list.iter().map(|der| v::jstring(&crate::core::pem::encode("CERTIFICATE", der)))),
     })

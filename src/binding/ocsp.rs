@@ -428,7 +428,7 @@ pub fn get_status(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 2, "ca/get-status")?;
     let ca = ca_type::authority(&args[0], "ca/get-status ca")?;
     let serial = v::serial(&args[1], "ca/get-status serial")?;
-    Ok(match ocsp::status_from_list(ca, &serial) {
+    Ok(match ocsp::status_from_list(ca, &serial)? {
         CertStatus::Revoked { time, reason } => v::table(&[
             ("status", v::jkeyword("revoked")),
             ("revocation-time", Janet::number(time as f64)),

@@ -41,7 +41,7 @@ Method form: (:get-revoked ca).";
 pub fn get_revoked(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 1, "ca/get-revoked")?;
     let ca = ca_type::authority(&args[0], "ca/get-revoked ca")?;
-    Ok(v::array(ca.revocations().entries().iter().map(|r| {
+    Ok(v::array(ca.revocations()?.entries().iter().map(|r| {
         v::table(&[
             ("serial", v::jserial(&r.serial)),
             ("reason", v::jkeyword(r.reason.name())),
@@ -79,5 +79,5 @@ restore with (ca/create cert key {:crl-number n}). Method form: (:get-crl-number
 pub fn get_crl_number(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 1, "ca/get-crl-number")?;
     let ca = ca_type::authority(&args[0], "ca/get-crl-number ca")?;
-    Ok(v::js64(ca.crl_number() as i64))
+    Ok(v::js64(ca.crl_number()? as i64))
 }

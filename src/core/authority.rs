@@ -20,7 +20,9 @@ use super::names::{self, Subject};
 use super::pem;
 use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
-use super::serial::{Serial, UsedSerials};
+use super::serial::Serial;
+use super::state::memory::{self, MemoryState};
+use super::state::{self, CaState, IssuedCert, SerialStatus};
 use super::time;
 use super::keys::shown;
 use super::usage::{self, ku, ExtKeyUsage};
@@ -29,6 +31,14 @@ pub use super::options::{
     BasicConstraints, CaOptions, IssueOptions, LoadOptions, NameConstraints, PointerOverrides, Pointers, RestoreState,
     SignOptions,
 };
+
+/// What signs this CA's CRLs.
+pub(crate) struct CrlSigner<'a> {
+    pub key: &'a PKey<Private>,
+    pub alg: SigAlg,
+    pub subject_der: &'a [u8],
+    pub key_id: &'a [u8],
+}
 
 /// A freshly issued certificate and its key, both PEM.
 pub struct Issued {
@@ -43,18 +53,8 @@ pub struct Authority {
     cert_der: Vec<u8>,
     info: CertInfo,
     key_id: Vec<u8>,
-    next_serial: u64,
-    /// Serials this CA has put on certificates (its own, when self-issued, included).
-    used_serials: UsedSerials,
-    tracking: bool,
-    issued: Vec<Vec<u8>>,
-    revocations: RevocationList,
-    crl_number: u64,
-    /// Loaded without a known CRL number: numbers are also at least the time in
-    /// microseconds, so a restarted CA never reissues a number it has used.
-    crl_number_from_clock: bool,
-    /// Serials below this one may have been issued before this CA was loaded.
-    earlier_serials_below: u64,
+    /// Serial counter, issued index, revocations, CRL number: in memory or in a store.
+    state: Box<dyn CaState>,
     /// Subjects of this CA and every CA above it that we know (comparable form):
     /// a CA certified here must not share a name with any, or two CAs would
     /// issue under one issuer name.
@@ -73,24 +73,12 @@ pub struct Authority {
 const MAX_CSR_BYTES: usize = 64 * 1024;
 const MAX_PEM_BYTES: usize = 1024 * 1024;
 
-/// One past the largest counter serial: serials are handed to Janet as int/s64,
-/// and the next serial after the last one must fit too.
-const MAX_COUNTER: u64 = i64::MAX as u64;
-
 fn check_days(days: u32, from: i64, what: &str) -> CaResult<i64> {
     if days == 0 {
         return Err(CaError::param(format!("{what} must be a positive number of days, got 0")));
     }
     let end = from + i64::from(days) * time::DAY;
     time::check_range(end, &format!("{what} {days} (end of validity)"))
-}
-
-fn check_counter(n: u64, what: &str) -> CaResult<u64> {
-    if n == 0 || n >= MAX_COUNTER {
-        Err(CaError::param(format!("{what} must be between 1 and {}, got {n}", MAX_COUNTER - 1)))
-    } else {
-        Ok(n)
-    }
 }
 
 /// Everything needed to encode a TBSCertificate.
@@ -156,18 +144,20 @@ impl Authority {
             Some(id) => id,
             None => key_sha1.clone(),
         };
-        let mut used_serials = UsedSerials::default();
-        if info.issuer_der == info.subject_der {
-            // A self-issued CA certificate shares the issuer of everything we issue.
-            used_serials.insert(info.serial);
-        }
         let mut revocations = RevocationList::default();
         revocations.apply_all(&restore.revoked)?;
-        let crl_number = match restore.crl_number {
-            Some(0) => return Err(CaError::param(":crl-number must be at least 1")),
-            Some(n) => n,
-            None => 1,
-        };
+        if restore.crl_number == Some(0) {
+            return Err(CaError::param(":crl-number must be at least 1"));
+        }
+        let state = MemoryState::new(memory::Start {
+            next_serial,
+            tracking,
+            revocations,
+            crl_number: if loaded { restore.crl_number } else { Some(restore.crl_number.unwrap_or(1)) },
+            loaded,
+            // A self-issued CA certificate shares the issuer of everything we issue.
+            own_serial: (info.issuer_der == info.subject_der).then_some(info.serial),
+        })?;
         let mut lineage = vec![names::comparable(&info.subject_der)];
         if info.issuer_der != info.subject_der {
             lineage.push(names::comparable(&info.issuer_der));
@@ -179,14 +169,7 @@ impl Authority {
             cert_der,
             info,
             key_id,
-            next_serial: check_counter(next_serial, ":serial")?,
-            used_serials,
-            tracking,
-            issued: Vec::new(),
-            revocations,
-            crl_number,
-            crl_number_from_clock: loaded && restore.crl_number.is_none(),
-            earlier_serials_below: if loaded { next_serial } else { 0 },
+            state: Box::new(state),
             lineage,
             pointers,
             constraints,
@@ -197,7 +180,7 @@ impl Authority {
 
     /// `ca/generate`: a new self-signed root.
     pub fn generate_root(opts: CaOptions) -> CaResult<Authority> {
-        check_counter(opts.serial, ":serial")?;
+        state::check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
         let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
@@ -220,23 +203,21 @@ impl Authority {
     /// `ca/generate-intermediate`: a new CA whose certificate this CA signs,
     /// with one serial from this CA's counter.
     pub fn generate_intermediate(&mut self, opts: CaOptions) -> CaResult<Authority> {
-        check_counter(opts.serial, ":serial")?;
+        state::check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
         let not_after = self.fit_validity(not_after, opts.truncate_to_issuer, ":days-valid")?;
         self.check_may_certify_ca(opts.path_length, ":path-length")?;
         let subject = opts.subject.to_der();
         self.check_new_ca_name(&subject, ":common-name / :subject")?;
-        let serial = self.peek_serial()?;
         let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
-        let cert = self.certify(serial, &subject, (now, not_after), &spki, &set)?;
+        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
         let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)?;
         // What the parent may not certify, its child may not either; nor share its ancestors' names.
         child.constraints.extend(self.constraints.iter().cloned());
         child.lineage.extend(self.lineage.iter().cloned());
-        self.commit_serial(serial, true, &child.cert_der);
         Ok(child)
     }
 
@@ -307,10 +288,14 @@ impl Authority {
         }
     }
 
-    /// Whether this CA may have issued `serial`: it did in this process, or the
-    /// serial lies below the counter it was loaded with.
-    pub fn may_have_issued(&self, serial: &Serial) -> bool {
-        self.used_serials.contains(serial) || serial.to_i64().is_some_and(|n| (n as u64) < self.earlier_serials_below)
+    /// What this CA knows of `serial` now (revoked, good, or never issued).
+    pub fn status(&mut self, serial: &Serial) -> CaResult<SerialStatus> {
+        self.state.status(serial)
+    }
+
+    /// Moves this CA's state to `state` (a store that now holds it).
+    pub fn attach_state(&mut self, state: Box<dyn CaState>) {
+        self.state = state;
     }
 
     /// A CA certificate this CA signs must respect this CA's own pathlen:
@@ -327,44 +312,46 @@ impl Authority {
     // ------------------------------------------------------------ serials
 
     /// The serial the counter will hand out next (skipping used ones).
-    pub fn next_serial(&self) -> u64 {
-        // At most MAX_COUNTER (still an int/s64), which peek_serial reports as exhausted.
-        self.used_serials.next_free(self.next_serial).min(MAX_COUNTER)
-    }
-
-    fn peek_serial(&self) -> CaResult<Serial> {
-        let n = self.next_serial();
-        if n >= MAX_COUNTER {
-            return Err(CaError::resource("the serial counter is exhausted"));
-        }
-        Serial::from_u64(n)
-    }
-
-    /// Records that `serial` was used; advances the counter when it came from it.
-    fn commit_serial(&mut self, serial: Serial, from_counter: bool, cert_der: &[u8]) {
-        if from_counter {
-            if let Some(n) = serial.to_i64() {
-                self.next_serial = n as u64 + 1;
-            }
-        }
-        self.used_serials.insert(serial);
-        if self.tracking {
-            self.issued.push(cert_der.to_vec());
-        }
+    pub fn next_serial(&mut self) -> CaResult<u64> {
+        self.state.next_serial()
     }
 
     pub fn set_serial(&mut self, n: u64) -> CaResult<()> {
-        self.next_serial = check_counter(n, "serial")?;
-        Ok(())
+        self.state.set_serial(n)
     }
 
     pub fn is_tracking(&self) -> bool {
-        self.tracking
+        self.state.is_tracking()
     }
 
     /// DER of the certificates issued (oldest first), or None when not tracking.
-    pub fn issued(&self) -> Option<&[Vec<u8>]> {
-        self.tracking.then_some(self.issued.as_slice())
+    pub fn issued(&mut self) -> CaResult<Option<&[Vec<u8>]>> {
+        self.state.issued()
+    }
+
+    /// Reserves a serial, signs with it (`sign`), and records the result in the
+    /// index before handing it back.
+    fn issue_with_serial(
+        &mut self,
+        explicit: Option<Serial>,
+        sign: impl FnOnce(&Authority, Serial) -> CaResult<Vec<u8>>,
+    ) -> CaResult<Vec<u8>> {
+        let serial = self.state.reserve_serial(explicit)?;
+        let cert = sign(self, serial)?;
+        let info = CertInfo::parse(&cert)?;
+        let sans = match info.extension(oid::SAN) {
+            Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
+            None => Vec::new(),
+        };
+        let record = IssuedCert {
+            der: &cert,
+            subject: names::display_name(&info.subject_der),
+            sans,
+            not_before: info.not_before,
+            not_after: info.not_after,
+        };
+        self.state.record_issued(serial, &record)?;
+        Ok(cert)
     }
 
     pub fn cert_der(&self) -> &[u8] {
@@ -424,29 +411,24 @@ impl Authority {
 
     // ------------------------------------------------------------ revocation
 
-    pub fn revocations(&self) -> &RevocationList {
-        &self.revocations
+    pub fn revocations(&mut self) -> CaResult<&RevocationList> {
+        self.state.revocations()
     }
 
     /// Records a revocation (see [`RevocationList::apply`]); unchanged on error.
     pub fn revoke(&mut self, r: Revocation) -> CaResult<()> {
-        self.revocations.apply(r)
+        self.state.revoke(r)
     }
 
     /// The number the next CRL will carry.
-    pub fn crl_number(&self) -> u64 {
-        if self.crl_number_from_clock {
-            self.crl_number.max(time::now_micros())
-        } else {
-            self.crl_number
-        }
+    pub fn crl_number(&mut self) -> CaResult<u64> {
+        self.state.crl_number()
     }
 
-    /// Hands out the current CRL number and advances it.
-    pub(crate) fn take_crl_number(&mut self) -> u64 {
-        let n = self.crl_number();
-        self.crl_number = n.saturating_add(1);
-        n
+    /// The state and, borrowed beside it, what signs a CRL.
+    pub(crate) fn crl_parts(&mut self) -> (&mut dyn CaState, CrlSigner<'_>) {
+        let signer = CrlSigner { key: &self.key, alg: self.sig_alg, subject_der: &self.info.subject_der, key_id: &self.key_id };
+        (self.state.as_mut(), signer)
     }
 
     // ------------------------------------------------------------ issuing
@@ -531,7 +513,6 @@ impl Authority {
         }
         self.check_constraints(&opts.subject, &san_names)?;
         let san = (!san_names.is_empty()).then(|| ext::subject_alt_names(&san_names));
-        let serial = self.peek_serial()?;
 
         // Only now, with every option checked, do the expensive work.
         let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = opts.key_type.generate_encoded()?;
@@ -546,11 +527,9 @@ impl Authority {
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let cert = self.certify(serial, &subject, (now, not_after), &spki, &set)?;
+        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
         drop(key);
-        let cert_pem = pem::encode("CERTIFICATE", &cert);
-        self.commit_serial(serial, true, &cert);
-        Ok(Issued { cert_pem, key_pem })
+        Ok(Issued { cert_pem: pem::encode("CERTIFICATE", &cert), key_pem })
     }
 
     /// `ca/sign`: certifies the subject and public key of a PKCS#10 request.
@@ -611,10 +590,6 @@ impl Authority {
         if !bc.ca && ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign needs :basic-constraints \"CA:TRUE\""));
         }
-        let serial = match opts.serial {
-            Some(s) => self.check_explicit_serial(s)?,
-            None => self.peek_serial()?,
-        };
 
         // Names and usages: the caller's options win; otherwise, with
         // :copy-extensions, what the request asked for, decoded and checked.
@@ -665,29 +640,10 @@ impl Authority {
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let cert = self.certify(serial, &subject_der, (not_before, not_after), &req.spki_der, &set)?;
-        self.commit_serial(serial, opts.serial.is_none(), &cert);
+        let cert = self.issue_with_serial(opts.serial, |ca, serial| {
+            ca.certify(serial, &subject_der, (not_before, not_after), &req.spki_der, &set)
+        })?;
         Ok(pem::encode("CERTIFICATE", &cert))
-    }
-
-    /// An explicit `:serial` must be unused, and must not lie ahead of the
-    /// counter: after a restart from the saved counter, the counter would
-    /// reach it and reuse it. Serials beyond the counter's range stay free.
-    fn check_explicit_serial(&self, s: Serial) -> CaResult<Serial> {
-        if self.used_serials.contains(&s) {
-            return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
-        }
-        if let Some(n) = s.to_i64() {
-            let next = self.next_serial();
-            if (n as u64) >= next && (n as u64) < MAX_COUNTER {
-                return Err(CaError::param(format!(
-                    ":serial {n} lies ahead of this CA's serial counter (next {next}): the counter would reach it \
-                     later and issue it again; use a serial below the counter, one of 64 bits or more, or set the \
-                     counter past it first with ca/set-serial"
-                )));
-            }
-        }
-        Ok(s)
     }
 }
 
@@ -706,7 +662,7 @@ mod tests {
         let mut inter = root
             .generate_intermediate(CaOptions { subject: subject("Inter"), ..CaOptions::intermediate() })
             .unwrap();
-        assert_eq!(root.next_serial(), 2);
+        assert_eq!(root.next_serial().unwrap(), 2);
         let leaf = inter
             .issue(IssueOptions {
                 subject: subject("leaf"),
@@ -720,7 +676,7 @@ mod tests {
         assert!(root_x.verify(&root_x.public_key().unwrap()).unwrap());
         assert!(inter_x.verify(&root_x.public_key().unwrap()).unwrap());
         assert!(leaf_x.verify(&inter_x.public_key().unwrap()).unwrap());
-        assert_eq!(inter.next_serial(), 2);
+        assert_eq!(inter.next_serial().unwrap(), 2);
     }
 
     #[test]
@@ -732,7 +688,7 @@ mod tests {
         let issued = again.issue(IssueOptions { subject: subject("a"), ..IssueOptions::default() }).unwrap();
         assert!(issued.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         again.set_serial(5).unwrap();
-        assert_eq!(again.next_serial(), 6);
+        assert_eq!(again.next_serial().unwrap(), 6);
         let _ = root.issue(IssueOptions { subject: subject("b"), ..IssueOptions::default() }).unwrap();
     }
 }

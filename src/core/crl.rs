@@ -95,52 +95,50 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
     for (i, r) in opts.extra.iter().enumerate() {
         extra_index.insert(r.serial, i);
     }
-    let recorded = ca.revocations().entries();
-    let crl_number = ca.crl_number();
-    if crl_number >= i64::MAX as u64 {
-        return Err(CaError::resource("the CRL number is exhausted"));
-    }
-    let alg = ca.sig_alg();
-
-    // Entries are ~40 bytes each; reserve once.
-    let mut tbs = Vec::with_capacity(256 + ca.info().subject_der.len() + 48 * (recorded.len() + opts.extra.len()));
-    der::sequence(&mut tbs, |o| {
-        der::small_uint(o, 1); // v2
-        alg.write_algorithm(o);
-        o.extend_from_slice(&ca.info().subject_der);
-        time::x509_time(o, this_update);
-        time::x509_time(o, next_update);
-        if !recorded.is_empty() || !opts.extra.is_empty() {
-            let mut dates = DateCache { t: None, der: Vec::with_capacity(17) };
-            der::sequence(o, |o| {
-                for r in recorded.iter().filter(|r| extra_index.is_empty() || !extra_index.contains_key(&r.serial)) {
-                    write_entry(o, r, &mut dates);
-                }
-                for (i, r) in opts.extra.iter().enumerate() {
-                    if extra_index.get(&r.serial) == Some(&i) {
+    let (state, signer) = ca.crl_parts();
+    state.with_next_crl(&mut |crl_number, list| {
+        if crl_number >= i64::MAX as u64 {
+            return Err(CaError::resource("the CRL number is exhausted"));
+        }
+        let recorded = list.entries();
+        // Entries are ~40 bytes each; reserve once.
+        let mut tbs = Vec::with_capacity(256 + signer.subject_der.len() + 48 * (recorded.len() + opts.extra.len()));
+        der::sequence(&mut tbs, |o| {
+            der::small_uint(o, 1); // v2
+            signer.alg.write_algorithm(o);
+            o.extend_from_slice(signer.subject_der);
+            time::x509_time(o, this_update);
+            time::x509_time(o, next_update);
+            if !recorded.is_empty() || !opts.extra.is_empty() {
+                let mut dates = DateCache { t: None, der: Vec::with_capacity(17) };
+                der::sequence(o, |o| {
+                    for r in recorded.iter().filter(|r| extra_index.is_empty() || !extra_index.contains_key(&r.serial)) {
                         write_entry(o, r, &mut dates);
                     }
-                }
+                    for (i, r) in opts.extra.iter().enumerate() {
+                        if extra_index.get(&r.serial) == Some(&i) {
+                            write_entry(o, r, &mut dates);
+                        }
+                    }
+                });
+            }
+            der::nested(o, tag::explicit(0), |o| {
+                der::sequence(o, |o| {
+                    der::sequence(o, |o| {
+                        der::oid(o, oid::AUTHORITY_KEY_ID);
+                        der::octet_string(o, &authority_key_id(signer.key_id));
+                    });
+                    der::sequence(o, |o| {
+                        der::oid(o, oid::CRL_NUMBER);
+                        let mut n = Vec::new();
+                        der::small_uint(&mut n, crl_number);
+                        der::octet_string(o, &n);
+                    });
+                })
             });
-        }
-        der::nested(o, tag::explicit(0), |o| {
-            der::sequence(o, |o| {
-                der::sequence(o, |o| {
-                    der::oid(o, oid::AUTHORITY_KEY_ID);
-                    der::octet_string(o, &authority_key_id(ca.key_id()));
-                });
-                der::sequence(o, |o| {
-                    der::oid(o, oid::CRL_NUMBER);
-                    let mut n = Vec::new();
-                    der::small_uint(&mut n, crl_number);
-                    der::octet_string(o, &n);
-                });
-            })
         });
-    });
-    let crl = keys::signed_structure(&tbs, alg, ca.key())?;
-    ca.take_crl_number();
-    Ok(crl)
+        keys::signed_structure(&tbs, signer.alg, signer.key)
+    })
 }
 
 pub fn generate_pem(ca: &mut Authority, opts: &CrlOptions) -> CaResult<String> {
@@ -165,9 +163,9 @@ mod tests {
         let cert = X509::from_der(ca.cert_der()).unwrap();
         assert!(crl.verify(&cert.public_key().unwrap()).unwrap());
         assert_eq!(crl.get_revoked().unwrap().len(), 3);
-        assert_eq!(ca.crl_number(), 2);
+        assert_eq!(ca.crl_number().unwrap(), 2);
         let err = generate(&mut ca, &CrlOptions { days_valid: Some(1), next_update: Some(5), ..CrlOptions::default() });
         assert!(err.is_err());
-        assert_eq!(ca.crl_number(), 2);
+        assert_eq!(ca.crl_number().unwrap(), 2);
     }
 }

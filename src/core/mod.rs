@@ -18,6 +18,7 @@ pub mod pem;
 pub mod revocation;
 pub mod secret;
 pub mod serial;
+pub mod state;
 pub mod strings;
 pub mod time;
 pub mod usage;

@@ -12,6 +12,7 @@ use openssl::hash::{hash, MessageDigest};
 use openssl::pkey::{PKey, PKeyRef, Private};
 
 use super::oid;
+use super::state::SerialStatus;
 use super::authority::Authority;
 use super::cert_info::{self as ci, CertInfo};
 use super::der::{self, tag};
@@ -559,12 +560,12 @@ pub fn build_response(
 
 /// The status `ca` knows for `serial`: revoked from its revocation list,
 /// unknown when it never issued the serial, else good.
-pub fn status_from_list(ca: &Authority, serial: &Serial) -> CertStatus {
-    match ca.revocations().get(serial) {
-        Some(r) => CertStatus::Revoked { time: r.date, reason: Some(r.reason) },
-        None if !ca.may_have_issued(serial) => CertStatus::Unknown,
-        None => CertStatus::Good,
-    }
+pub fn status_from_list(ca: &mut Authority, serial: &Serial) -> CaResult<CertStatus> {
+    Ok(match ca.status(serial)? {
+        SerialStatus::Revoked(r) => CertStatus::Revoked { time: r.date, reason: Some(r.reason) },
+        SerialStatus::Unknown => CertStatus::Unknown,
+        SerialStatus::Good => CertStatus::Good,
+    })
 }
 
 #[cfg(test)]
@@ -686,7 +687,7 @@ mod tests {
             .iter()
             .map(|id| SingleResponse {
                 cert_id: id.clone(),
-                status: status_from_list(&ca, &id.serial),
+                status: status_from_list(&mut ca, &id.serial).unwrap(),
                 this_update: times.this_update,
                 next_update: Some(times.next_update),
             })

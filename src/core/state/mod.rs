@@ -1,0 +1,106 @@
+//! The state a CA keeps between calls: its serial counter and the serials it
+//! used, the index of what it issued, its revocations and its CRL number.
+//!
+//! Issuance talks to that state only through [`CaState`], so it never knows
+//! where the state lives: in memory ([`memory::MemoryState`], the documented
+//! default) or in a store that several processes share
+//! ([`crate::core::store`]). Every engine applies the same rules, which live
+//! here and in [`crate::core::revocation`], not in the engines.
+
+pub mod memory;
+
+use super::error::{CaError, CaResult};
+use super::revocation::{Revocation, RevocationList};
+use super::serial::Serial;
+
+/// One past the largest counter serial: serials are handed to Janet as int/s64,
+/// and the next serial after the last one must fit too.
+pub const MAX_COUNTER: u64 = i64::MAX as u64;
+
+/// What the index keeps of an issued certificate.
+#[derive(Debug, Clone)]
+pub struct IssuedCert<'a> {
+    pub der: &'a [u8],
+    /// "CN=www.example.com, O=Example", for listing and searching.
+    pub subject: String,
+    /// The SAN entries, "DNS:x" form.
+    pub sans: Vec<String>,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// What a CA knows of a serial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerialStatus {
+    Revoked(Revocation),
+    Good,
+    /// The CA never issued it.
+    Unknown,
+}
+
+/// The state behind one CA. Methods that change state are all-or-nothing:
+/// on error nothing changed (a store rolls back its transaction).
+pub trait CaState {
+    /// The serial the counter hands out next.
+    fn next_serial(&mut self) -> CaResult<u64>;
+    /// Moves the counter (used serials are still skipped).
+    fn set_serial(&mut self, n: u64) -> CaResult<()>;
+    /// Takes a serial for a certificate about to be signed: the counter's next
+    /// unused one, or `explicit` after [`check_explicit`]. A persistent engine
+    /// commits the reservation before returning, so that no other process and
+    /// no restart can hand the serial out again, whatever happens next.
+    fn reserve_serial(&mut self, explicit: Option<Serial>) -> CaResult<Serial>;
+    /// Records the certificate signed with a serial from `reserve_serial`;
+    /// it is in the index (committed) when this returns.
+    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()>;
+    fn is_tracking(&self) -> bool;
+    /// DER of the issued certificates, oldest first, or None when not tracking.
+    fn issued(&mut self) -> CaResult<Option<&[Vec<u8>]>>;
+    /// Records a revocation under the rules of [`RevocationList::apply`].
+    fn revoke(&mut self, r: Revocation) -> CaResult<()>;
+    /// Every revocation, in revocation order, as the state is now.
+    fn revocations(&mut self) -> CaResult<&RevocationList>;
+    /// The status of `serial` as the state is now.
+    fn status(&mut self, serial: &Serial) -> CaResult<SerialStatus>;
+    /// The number the next CRL will carry.
+    fn crl_number(&mut self) -> CaResult<u64>;
+    /// Runs `sign` with the next CRL number and the revocations, and advances
+    /// the number only when `sign` succeeded (atomically, for a store).
+    fn with_next_crl(&mut self, sign: &mut dyn FnMut(u64, &RevocationList) -> CaResult<Vec<u8>>) -> CaResult<Vec<u8>>;
+}
+
+/// An explicit serial must be unused, and must not lie ahead of the counter:
+/// after a restart from the saved counter, the counter would reach it and
+/// issue it again. Serials beyond the counter's range stay free to use.
+pub fn check_explicit(s: &Serial, used: bool, next: u64) -> CaResult<()> {
+    if used {
+        return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
+    }
+    if let Some(n) = s.to_i64() {
+        if (n as u64) >= next && (n as u64) < MAX_COUNTER {
+            return Err(CaError::param(format!(
+                ":serial {n} lies ahead of this CA's serial counter (next {next}): the counter would reach it \
+                 later and issue it again; use a serial below the counter, one of 64 bits or more, or set the \
+                 counter past it first with ca/set-serial"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A counter value the CA may set or start from.
+pub fn check_counter(n: u64, what: &str) -> CaResult<u64> {
+    if n == 0 || n >= MAX_COUNTER {
+        Err(CaError::param(format!("{what} must be between 1 and {}, got {n}", MAX_COUNTER - 1)))
+    } else {
+        Ok(n)
+    }
+}
+
+/// The counter's value as a serial, or an error when it is exhausted.
+pub fn counter_serial(n: u64) -> CaResult<Serial> {
+    if n >= MAX_COUNTER {
+        return Err(CaError::resource("the serial counter is exhausted"));
+    }
+    Serial::from_u64(n)
+}
