@@ -12,7 +12,10 @@
 //!
 //!   cargo run --release --no-default-features --example fuzz -- [TARGET|all] [SECONDS] [SEED]
 //!
-//! Targets: ocsp-request, csr, cert-and-key, serial-hex, time, der.
+//! Targets: oracle-selftest (the oracle shown known-bad certificates; runs
+//! once), ocsp-request, csr, cert-and-key, serial-hex, time, der; and, not
+//! in `all`, hang-selftest (an input that never returns: the run must end
+//! with status 3 after about 2 s).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -35,6 +38,7 @@ use jsec_ca::core::{ocsp, pem, time};
 mod mutate;
 mod oracle;
 mod requests;
+mod selftest;
 mod strict_der;
 mod watchdog;
 
@@ -356,12 +360,20 @@ fn run_target(name: &str, seconds_seed: (u64, u64)) -> Result<Outcome, String> {
         "time" => fuzz(name_of(name), load_corpus(name), seconds_seed, plain(), |b| {
             std::str::from_utf8(b).map(|s| time::parse_iso(s, "time").is_ok()).unwrap_or(false).into()
         }),
+        "oracle-selftest" => {
+            let caught = selftest::oracle()?;
+            Ok(Outcome { execs: caught as u64 + 1, accepted: 1, judged: caught as u64 + 1, ..Outcome::default() })
+        }
+        // Not in "all": shows the watchdog ending a run on an input that never returns.
+        "hang-selftest" => fuzz("hang-selftest", vec![b"hang".to_vec()], seconds_seed, plain(), |_| loop {
+            std::hint::black_box(0u8);
+        }),
         "der" => fuzz(name_of(name), load_corpus(name), seconds_seed, plain(), |b| (!der_nodes(b).is_empty()).into()),
         _ => Err(format!("unknown target {name}")),
     }
 }
 
-const TARGETS: &[&str] = &["ocsp-request", "csr", "cert-and-key", "serial-hex", "time", "der"];
+const TARGETS: &[&str] = &["oracle-selftest", "ocsp-request", "csr", "cert-and-key", "serial-hex", "time", "der"];
 
 fn name_of(name: &str) -> &'static str {
     TARGETS.iter().find(|t| **t == name).copied().unwrap_or("?")
@@ -385,6 +397,9 @@ fn main() {
     let mut failed = 0;
     for t in &targets {
         match run_target(t, (seconds, seed)) {
+            Ok(o) if *t == "oracle-selftest" => {
+                println!("fuzz oracle-selftest: the oracle passes a sound certificate and catches {} defective ones", o.execs - 1)
+            }
             Ok(o) if o.findings == 0 => println!(
                 "fuzz {t}: {} execs in {seconds} s, {} accepted, {} certificates judged, no panic, no finding",
                 o.execs, o.accepted, o.judged
