@@ -88,6 +88,10 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn judged_text(&self) -> String {
+        if self.judged == 0 { String::new() } else { format!(", {} signed certificates passed the oracle", self.judged) }
+    }
+
     fn record(&mut self, target: &str, input: &[u8], v: Verdict) {
         self.execs += 1;
         match v {
@@ -158,7 +162,7 @@ fn fuzz(
 }
 
 fn plain() -> Mutator<'static> {
-    Box::new(|rng, input, corpus| mutate(rng, input, corpus))
+    Box::new(mutate)
 }
 
 fn cn(name: &str) -> Subject {
@@ -400,14 +404,17 @@ fn main() {
             Ok(o) if *t == "oracle-selftest" => {
                 println!("fuzz oracle-selftest: the oracle passes a sound certificate and catches {} defective ones", o.execs - 1)
             }
-            Ok(o) if o.findings == 0 => println!(
-                "fuzz {t}: {} execs in {seconds} s, {} accepted, {} certificates judged, no panic, no finding",
-                o.execs, o.accepted, o.judged
-            ),
+            Ok(o) if o.findings == 0 => {
+                println!("fuzz {t}: {} execs in {seconds} s, {} accepted{}, no panic, no finding", o.execs, o.accepted, o.judged_text())
+            }
             Ok(o) => {
                 println!(
-                    "fuzz FAILED {t}: {} execs in {seconds} s, {} accepted, {} certificates judged; {} findings of {} kinds (above)",
-                    o.execs, o.accepted, o.judged, o.findings, o.kinds.len()
+                    "fuzz FAILED {t}: {} execs in {seconds} s, {} accepted{}; {} findings of {} kinds (above)",
+                    o.execs,
+                    o.accepted,
+                    o.judged_text(),
+                    o.findings,
+                    o.kinds.len()
                 );
                 failed += 1;
             }

@@ -98,10 +98,10 @@ fn decode_string(v: &Node<'_>) -> Result<String, String> {
     let text = match v.tag {
         0x0c => std::str::from_utf8(c).map(str::to_string).ok(),
         0x13 | 0x16 | 0x12 | 0x1a => c.is_ascii().then(|| String::from_utf8_lossy(c).into_owned()),
-        0x1e if c.len() % 2 == 0 => {
+        0x1e if c.len().is_multiple_of(2) => {
             String::from_utf16(&c.chunks(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect::<Vec<_>>()).ok()
         }
-        0x1c if c.len() % 4 == 0 => {
+        0x1c if c.len().is_multiple_of(4) => {
             c.chunks(4).map(|q| char::from_u32(u32::from_be_bytes([q[0], q[1], q[2], q[3]]))).collect()
         }
         t => return Err(format!("an attribute value has tag {t:#04x}, not a string type the CA reads")),

@@ -41,7 +41,7 @@ pub fn start() {
         loop {
             std::thread::sleep(POLL);
             let g = GENERATION.load(Ordering::Acquire);
-            if g % 2 == 0 || g != seen {
+            if g.is_multiple_of(2) || g != seen {
                 // Idle, or a new input since the last look: start measuring it now.
                 seen = g;
                 since = (Instant::now(), fuzzing_thread_cpu());
