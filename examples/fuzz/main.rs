@@ -84,7 +84,8 @@ struct Outcome {
     accepted: u64,
     judged: u64,
     findings: u64,
-    kinds: Vec<String>,
+    /// Each kind of finding and how many times it was seen.
+    kinds: Vec<(String, u64)>,
 }
 
 impl Outcome {
@@ -104,10 +105,19 @@ impl Outcome {
             Verdict::Finding(f) => {
                 self.accepted += 1;
                 self.findings += 1;
-                // Each kind of defect is printed once, with the first input that showed it.
-                if !self.kinds.contains(&f.kind) {
+                // Each kind of defect is printed once, with the first input that showed it
+                // (FUZZ_EXAMPLES=n: the first n).
+                let i = match self.kinds.iter().position(|(k, _)| *k == f.kind) {
+                    Some(i) => i,
+                    None => {
+                        self.kinds.push((f.kind.clone(), 0));
+                        self.kinds.len() - 1
+                    }
+                };
+                self.kinds[i].1 += 1;
+                let examples = std::env::var("FUZZ_EXAMPLES").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+                if self.kinds[i].1 <= examples {
                     println!("fuzz FINDING {target}: {}\n  input (hex): {}\n  {}", f.kind, hex(input), f.detail);
-                    self.kinds.push(f.kind);
                 }
             }
         }
@@ -416,6 +426,9 @@ fn main() {
                     o.findings,
                     o.kinds.len()
                 );
+                for (kind, n) in &o.kinds {
+                    println!("  {n:>6} x {kind}");
+                }
                 failed += 1;
             }
             Err(e) => {

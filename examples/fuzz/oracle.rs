@@ -109,6 +109,18 @@ fn decode_string(v: &Node<'_>) -> Result<String, String> {
     text.ok_or_else(|| format!("an attribute value (tag {:#04x}) is not valid for its string type", v.tag))
 }
 
+/// The subject attributes the CA certifies: C, ST, L, O, OU, CN, serialNumber, emailAddress.
+const KNOWN_ATTRIBUTES: &[&[u8]] = &[
+    OID_COUNTRY,
+    &[0x55, 0x04, 0x08],
+    &[0x55, 0x04, 0x07],
+    &[0x55, 0x04, 0x0a],
+    &[0x55, 0x04, 0x0b],
+    &[0x55, 0x04, 0x03],
+    OID_SERIAL_NUMBER,
+    OID_EMAIL,
+];
+
 /// The string type RFC 5280 and this CA's encoder give each attribute.
 fn expected_string_tag(oid: &[u8]) -> u8 {
     match oid {
@@ -241,6 +253,9 @@ type Judged = Result<(), (&'static str, String)>;
 fn check_subject(info: &CertInfo, asked: &Asked<'_>, openssl_subject: &[String]) -> Judged {
     let got = name_strings(&info.subject_der).map_err(|m| ("the subject cannot be decoded strictly", m))?;
     for (oid, tag, text) in &got {
+        if !KNOWN_ATTRIBUTES.contains(&oid.as_slice()) {
+            return Err(("a subject attribute of a type the CA does not certify", oid_text(oid)));
+        }
         if text.chars().any(char::is_control) {
             return Err(("a subject attribute holds a control character", format!("{text:?}")));
         }

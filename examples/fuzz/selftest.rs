@@ -17,6 +17,7 @@ use crate::strict_der;
 const DEFECTS: &[(&str, &[u8], &[u8])] = &[
     ("a NUL in the CN", b"\x0c\x09fuzz leaf", b"\x0c\x09fuzz\x00leaf"),
     ("the CN as a PrintableString", b"\x0c\x09fuzz leaf", b"\x13\x09fuzz leaf"),
+    ("a subject attribute of an unknown type", b"\x06\x03\x55\x04\x03\x0c\x09fuzz", b"\x06\x03\x55\x04\x48\x0c\x09fuzz"),
     ("a CN nobody asked for", b"\x0c\x09fuzz leaf", b"\x0c\x09fuzz leak"),
     ("a SAN name nobody asked for", b"leaf.example.com", b"evil.example.com"),
     ("a BER TRUE for critical", b"\x01\x01\xff", b"\x01\x01\x01"),
