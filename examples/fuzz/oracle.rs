@@ -2,11 +2,12 @@
 //! OpenSSL (it must load, re-encode to the same bytes, verify with the CA's
 //! key and, where the chain is known, pass `X509_verify_cert` with
 //! X509_STRICT, which also enforces name constraints), by an independent
-//! strict DER checker, and by our own decoder (CertInfo and every extension's
-//! parser must read it and re-encode each extension to the same bytes). It
-//! must also carry no name, usage or CA power the request and options did
-//! not ask for. What the CA accepted of the request is judged too: a version
-//! other than v1, a subject or copied extension that is not strict DER.
+//! strict DER checker, and by our own decoder (CertInfo, every extension's
+//! parser and `Subject::decode` must read it, and re-encode what they read
+//! to the same bytes). It must also carry no name, usage or CA power the
+//! request and options did not ask for. What the CA accepted of the request
+//! is judged too: a version other than v1, a subject or copied extension
+//! that is not strict DER, a subject that is not the request's re-encoded.
 
 use openssl::pkey::{PKey, Public};
 use openssl::stack::Stack;
@@ -17,6 +18,7 @@ use jsec_ca::core::authority::SignOptions;
 use jsec_ca::core::cert_info::{self as ci, CertInfo};
 use jsec_ca::core::extensions as ext;
 use jsec_ca::core::general_names::{self, GeneralName};
+use jsec_ca::core::names::Subject;
 use jsec_ca::core::usage::{self, ku, ExtKeyUsage};
 
 use crate::strict_der::{self, Node};
@@ -266,6 +268,12 @@ fn check_subject(info: &CertInfo, asked: &Asked<'_>, openssl_subject: &[String])
             ));
         }
     }
+    // Our own subject decoder must read it and re-encode it to the same bytes.
+    let ours = Subject::decode(&info.subject_der, "certificate subject")
+        .map_err(|e| ("our own subject decoder (Subject::decode) refuses the subject", e.to_string()))?;
+    if ours.to_der() != info.subject_der {
+        return Err(("the subject does not re-encode to the same bytes (Subject::decode, to_der)", crate::hex(&info.subject_der)));
+    }
     let got: Vec<(Vec<u8>, String)> = got.into_iter().map(|(o, _, s)| (o, s)).collect();
     if !got.iter().map(|(_, s)| s).eq(openssl_subject.iter()) {
         return Err(("OpenSSL reads the subject differently", format!("{openssl_subject:?}, we read {got:?}")));
@@ -286,6 +294,12 @@ fn check_request(req: &[u8], info: &CertInfo, opts: &SignOptions) -> Judged {
         return Err(("the certified public key is not the request's", String::new()));
     }
     strict_der::check(p.subject).map_err(|m| ("a request whose subject is not strict DER was signed", m))?;
+    // The certificate's subject is the request's, decoded and re-encoded by the CA.
+    let decoded = Subject::decode(p.subject, "request subject")
+        .map_err(|e| ("a request whose subject Subject::decode refuses was signed", e.to_string()))?;
+    if decoded.to_der() != info.subject_der {
+        return Err(("the subject is not the request's, decoded and re-encoded", crate::hex(&info.subject_der)));
+    }
     if opts.copy_extensions {
         for (oid, raw, _) in &p.extensions {
             let copied = (*oid == ci::OID_SAN && opts.san.is_none()) || (*oid == ci::OID_EXT_KEY_USAGE && opts.ext_key_usage.is_none());
