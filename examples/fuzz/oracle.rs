@@ -15,7 +15,8 @@ use openssl::x509::store::X509Store;
 use openssl::x509::{X509StoreContext, X509};
 
 use jsec_ca::core::authority::SignOptions;
-use jsec_ca::core::cert_info::{self as ci, CertInfo};
+use jsec_ca::core::oid as oids;
+use jsec_ca::core::cert_info::CertInfo;
 use jsec_ca::core::extensions as ext;
 use jsec_ca::core::general_names::{self, GeneralName};
 use jsec_ca::core::names::Subject;
@@ -302,7 +303,7 @@ fn check_request(req: &[u8], info: &CertInfo, opts: &SignOptions) -> Judged {
     }
     if opts.copy_extensions {
         for (oid, raw, _) in &p.extensions {
-            let copied = (*oid == ci::OID_SAN && opts.san.is_none()) || (*oid == ci::OID_EXT_KEY_USAGE && opts.ext_key_usage.is_none());
+            let copied = (*oid == oids::SAN && opts.san.is_none()) || (*oid == oids::EXT_KEY_USAGE && opts.ext_key_usage.is_none());
             if copied {
                 strict_der::check(raw).map_err(|m| ("a request whose copied extension is not strict DER was signed", format!("{}: {m}", oid_text(oid))))?;
             }
@@ -321,7 +322,7 @@ fn check_extensions(x: &X509, info: &CertInfo, asked: &Asked<'_>) -> Judged {
     let mut eku_oids: Vec<Vec<u8>> = Vec::new();
     for e in &info.extensions {
         let oid = e.oid.as_slice();
-        if oid == ci::OID_SAN {
+        if oid == oids::SAN {
             let names = general_names::parse_requested(&e.value)
                 .map_err(|err| ("our own SAN decoder refuses the certificate's SAN", err.to_string()))?;
             if general_names::general_names_der(&names) != e.value {
@@ -331,16 +332,16 @@ fn check_extensions(x: &X509, info: &CertInfo, asked: &Asked<'_>) -> Judged {
             if openssl_count != Some(names.len()) {
                 return Err(("OpenSSL reads the SAN differently", format!("{openssl_count:?} names, we read {}", names.len())));
             }
-            check_san_asked(&names, &e.value, asked, requested(ci::OID_SAN))?;
-        } else if oid == ci::OID_EXT_KEY_USAGE {
+            check_san_asked(&names, &e.value, asked, requested(oids::SAN))?;
+        } else if oid == oids::EXT_KEY_USAGE {
             let eku = usage::parse_ext_key_usage_der(&e.value, e.critical)
                 .map_err(|err| ("our own EKU decoder refuses the certificate's EKU", err.to_string()))?;
             if eku.to_der() != e.value {
                 return Err(("the EKU does not re-encode to the same bytes", String::new()));
             }
-            check_eku_asked(&eku, opts, requested(ci::OID_EXT_KEY_USAGE))?;
+            check_eku_asked(&eku, opts, requested(oids::EXT_KEY_USAGE))?;
             eku_oids = eku.oids;
-        } else if oid == ci::OID_BASIC_CONSTRAINTS {
+        } else if oid == oids::BASIC_CONSTRAINTS {
             let bc = info.basic_constraints().map_err(|err| ("our own decoder refuses basicConstraints", err.to_string()))?;
             let want = (want_ca, opts.basic_constraints.path_len.map(u64::from));
             if bc != Some(want) || !e.critical {
@@ -349,7 +350,7 @@ fn check_extensions(x: &X509, info: &CertInfo, asked: &Asked<'_>) -> Judged {
             if ext::basic_constraints(want_ca, opts.basic_constraints.path_len) != e.value {
                 return Err(("basicConstraints does not re-encode to the same bytes", String::new()));
             }
-        } else if oid == ci::OID_KEY_USAGE {
+        } else if oid == oids::KEY_USAGE {
             let bits = info.key_usage_bits().map_err(|err| ("our own decoder refuses keyUsage", err.to_string()))?.unwrap_or(0);
             if ext::key_usage(bits) != e.value || !e.critical {
                 return Err(("keyUsage does not re-encode to the same bytes, or is not critical", String::new()));
@@ -360,23 +361,23 @@ fn check_extensions(x: &X509, info: &CertInfo, asked: &Asked<'_>) -> Judged {
             if !want_ca && bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
                 return Err(("a non-CA certificate got keyCertSign or cRLSign", format!("{bits:#x}")));
             }
-        } else if oid == ci::OID_SUBJECT_KEY_ID {
+        } else if oid == oids::SUBJECT_KEY_ID {
             info.subject_key_id().map_err(|err| ("our own decoder refuses the subject key identifier", err.to_string()))?;
-        } else if oid == ci::OID_AUTHORITY_KEY_ID {
+        } else if oid == oids::AUTHORITY_KEY_ID {
             // Its structure is judged by the strict DER check and OpenSSL's chain building.
-        } else if oid == ci::OID_CRL_DP || oid == ci::OID_AIA {
+        } else if oid == oids::CRL_DP || oid == oids::AIA {
             if opts.pointers.crl_urls.is_none() && opts.pointers.ocsp_urls.is_none() {
                 return Err(("revocation pointers nobody asked for", oid_text(oid)));
             }
-        } else if oid == ci::OID_TLS_FEATURE {
+        } else if oid == oids::TLS_FEATURE {
             if !opts.must_staple {
                 return Err(("must-staple nobody asked for", String::new()));
             }
-        } else if oid == ci::OID_CERT_POLICIES {
+        } else if oid == oids::CERT_POLICIES {
             if opts.policies.is_empty() {
                 return Err(("certificate policies nobody asked for", String::new()));
             }
-        } else if oid == ci::OID_OCSP_NOCHECK {
+        } else if oid == oids::OCSP_NOCHECK {
             if e.value != [0x05, 0x00] {
                 return Err(("id-pkix-ocsp-nocheck is not NULL", crate::hex(&e.value)));
             }
@@ -385,16 +386,16 @@ fn check_extensions(x: &X509, info: &CertInfo, asked: &Asked<'_>) -> Judged {
         }
     }
     let has = |oid: &[u8]| info.extension(oid).is_some();
-    if !has(ci::OID_BASIC_CONSTRAINTS) || !has(ci::OID_KEY_USAGE) {
+    if !has(oids::BASIC_CONSTRAINTS) || !has(oids::KEY_USAGE) {
         return Err(("basicConstraints or keyUsage is missing", String::new()));
     }
-    if has(ci::OID_OCSP_NOCHECK) != eku_oids.iter().any(|o| o == EKU_OCSP_SIGNING) {
+    if has(oids::OCSP_NOCHECK) != eku_oids.iter().any(|o| o == EKU_OCSP_SIGNING) {
         return Err(("id-pkix-ocsp-nocheck without OCSPSigning, or OCSPSigning without it", String::new()));
     }
-    if opts.must_staple && !has(ci::OID_TLS_FEATURE) {
+    if opts.must_staple && !has(oids::TLS_FEATURE) {
         return Err(("must-staple was asked for and is missing", String::new()));
     }
-    if opts.san.as_ref().is_some_and(|l| !l.is_empty()) && !has(ci::OID_SAN) {
+    if opts.san.as_ref().is_some_and(|l| !l.is_empty()) && !has(oids::SAN) {
         return Err(("the SAN asked for is missing", String::new()));
     }
     if opts.ext_key_usage.is_some() && eku_oids.is_empty() {

@@ -32,6 +32,17 @@ pub use super::options::{
     SignOptions,
 };
 
+/// RFC 5280 §4.1.2.6: an emailAddress in the subject is also an rfc822Name in
+/// the SAN (the subject asked for it, so the SAN carries no name not asked for).
+fn add_subject_emails(subject: &Subject, san: &mut Vec<GeneralName>) {
+    for (attr, value) in &subject.attrs {
+        let email = GeneralName::Email(value.clone());
+        if *attr == names::Attr::Email && !san.contains(&email) {
+            san.push(email);
+        }
+    }
+}
+
 /// What signs this CA's CRLs.
 pub(crate) struct CrlSigner<'a> {
     pub key: &'a PKey<Private>,
@@ -59,6 +70,8 @@ pub struct Authority {
     /// a CA certified here must not share a name with any, or two CAs would
     /// issue under one issuer name.
     lineage: Vec<Vec<Vec<(Vec<u8>, String)>>>,
+    /// Names of the CAs this CA has certified (in this process), same form.
+    certified_ca_names: Vec<Vec<Vec<(Vec<u8>, String)>>>,
     pointers: Pointers,
     /// Name constraints to enforce: this CA's own, then its ancestors' when known.
     constraints: Vec<NameConstraints>,
@@ -171,6 +184,7 @@ impl Authority {
             key_id,
             state: Box::new(state),
             lineage,
+            certified_ca_names: Vec::new(),
             pointers,
             constraints,
             key_sha1,
@@ -210,6 +224,9 @@ impl Authority {
         self.check_may_certify_ca(opts.path_length, ":path-length")?;
         let subject = opts.subject.to_der();
         self.check_new_ca_name(&subject, ":common-name / :subject")?;
+        // A CA certificate's own names are held to this CA's constraints too (validators check every
+        // certificate below a constrained CA).
+        self.check_constraints(&opts.subject, &[])?;
         let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
@@ -218,6 +235,7 @@ impl Authority {
         // What the parent may not certify, its child may not either; nor share its ancestors' names.
         child.constraints.extend(self.constraints.iter().cloned());
         child.lineage.extend(self.lineage.iter().cloned());
+        self.certified_ca_names.push(names::comparable(&subject));
         Ok(child)
     }
 
@@ -230,7 +248,7 @@ impl Authority {
         let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
         let x509 = X509::from_der(&cert_der).map_err(|_| CaError::parse("the certificate cannot be parsed"))?;
         let cert_key = x509.public_key().ssl("reading the certificate's public key")?;
-        if !cert_key.public_eq(&key) {
+        if !keys::private_matches(&key, &cert_key)? {
             return Err(CaError::verify("the private key does not match the certificate's public key"));
         }
         let info = CertInfo::parse(&cert_der)?;
@@ -254,6 +272,13 @@ impl Authority {
             return Err(CaError::param(format!(
                 "{what}: the subject {} is the subject of this CA or of a CA above it; a CA it certifies needs a \
                  name of its own, or both would issue certificates under one issuer name",
+                shown(&names::display_name(subject_der))
+            )));
+        }
+        if self.certified_ca_names.contains(&name) {
+            return Err(CaError::param(format!(
+                "{what}: this CA already certified a CA named {}; two CAs of one name would issue certificates \
+                 under one issuer name (and the same serials)",
                 shown(&names::display_name(subject_der))
             )));
         }
@@ -503,14 +528,8 @@ impl Authority {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign is for CA certificates; use ca/generate-intermediate"));
         }
         let subject = opts.subject.to_der();
-        // RFC 5280 §4.1.2.6: an emailAddress in the subject must also be an rfc822Name in the SAN.
         let mut san_names = opts.san.clone();
-        for (attr, value) in &opts.subject.attrs {
-            let email = GeneralName::Email(value.clone());
-            if *attr == names::Attr::Email && !san_names.contains(&email) {
-                san_names.push(email);
-            }
-        }
+        add_subject_emails(&opts.subject, &mut san_names);
         self.check_constraints(&opts.subject, &san_names)?;
         let san = (!san_names.is_empty()).then(|| ext::subject_alt_names(&san_names));
 
@@ -622,6 +641,7 @@ impl Authority {
         if let Some(e) = &opts.ext_key_usage {
             eku = Some(e.clone());
         }
+        add_subject_emails(&req.subject, &mut san);
         if san.is_empty() && req.subject.is_empty() {
             return Err(CaError::param("the CSR has an empty subject and no subject alternative names were given (:san)"));
         }
@@ -643,6 +663,9 @@ impl Authority {
         let cert = self.issue_with_serial(opts.serial, |ca, serial| {
             ca.certify(serial, &subject_der, (not_before, not_after), &req.spki_der, &set)
         })?;
+        if bc.ca {
+            self.certified_ca_names.push(names::comparable(&subject_der));
+        }
         Ok(pem::encode("CERTIFICATE", &cert))
     }
 }

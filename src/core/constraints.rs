@@ -181,7 +181,7 @@ fn matches(name: &GeneralName, st: &Subtree, reading: Reading) -> Result<Option<
                 None => m.domain.eq_ignore_ascii_case(b),
             })
         }
-        (GeneralName::Uri(n), Subtree::Uri(b)) => match uri::parse(n).map_err(|e| format!("URI:{n}: {e}"))?.host {
+        (GeneralName::Uri(n), Subtree::Uri(b)) => match uri::parse_for_constraints(n).map_err(|e| format!("URI:{n}: {e}"))?.host {
             Some(uri::Host::Dns(h)) if b.starts_with('.') => Some(domain_matches(&h, b, Reading::Permitted)),
             Some(uri::Host::Dns(h)) => Some(h.eq_ignore_ascii_case(b)),
             Some(uri::Host::Ip(_)) => return Err(format!("URI:{n} has an IP address for a host, which URI name constraints cannot judge")),
@@ -200,9 +200,11 @@ fn constrained_names(subject: &Subject, san: &[GeneralName]) -> Vec<GeneralName>
     for (attr, value) in &subject.attrs {
         match attr {
             Attr::CommonName => {
+                // OpenSSL reads a CN of digits and dots as a DNS name, others as an address: both.
                 if let Ok(octets) = ip::parse(value) {
                     list.push(GeneralName::Ip(octets));
-                } else if let Some(host) = dns::host_like(value) {
+                }
+                if let Some(host) = dns::host_like(value) {
                     list.push(GeneralName::Dns(host));
                 }
             }

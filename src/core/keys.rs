@@ -298,7 +298,20 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
     let sig = r.read_tag(tag::BIT_STRING, "signature")?;
     r.finish("signed structure")?;
     let mut ar = alg.reader();
-    let oid = ar.read_tag(tag::OID, "signature algorithm")?.content;
+    let oid = ar.read("signature algorithm")?.oid("signature algorithm")?;
+    // Parameters: none for ECDSA and EdDSA (RFC 5758, RFC 8410), NULL for
+    // RSA PKCS#1 v1.5 (RFC 4055 §5); anything else is not the algorithm named.
+    let is_rsa = [oid::RSA_SHA256, oid::RSA_SHA384, oid::RSA_SHA512, oid::RSA_SHA1].contains(&oid);
+    match (is_rsa, ar.is_empty()) {
+        (_, true) => {}
+        (true, false) => {
+            ar.read_tag(tag::NULL, "signature algorithm parameters")?.content.is_empty().then_some(()).ok_or_else(|| {
+                CaError::parse("signature algorithm parameters: a NULL has no content")
+            })?;
+            ar.finish("signature algorithm")?;
+        }
+        (false, false) => return Err(CaError::parse("signature algorithm: this algorithm takes no parameters")),
+    }
     if sig.content.first() != Some(&0) {
         return Err(CaError::parse("signature BIT STRING has unused bits"));
     }
@@ -414,6 +427,8 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
     }
     // DER that is not a plain key may be an encrypted PKCS#8 EncryptedPrivateKeyInfo.
     match password {
+        // rust-openssl passes this password as a C string (it would panic on a NUL).
+        Some(pw) if pw.contains(&0) => Err(CaError::param(":password must not contain a NUL byte")),
         Some(pw) => PKey::private_key_from_pkcs8_passphrase(data, pw)
             .map_err(|_| CaError::verify("cannot decrypt the private key: wrong :password or corrupt key")),
         None => Err(CaError::parse(
@@ -422,6 +437,35 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
     }
 }
 
+
+/// Whether `key` is the private half of `public`: the key's own consistency
+/// checks (RSA primes and exponents, EC private scalar against the public
+/// point), then a signature made with `key` that `public` must verify. A
+/// certificate's public key alone says nothing about the private key beside it.
+pub fn private_matches<T: openssl::pkey::HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -> CaResult<bool> {
+    if !key.public_eq(public) {
+        return Ok(false);
+    }
+    match family(key) {
+        KeyFamily::Rsa => {
+            if !key.rsa().ssl("reading the RSA key")?.check_key().unwrap_or(false) {
+                return Ok(false);
+            }
+        }
+        KeyFamily::Ec => {
+            if key.ec_key().ssl("reading the EC key")?.check_key().is_err() {
+                return Ok(false);
+            }
+        }
+        _ => {}
+    }
+    let alg = SigAlg::for_key(key)?;
+    let probe = b"jsec-ca key pair check";
+    let mut tbs = Vec::new();
+    der::octet_string(&mut tbs, probe);
+    let signed = signed_structure(&tbs, alg, key)?;
+    verify_signed(&signed, public)
+}
 
 /// Reads and checks a SubjectPublicKeyInfo: EC P-256/384/521 (uncompressed
 /// point on the curve, never the point at infinity), RSA (NULL parameters, odd

@@ -84,6 +84,25 @@ pub fn parse(value: &str) -> Result<Uri, String> {
     Ok(Uri { host })
 }
 
+/// Parses a URI that URI name constraints must judge. Validators read its
+/// host differently when it has userinfo, or a ':' anywhere after the
+/// authority begins other than the port separator (OpenSSL takes the host to
+/// end at the first ':'); such URIs are refused rather than judged one way.
+pub fn parse_for_constraints(value: &str) -> Result<Uri, String> {
+    let uri = parse(value)?;
+    if let Some((_, rest)) = value.split_once("://") {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if authority.contains('@') {
+            return Err("a URI with userinfo cannot be judged by URI name constraints (validators read its host differently)".into());
+        }
+        if tail.contains(':') {
+            return Err("a URI with ':' after its host cannot be judged by URI name constraints (OpenSSL would read it as the host's end)".into());
+        }
+    }
+    Ok(uri)
+}
+
 /// authority = [ userinfo "@" ] host [ ":" port ]
 fn authority_host(authority: &str) -> Result<Option<Host>, String> {
     let hostport = match authority.rsplit_once('@') {
@@ -117,8 +136,8 @@ fn authority_host(authority: &str) -> Result<Option<Host>, String> {
         (host, port)
     };
     if let Some(p) = port {
-        if !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 5 {
-            return Err("the URI's port must be a number".into());
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err() {
+            return Err("the URI's port must be a number from 0 to 65535".into());
         }
     }
     if let Some(Host::Ip(o)) = &host {
@@ -148,9 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn constrained_uris_have_one_reading() {
+        assert!(parse_for_constraints("https://a.example.com:8443/p").is_ok());
+        assert!(parse_for_constraints("https://user:pass@www.example.com/").is_err());
+        assert!(parse_for_constraints("https://www.example.com/,URI:https://evil.com/").is_err());
+    }
+
+    #[test]
     fn refuses() {
         for bad in ["example", "http://a b/", "http://x.com/<", "http://x.com/%zz", "http://x.com/%4", "http://[::1/",
-            "http://x.com:port/", "http://bad_host.com/", "http://x.com./", "1http://x", "http://[::ffff:1.2.3.4]/"] {
+            "http://x.com:port/", "http://bad_host.com/", "http://x.com./", "1http://x", "http://[::ffff:1.2.3.4]/",
+            "https://www.example.com:99999/", "https://www.example.com:/"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
