@@ -3,6 +3,7 @@
 
 use super::der::{self, tag, Reader};
 use super::error::{CaError, CaResult};
+use super::names::Subject;
 use super::serial::Serial;
 use super::time;
 
@@ -34,11 +35,8 @@ pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
     let mut r = seq.tagged(tag::SEQUENCE, "extensions")?.reader();
     while !r.is_empty() {
         let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
-        let oid = e.read_tag(tag::OID, "extension id")?.content.to_vec();
-        let critical = match e.read_optional(tag::BOOLEAN, "extension criticality")? {
-            Some(b) => b.content == [0xff],
-            None => false,
-        };
+        let oid = e.read("extension id")?.oid("extension id")?.to_vec();
+        let critical = e.default_false("extension criticality")?;
         let value = e.read_tag(tag::OCTET_STRING, "extension value")?.content.to_vec();
         e.finish("extension")?;
         if !seen.insert(oid.clone()) {
@@ -103,10 +101,7 @@ impl CertInfo {
     pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
         let Some(ext) = self.extension(OID_BASIC_CONSTRAINTS) else { return Ok(None) };
         let mut r = der::parse_one(&ext.value, "basicConstraints")?.tagged(tag::SEQUENCE, "basicConstraints")?.reader();
-        let ca = match r.read_optional(tag::BOOLEAN, "cA")? {
-            Some(b) => b.content == [0xff],
-            None => false,
-        };
+        let ca = r.default_false("basicConstraints cA")?;
         let path = match r.read_optional(tag::INTEGER, "pathLenConstraint")? {
             Some(i) => {
                 let b = i.uint_bytes("pathLenConstraint")?;
@@ -143,10 +138,12 @@ impl CertInfo {
     }
 }
 
-/// The parts of a PKCS#10 request the CA uses.
+/// The parts of a PKCS#10 request the CA uses, decoded.
 #[derive(Debug, Clone)]
 pub struct CsrInfo {
-    pub subject_der: Vec<u8>,
+    /// The subject, decoded strictly (see [`Subject::decode`]); the CA
+    /// re-encodes it, never copies the requester's bytes.
+    pub subject: Subject,
     pub spki_der: Vec<u8>,
     /// Extensions the requester asked for (extensionRequest attribute).
     pub requested: Vec<Extension>,
@@ -158,24 +155,33 @@ impl CsrInfo {
         let mut c = csr.reader();
         let info = c.read_tag(tag::SEQUENCE, "certificationRequestInfo")?;
         let mut i = info.reader();
-        i.read_tag(tag::INTEGER, "CSR version")?;
-        let subject = i.read_tag(tag::SEQUENCE, "CSR subject")?;
-        super::names::check_name_der(subject.raw, "CSR subject")?;
+        // RFC 2986 §4.1: version is v1 (0); a request of another version is not one we know.
+        if i.read("CSR version")?.uint_bytes("CSR version")? != [0] {
+            return Err(CaError::parse("CSR version must be 0 (PKCS#10 v1)"));
+        }
+        let subject = Subject::decode(i.read_tag(tag::SEQUENCE, "CSR subject")?.raw, "CSR subject")?;
         let spki = i.read_tag(tag::SEQUENCE, "CSR public key")?;
-        let mut requested = Vec::new();
+        let mut requested = None;
         if let Some(attrs) = i.read_optional(tag::explicit(0), "CSR attributes")? {
+            der::check_set_order(attrs.content, "CSR attributes")?;
             let mut a = Reader::new(attrs.content);
             while !a.is_empty() {
                 let mut attr = a.read_tag(tag::SEQUENCE, "CSR attribute")?.reader();
-                let oid = attr.read_tag(tag::OID, "CSR attribute type")?;
+                let oid = attr.read("CSR attribute type")?.oid("CSR attribute type")?;
                 let values = attr.read_tag(tag::SET, "CSR attribute values")?;
-                if oid.content == OID_EXTENSION_REQUEST {
+                attr.finish("CSR attribute")?;
+                der::check_set_order(values.content, "CSR attribute values")?;
+                if oid == OID_EXTENSION_REQUEST {
                     let mut v = values.reader();
-                    let exts = v.read("extensionRequest")?;
-                    requested = parse_extensions(exts)?;
+                    let exts = parse_extensions(v.read("extensionRequest")?)?;
+                    v.finish("extensionRequest (one value)")?;
+                    if requested.replace(exts).is_some() {
+                        return Err(CaError::parse("the CSR has two extensionRequest attributes"));
+                    }
                 }
             }
         }
-        Ok(CsrInfo { subject_der: subject.raw.to_vec(), spki_der: spki.raw.to_vec(), requested })
+        i.finish("certificationRequestInfo")?;
+        Ok(CsrInfo { subject, spki_der: spki.raw.to_vec(), requested: requested.unwrap_or_default() })
     }
 }

@@ -67,6 +67,7 @@ fn write_entry(out: &mut Vec<u8>, r: &Revocation, dates: &mut DateCache) {
 /// Builds and signs the CRL; returns its DER. The CA's CRL number advances
 /// only when the CRL was produced.
 pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
+    ca.check_may_sign_crls()?;
     let this_update = time::now();
     let next_update = match (opts.days_valid, opts.next_update) {
         (Some(_), Some(_)) => return Err(CaError::param(":days-valid and :next-update cannot both be given")),

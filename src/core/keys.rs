@@ -191,7 +191,9 @@ pub enum KeyFamily {
     Ec,
     Rsa,
     Ed25519,
-    /// Keys we can certify but not sign with (e.g. Ed448, DSA in a CSR).
+    /// Ed448 keys, which we certify (from CSRs) but do not sign with.
+    Ed448,
+    /// Keys of other kinds (refused where a key is checked).
     Other,
 }
 
@@ -200,6 +202,7 @@ pub fn family<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> KeyFamily {
         Id::EC => KeyFamily::Ec,
         Id::RSA => KeyFamily::Rsa,
         Id::ED25519 => KeyFamily::Ed25519,
+        Id::ED448 => KeyFamily::Ed448,
         _ => KeyFamily::Other,
     }
 }
@@ -237,7 +240,7 @@ impl SigAlg {
                 521 => Ok(SigAlg::EcdsaSha512),
                 b => Err(CaError::param(format!("EC keys of {b} bits are not supported; use P-256, P-384 or P-521"))),
             },
-            KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
+            KeyFamily::Ed448 | KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
         }
     }
 
@@ -315,7 +318,7 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
         (OID_ECDSA_SHA384, KeyFamily::Ec) | (OID_RSA_SHA384, KeyFamily::Rsa) => Some(MessageDigest::sha384()),
         (OID_ECDSA_SHA512, KeyFamily::Ec) | (OID_RSA_SHA512, KeyFamily::Rsa) => Some(MessageDigest::sha512()),
         (OID_ED25519, KeyFamily::Ed25519) => None,
-        (OID_ED448, KeyFamily::Other) if key.id() == Id::ED448 => None,
+        (OID_ED448, KeyFamily::Ed448) => None,
         (OID_ECDSA_SHA1 | OID_RSA_SHA1, _) => {
             return Err(CaError::verify("signatures with SHA-1 are not accepted"));
         }
@@ -327,6 +330,7 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
                     KeyFamily::Ec => "EC",
                     KeyFamily::Rsa => "RSA",
                     KeyFamily::Ed25519 => "Ed25519",
+                    KeyFamily::Ed448 => "Ed448",
                     KeyFamily::Other => "public",
                 }
             )))

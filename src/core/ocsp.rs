@@ -27,6 +27,9 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// Most single requests in one OCSP request.
 pub const MAX_REQUESTS: usize = 512;
 
+/// The largest nonce a request may carry (RFC 9654 §2.1).
+const MAX_NONCE: usize = 32;
+
 /// id-pkix-ocsp-nonce (1.3.6.1.5.5.7.48.1.2).
 pub const OID_NONCE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
 /// id-pkix-ocsp-basic (1.3.6.1.5.5.7.48.1.1).
@@ -271,6 +274,13 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
     if let Some(exts) = t.read_optional(tag::explicit(2), "OCSP requestExtensions")? {
         let exts = ci::parse_extensions(der::parse_one(exts.content, "OCSP requestExtensions")?)?;
         nonce = exts.into_iter().find(|e| e.oid == OID_NONCE).map(|e| Nonce { extn_value: e.value });
+    }
+    if let Some(n) = &nonce {
+        // RFC 9654 §2.1: a nonce is 1 to 32 octets; a responder rejects others.
+        let len = n.value().len();
+        if !(1..=MAX_NONCE).contains(&len) {
+            return Err(CaError::parse(format!("OCSP request nonce is {len} octets; RFC 9654 allows 1 to {MAX_NONCE}")));
+        }
     }
     t.finish("OCSP tbsRequest")?;
 
@@ -555,10 +565,12 @@ pub fn build_response(
     }
 }
 
-/// The status `ca`'s own revocation list gives `serial`.
+/// The status `ca` knows for `serial`: revoked from its revocation list,
+/// unknown when it never issued the serial, else good.
 pub fn status_from_list(ca: &Authority, serial: &Serial) -> CertStatus {
     match ca.revocations().get(serial) {
         Some(r) => CertStatus::Revoked { time: r.date, reason: Some(r.reason) },
+        None if !ca.may_have_issued(serial) => CertStatus::Unknown,
         None => CertStatus::Good,
     }
 }

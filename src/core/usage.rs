@@ -91,10 +91,12 @@ pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
     Ok(KeyUsage { bits })
 }
 
-/// Refuses usages the key cannot have: an EC or Ed25519 key never gets
-/// keyEncipherment/dataEncipherment; Ed25519 gets no keyAgreement either.
+/// Refuses usages the key cannot have: an EC key never gets
+/// keyEncipherment/dataEncipherment; EdDSA keys only sign (RFC 8410 §5:
+/// digitalSignature, nonRepudiation, keyCertSign, cRLSign).
 pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
     let encipher = ku::KEY_ENCIPHERMENT | ku::DATA_ENCIPHERMENT;
+    let signing = ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION | ku::KEY_CERT_SIGN | ku::CRL_SIGN;
     match family {
         KeyFamily::Ec | KeyFamily::Ed25519 if bits & encipher != 0 => Err(CaError::param(
             ":key-usage keyEncipherment/dataEncipherment cannot be certified for an EC or Ed25519 key",
@@ -102,6 +104,10 @@ pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
         KeyFamily::Ed25519 if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
             Err(CaError::param(":key-usage keyAgreement cannot be certified for an Ed25519 key"))
         }
+        KeyFamily::Ed25519 | KeyFamily::Ed448 if bits & !signing != 0 => Err(CaError::param(
+            ":key-usage for an EdDSA (Ed25519/Ed448) key may hold only digitalSignature, nonRepudiation, keyCertSign \
+             and cRLSign (RFC 8410)",
+        )),
         KeyFamily::Rsa if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
             Err(CaError::param(":key-usage keyAgreement cannot be certified for an RSA key"))
         }
@@ -161,6 +167,11 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
 }
 
 impl ExtKeyUsage {
+    /// Whether the list holds the usage `dotted`.
+    pub fn contains(&self, dotted: &str) -> bool {
+        der::encode_oid(dotted).is_ok_and(|want| self.oids.contains(&want))
+    }
+
     pub fn to_der(&self) -> Vec<u8> {
         let mut out = Vec::new();
         der::sequence(&mut out, |o| self.oids.iter().for_each(|oid| der::oid(o, oid)));
@@ -174,7 +185,7 @@ pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyU
     let mut r = seq.reader();
     let mut oids: Vec<Vec<u8>> = Vec::new();
     while !r.is_empty() {
-        let oid = r.read_tag(der::tag::OID, "requested extendedKeyUsage")?.content.to_vec();
+        let oid = r.read("requested extendedKeyUsage")?.oid("requested extendedKeyUsage")?.to_vec();
         if !oids.contains(&oid) {
             oids.push(oid);
         }
