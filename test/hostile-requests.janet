@@ -93,10 +93,13 @@
 (eachp [p the-ca] cas
   (array/push signed {:kind :ca :name (string "ca/" p) :pem (ca/get-cert the-ca) :chain [] :requested :any}))
 
+(def outcomes @[])    # one line per case, written to outcomes.txt for whoever reads a failure
 (each c cases
   (def name (c :name))
   (def chain (chain-files (c :ca)))
-  (match (ask c)
+  (def outcome (ask c))
+  (array/push outcomes (string name "\t" (outcome 0) "\t" (if (= (outcome 0) :refused) (outcome 1) "")))
+  (match outcome
     [:refused msg]
     (do (array/push refused name)
         (when-let [bad (refusal msg)] (violation name bad)))
@@ -203,6 +206,8 @@
         (string/join (map (fn [[k n]] (string n " " k)) (pairs (frequencies (map |($ :kind) excused)))) ", "))
 (unless (empty? probe-refused)
   (printf "probe leaves refused: %s" (string/join probe-refused "; ")))
+(spit (path "outcomes.txt") (string/join outcomes "\n"))
+(printf "every case's outcome: %s" (path "outcomes.txt"))
 (printf "violations (%d):" (length violations))
 (t/ok (>= (length cases) 200) (string "the corpus has at least 200 cases, has " (length cases)))
 (each s [;cases ;(filter |(not= ($ :kind) :case) signed)]

@@ -576,13 +576,14 @@ CONSTRAINT_ENTRIES = [
 
 def add_intermediates(c):
     """generate-intermediate with hostile names and constraints, and CA:TRUE CSRs."""
+    # (every CA a case makes has a name of its own, unless the case is about
+    # names: two CAs of one name would issue the same issuer and serial)
     for where in ["permitted", "excluded"]:
-        for entry in CONSTRAINT_ENTRIES:
+        for i, entry in enumerate(CONSTRAINT_ENTRIES):
+            cn = "Hostile Child %d %s" % (i, where)
             c.add("intermediate-constraint", where + "-" + entry, "root", "generate-intermediate",
-                  {"common-name": "Hostile Child " + where + " " + entry.replace("\x00", "NUL"),
-                   "name-constraints": {where: [entry]}},
-                  requested=[OID_CN + "=Hostile Child " + where + " " + entry.replace("\x00", "NUL")],
-                  probe=probe_for(entry, where))
+                  {"common-name": cn, "name-constraints": {where: [entry]}},
+                  requested=[OID_CN + "=" + cn], probe=probe_for(entry, where))
     # constraints wider than the parent's
     for entry, probe in [("DNS:evil.com", "DNS:probe.evil.com"), ("DNS:com", "DNS:probe.evil.com")]:
         c.add("intermediate-widen", entry, "perm-dns", "generate-intermediate",
@@ -594,12 +595,16 @@ def add_intermediates(c):
              ("root", ROOT_CN.replace(" ", "  ")),
              ("perm-dns", profile_cn("perm-dns")), ("perm-dns", ROOT_CN), ("perm-dns", profile_cn("perm-dns").lower()),
              ("excl-dns", profile_cn("excl-dns")), ("excl-dns", ROOT_CN),
-             ("excl-dns", "www.evil.com"), ("excl-dns", "WWW.EVIL.COM"), ("excl-dns", "www.evil.com."),
-             ("excl-dns", "www.evil.com\x00"), ("perm-dns", "www.example.com"), ("perm-dns", "www.evil.com"),
+             ("excl-dns", "www.evil.com"), ("excl-dns", "WWW2.EVIL.COM"), ("excl-dns", "www3.evil.com."),
+             ("excl-dns", "www4.evil.com\x00"), ("perm-dns", "www.example.com"), ("perm-dns", "www5.evil.com"),
              ("root", "Hostile\x00CA"), ("root", "Hostile\nCA"), ("root", ""), ("root", "a" * 64), ("root", "a" * 65),
              ("root", "Zwischen-CA \u00dc"), ("root", "Hostile\u202eCA")]
     for ca, cn in names:
         c.add("intermediate-name", repr(cn), ca, "generate-intermediate", {"common-name": cn},
+              requested=[OID_CN + "=" + cn], probe=PROBE_PLAIN)
+    # siblings: a second CA of a name the parent has already certified
+    for cn in ["Hostile Sibling CA", "Hostile Sibling CA", "HOSTILE SIBLING CA"]:
+        c.add("intermediate-sibling", repr(cn), "root", "generate-intermediate", {"common-name": cn},
               requested=[OID_CN + "=" + cn], probe=PROBE_PLAIN)
     # CA:TRUE requests, subject equal to the signer's or an ancestor's
     ca_csrs = [("root", simple_name((OID_CN, ROOT_CN)), [OID_CN + "=" + ROOT_CN], "CA:TRUE,pathlen:0"),
@@ -608,8 +613,9 @@ def add_intermediates(c):
                ("perm-dns", simple_name((OID_CN, profile_cn("perm-dns"))), [OID_CN + "=" + profile_cn("perm-dns")],
                 "CA:TRUE,pathlen:0"),
                ("perm-dns", simple_name((OID_CN, ROOT_CN)), [OID_CN + "=" + ROOT_CN], "CA:TRUE,pathlen:0"),
-               ("perm-dns", simple_name((OID_CN, "Hostile Sub CA")), [OID_CN + "=Hostile Sub CA"], "CA:TRUE,pathlen:0"),
-               ("root", simple_name((OID_CN, "Hostile Sub CA")), [OID_CN + "=Hostile Sub CA"], "CA:TRUE")]
+               ("perm-dns", simple_name((OID_CN, "Hostile Sub CA 1")), [OID_CN + "=Hostile Sub CA 1"],
+                "CA:TRUE,pathlen:0"),
+               ("root", simple_name((OID_CN, "Hostile Sub CA 2")), [OID_CN + "=Hostile Sub CA 2"], "CA:TRUE,pathlen:1")]
     for ca, subject, requested, bc in ca_csrs:
         key = Key()
         c.csr("ca-csr", requested[0].split("=", 1)[1] + "-" + bc, ca, key.sign(info(key, subject)), requested,
