@@ -53,7 +53,8 @@
     (not (string/has-prefix? "[CA:" msg)) (string "an error without a [CA:...] category: " msg)
     (string/find "internal error" msg) (string "a contained panic: " msg)))
 
-(def signed @[])      # {:kind :case/:probe/:ca :name :pem :chain [files] :requested [...] or :any}
+(def signed @[])      # {:kind :case/:probe/:ca/:control :name :pem :chain [files] :requested [...] or :any
+                      #  (:root file, for controls)}
 (def violations @{})  # name -> @[what ...]
 (def refused @[])
 (def probe-refused @[])
@@ -108,6 +109,15 @@
       (array/push signed {:kind :case :name name :pem pem :chain chain :requested (c :requested)})
       (when (c :probe) (probe c pem child chain)))))
 
+# certificates made elsewhere, each wrong in a way given judges must see
+# (test/support/make-judge-controls.py); a good one no judge may object to
+(let [[code out] (t/run "python3" "test/support/make-judge-controls.py" dir)]
+  (t/ok (zero? code) (string "make-judge-controls.py: " out)))
+(def controls (parse (slurp (path "controls.jdn"))))
+(each c controls
+  (array/push signed {:kind :control :name (c :name) :pem (slurp (c :cert)) :chain (c :chain) :root (c :root)
+                      :requested (c :requested)}))
+
 # --- judging --------------------------------------------------------------------
 
 (defn chain-bundle
@@ -129,23 +139,23 @@
 (def jobs @[])
 (eachp [i s] signed
   (def bundle (chain-bundle i (s :chain)))
-  (array/push jobs [(s :name) (t/write dir (string i ".pem") (s :pem)) [root-pem] (if bundle [bundle] [])]))
+  (array/push jobs [(s :name) (t/write dir (string i ".pem") (s :pem)) [(get s :root root-pem)] (if bundle [bundle] [])]))
 
 # OpenSSL: one `openssl verify` per chain for everything it accepts; what it
 # does not accept is looked at again one by one, to say why.
 (def openssl-ok @{})
-(loop [[inters group] :pairs (group-by |(get-in $ [3 0] "") jobs)
+(loop [[[roots inters] group] :pairs (group-by |[($ 2) ($ 3)] jobs)
        :let [files (map |($ 1) group)]
        chunk :in (partition 200 files)]
-  (def [_ out] (run-out "openssl" "verify" "-x509_strict" "-CAfile" root-pem
-                        ;(if (empty? inters) [] ["-untrusted" inters]) ;chunk))
+  (def [_ out] (run-out "openssl" "verify" "-x509_strict" "-CAfile" (first roots)
+                        ;(if (empty? inters) [] ["-untrusted" (first inters)]) ;chunk))
   (each line (string/split "\n" out)
     (when (string/has-suffix? ": OK" line) (put openssl-ok (string/slice line 0 -5) true))))
-(each [name file _ inters] jobs
+(each [name file roots inters] jobs
   (unless (openssl-ok file)
     (def [x509-code x509-out] (t/openssl "x509" "-noout" "-in" file))
     (unless (zero? x509-code) (violation name "openssl x509 cannot load it: " x509-out))
-    (def [_ verify-out] (t/openssl "verify" "-x509_strict" "-CAfile" root-pem
+    (def [_ verify-out] (t/openssl "verify" "-x509_strict" "-CAfile" (first roots)
                                    ;(if (empty? inters) [] ["-untrusted" (first inters)]) file))
     (violation name "openssl verify -x509_strict: " verify-out)))
 
@@ -199,8 +209,8 @@
 (def case-certs (filter |(= ($ :kind) :case) signed))
 (printf "hostile-requests: %d cases, %d refused, %d signed and accepted by all judges, %d signed and not"
         (length cases) (length refused) (count clean? case-certs) (count |(not (clean? $)) case-certs))
-(printf "also judged: %d probe leaves from the CAs the corpus made, %d corpus CA certificates; %d probes refused"
-        (count |(= ($ :kind) :probe) signed) (count |(= ($ :kind) :ca) signed)
+(printf "also judged: %d probe leaves from the CAs the corpus made, %d corpus CA certificates, %d controls; %d probes refused"
+        (count |(= ($ :kind) :probe) signed) (count |(= ($ :kind) :ca) signed) (length controls)
         (length probe-refused))
 (printf "judge findings excused as limits of the judge (%d), by kind: %s" (length excused)
         (string/join (map (fn [[k n]] (string n " " k)) (pairs (frequencies (map |($ :kind) excused)))) ", "))
@@ -208,9 +218,19 @@
   (printf "probe leaves refused: %s" (string/join probe-refused "; ")))
 (spit (path "outcomes.txt") (string/join outcomes "\n"))
 (printf "every case's outcome: %s" (path "outcomes.txt"))
-(printf "violations (%d):" (length violations))
+
+# the controls: every judge expected to object did, and none objects to the good one
+(each c controls
+  (def seen (get violations (c :name) []))
+  (if (empty? (c :expect))
+    (t/ok (empty? seen) (string "no judge objects to the good " (c :name) ": " (string/join seen "; ")))
+    (each judge (c :expect)
+      (t/ok (find |(string/has-prefix? judge $) seen)
+            (string "the judge \"" judge "\" rejects " (c :name) "; it saw: " (string/join seen "; "))))))
+
+(printf "violations (%d cases and certificates):" (count |(not (string/has-prefix? "control/" $)) (keys violations)))
 (t/ok (>= (length cases) 200) (string "the corpus has at least 200 cases, has " (length cases)))
-(each s [;cases ;(filter |(not= ($ :kind) :case) signed)]
+(each s [;cases ;(filter |(or (= ($ :kind) :probe) (= ($ :kind) :ca)) signed)]
   (def v (violations (s :name)))
   (t/ok (nil? v) (string (s :name) "\n    " (string/join (or v []) "\n    "))))
 (t/done "hostile-requests")
