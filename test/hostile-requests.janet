@@ -14,7 +14,11 @@
 #   - that carries no name the request did not ask for,
 # and no two certificates share an issuer and a serial. A case that yields a
 # CA issues a probe leaf from it, judged the same way. The judges run once
-# each over every certificate.
+# each over every certificate (a few findings that are limits of a judge are
+# excused, narrowly and counted: test/support/judge-certs.py), and controls
+# made elsewhere (test/support/make-judge-controls.py) show that each judge
+# still rejects what it must. Every case's outcome is left in outcomes.txt in
+# the test's temporary directory.
 (import jsec/ca)
 (import ./support/check :as t)
 (import ./support/go-judge :as go)
@@ -123,7 +127,7 @@
 (defn chain-bundle
   "One PEM file holding the intermediates of a chain (nil for none)."
   [i files]
-  (when (not (empty? files))
+  (unless (empty? files)
     (if (one? (length files)) (first files)
         (t/write dir (string i "-chain.pem") (string/join (map slurp files))))))
 
