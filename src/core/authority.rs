@@ -9,7 +9,8 @@ use std::cell::RefCell;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
-use super::cert_info::{self as ci, CertInfo, CsrInfo};
+use super::oid;
+use super::cert_info::{CertInfo, CsrInfo};
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
@@ -22,168 +23,12 @@ use super::secret::Secret;
 use super::serial::{Serial, UsedSerials};
 use super::time;
 use super::keys::shown;
-use super::usage::{self, ku, ExtKeyUsage, KeyUsage};
+use super::usage::{self, ku, ExtKeyUsage};
 
-/// Where relying parties find revocation data; stamped into issued certificates.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pointers {
-    pub crl_urls: Vec<String>,
-    pub ocsp_urls: Vec<String>,
-    pub ca_issuers_urls: Vec<String>,
-}
-
-/// Per-call overrides of the CA's pointers (None = use the CA's).
-#[derive(Debug, Clone, Default)]
-pub struct PointerOverrides {
-    pub crl_urls: Option<Vec<String>>,
-    pub ocsp_urls: Option<Vec<String>>,
-    pub ca_issuers_urls: Option<Vec<String>>,
-}
-
-/// Name constraints of a CA certificate (entries in "DNS:.example.com" form, parsed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameConstraints {
-    pub permitted: Vec<super::constraints::Subtree>,
-    pub excluded: Vec<super::constraints::Subtree>,
-}
-
-/// Options shared by `ca/generate` and `ca/generate-intermediate`.
-#[derive(Debug, Clone)]
-pub struct CaOptions {
-    pub subject: Subject,
-    pub days_valid: u32,
-    pub key_type: KeyType,
-    pub serial: u64,
-    pub track_issued: bool,
-    pub path_length: Option<u32>,
-    pub pointers: Pointers,
-    pub name_constraints: Option<NameConstraints>,
-    pub policies: Vec<Vec<u8>>,
-    pub restore: RestoreState,
-    /// End at the issuer's notAfter instead of refusing a longer validity.
-    pub truncate_to_issuer: bool,
-}
-
-/// State carried across a restart (beyond the contract: revocations and CRL number).
-#[derive(Debug, Clone, Default)]
-pub struct RestoreState {
-    pub revoked: Vec<Revocation>,
-    pub crl_number: Option<u64>,
-}
-
-impl CaOptions {
-    pub fn root() -> Self {
-        CaOptions {
-            subject: Subject::default(),
-            days_valid: 3650,
-            key_type: KeyType::EcP256,
-            serial: 1,
-            track_issued: false,
-            path_length: None,
-            pointers: Pointers::default(),
-            name_constraints: None,
-            policies: Vec::new(),
-            restore: RestoreState::default(),
-            truncate_to_issuer: false,
-        }
-    }
-    pub fn intermediate() -> Self {
-        CaOptions { days_valid: 1825, path_length: Some(0), ..CaOptions::root() }
-    }
-}
-
-/// Options of `ca/create`.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub serial: u64,
-    pub track_issued: bool,
-    pub password: Option<Secret>,
-    pub pointers: Pointers,
-    pub restore: RestoreState,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions { serial: 1, track_issued: false, password: None, pointers: Pointers::default(), restore: RestoreState::default() }
-    }
-}
-
-/// Options of `ca/issue`.
-#[derive(Debug, Clone)]
-pub struct IssueOptions {
-    pub subject: Subject,
-    pub san: Vec<GeneralName>,
-    pub days_valid: u32,
-    pub key_type: KeyType,
-    pub key_usage: Option<KeyUsage>,
-    pub ext_key_usage: Option<ExtKeyUsage>,
-    pub pointers: PointerOverrides,
-    pub must_staple: bool,
-    pub policies: Vec<Vec<u8>>,
-    pub truncate_to_issuer: bool,
-}
-
-impl Default for IssueOptions {
-    fn default() -> Self {
-        IssueOptions {
-            subject: Subject::default(),
-            san: Vec::new(),
-            days_valid: 365,
-            key_type: KeyType::EcP256,
-            key_usage: None,
-            ext_key_usage: None,
-            pointers: PointerOverrides::default(),
-            must_staple: false,
-            policies: Vec::new(),
-            truncate_to_issuer: false,
-        }
-    }
-}
-
-/// `:basic-constraints` of `ca/sign`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BasicConstraints {
-    pub ca: bool,
-    pub path_len: Option<u32>,
-}
-
-/// Options of `ca/sign` (`:sign-csr`).
-#[derive(Debug, Clone)]
-pub struct SignOptions {
-    pub days_valid: u32,
-    pub not_before: Option<i64>,
-    pub not_after: Option<i64>,
-    pub serial: Option<Serial>,
-    pub copy_extensions: bool,
-    pub key_usage: Option<KeyUsage>,
-    pub ext_key_usage: Option<ExtKeyUsage>,
-    pub san: Option<Vec<GeneralName>>,
-    pub basic_constraints: BasicConstraints,
-    pub pointers: PointerOverrides,
-    pub must_staple: bool,
-    pub policies: Vec<Vec<u8>>,
-    pub truncate_to_issuer: bool,
-}
-
-impl Default for SignOptions {
-    fn default() -> Self {
-        SignOptions {
-            days_valid: 365,
-            not_before: None,
-            not_after: None,
-            serial: None,
-            copy_extensions: false,
-            key_usage: None,
-            ext_key_usage: None,
-            san: None,
-            basic_constraints: BasicConstraints::default(),
-            pointers: PointerOverrides::default(),
-            must_staple: false,
-            policies: Vec::new(),
-            truncate_to_issuer: false,
-        }
-    }
-}
+pub use super::options::{
+    BasicConstraints, CaOptions, IssueOptions, LoadOptions, NameConstraints, PointerOverrides, Pointers, RestoreState,
+    SignOptions,
+};
 
 /// A freshly issued certificate and its key, both PEM.
 pub struct Issued {
@@ -282,14 +127,14 @@ fn sign_certificate(tbs: &Tbs<'_>, alg: SigAlg, key: &PKey<Private>) -> CaResult
 fn ca_extensions(opts: &CaOptions, spki_der: &[u8], issuer_key_id: Option<&[u8]>) -> CaResult<(ExtensionSet, Vec<u8>)> {
     let key_id = keys::key_identifier(spki_der)?;
     let mut set = ExtensionSet::default();
-    set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(true, opts.path_length));
-    set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku::KEY_CERT_SIGN | ku::CRL_SIGN));
+    set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(true, opts.path_length));
+    set.set(oid::KEY_USAGE, true, ext::key_usage(ku::KEY_CERT_SIGN | ku::CRL_SIGN));
     ext::set_key_identifiers(&mut set, &key_id, issuer_key_id.unwrap_or(&key_id));
     if let Some(nc) = &opts.name_constraints {
-        set.set(ci::OID_NAME_CONSTRAINTS, true, super::constraints::encode(nc));
+        set.set(oid::NAME_CONSTRAINTS, true, super::constraints::encode(nc));
     }
     if !opts.policies.is_empty() {
-        set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
+        set.set(oid::CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
     }
     Ok((set, key_id))
 }
@@ -611,10 +456,10 @@ impl Authority {
         let ocsp = o.ocsp_urls.as_ref().unwrap_or(&self.pointers.ocsp_urls);
         let issuers = o.ca_issuers_urls.as_ref().unwrap_or(&self.pointers.ca_issuers_urls);
         if !crl.is_empty() {
-            set.set(ci::OID_CRL_DP, false, ext::crl_distribution_points(crl));
+            set.set(oid::CRL_DP, false, ext::crl_distribution_points(crl));
         }
         if !ocsp.is_empty() || !issuers.is_empty() {
-            set.set(ci::OID_AIA, false, ext::authority_info_access(ocsp, issuers));
+            set.set(oid::AIA, false, ext::authority_info_access(ocsp, issuers));
         }
     }
 
@@ -624,16 +469,16 @@ impl Authority {
     fn finish_extensions(&self, set: &mut ExtensionSet, pointers: &PointerOverrides, must_staple: bool, policies: &[Vec<u8>]) {
         self.stamp_pointers(set, pointers);
         if must_staple {
-            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
+            set.set(oid::TLS_FEATURE, false, ext::tls_feature_must_staple());
         }
         if !policies.is_empty() {
-            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(policies));
+            set.set(oid::CERT_POLICIES, false, ext::certificate_policies(policies));
         }
         let ocsp_signer = set
-            .get(ci::OID_EXT_KEY_USAGE)
-            .is_some_and(|e| usage::eku_der_contains(&e.value, usage::OID_OCSP_SIGNING));
+            .get(oid::EXT_KEY_USAGE)
+            .is_some_and(|e| usage::eku_der_contains(&e.value, oid::KP_OCSP_SIGNING));
         if ocsp_signer {
-            set.set(ci::OID_OCSP_NOCHECK, false, vec![0x05, 0x00]);
+            set.set(oid::OCSP_NOCHECK, false, vec![0x05, 0x00]);
         }
     }
 
@@ -691,13 +536,13 @@ impl Authority {
         // Only now, with every option checked, do the expensive work.
         let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = opts.key_type.generate_encoded()?;
         let mut set = ExtensionSet::default();
-        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
-        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
+        set.set(oid::KEY_USAGE, true, ext::key_usage(ku_bits));
         if let Some(eku) = &opts.ext_key_usage {
-            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+            set.set(oid::EXT_KEY_USAGE, eku.critical, eku.to_der());
         }
         if let Some(san) = san {
-            set.set(ci::OID_SAN, false, san);
+            set.set(oid::SAN, false, san);
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
@@ -777,17 +622,18 @@ impl Authority {
         let mut eku: Option<ExtKeyUsage> = None;
         if opts.copy_extensions {
             for e in &req.requested {
-                if e.oid == ci::OID_SAN && opts.san.is_none() {
+                if e.oid == oid::SAN && opts.san.is_none() {
                     san = general_names::parse_requested(&e.value)?;
-                } else if e.oid == ci::OID_EXT_KEY_USAGE && opts.ext_key_usage.is_none() {
+                } else if e.oid == oid::EXT_KEY_USAGE && opts.ext_key_usage.is_none() {
                     let requested = usage::parse_ext_key_usage_der(&e.value, e.critical)?;
                     // Usages that would make the requester an OCSP responder or let it act
                     // for any purpose are the CA's to grant (with :extended-key-usage).
-                    for reserved in [usage::OID_OCSP_SIGNING, usage::OID_ANY_EKU] {
+                    for reserved in [oid::KP_OCSP_SIGNING, oid::ANY_EKU] {
                         if requested.contains(reserved) {
                             return Err(CaError::param(format!(
-                                "the CSR requests extended key usage {reserved}, which is not copied; \
-                                 grant it with :extended-key-usage if you mean to"
+                                "the CSR requests extended key usage {}, which is not copied; \
+                                 grant it with :extended-key-usage if you mean to",
+                                der::oid_to_string(reserved)
                             )));
                         }
                     }
@@ -808,14 +654,14 @@ impl Authority {
 
         let mut set = ExtensionSet::default();
         // The CA decides basic constraints and key usage; a requester never does.
-        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
-        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
+        set.set(oid::KEY_USAGE, true, ext::key_usage(ku_bits));
         if let Some(eku) = &eku {
-            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+            set.set(oid::EXT_KEY_USAGE, eku.critical, eku.to_der());
         }
         if !san.is_empty() {
             // RFC 5280 §4.2.1.6: SAN is critical when the subject is empty.
-            set.set(ci::OID_SAN, req.subject.is_empty(), ext::subject_alt_names(&san));
+            set.set(oid::SAN, req.subject.is_empty(), ext::subject_alt_names(&san));
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);

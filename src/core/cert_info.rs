@@ -1,25 +1,13 @@
 //! Reading certificates and CSRs: the few fields the CA needs, taken from the
 //! DER itself so that issuer names are copied byte for byte.
 
+use super::oid;
 use super::der::{self, tag, Reader};
 use super::error::{CaError, CaResult};
 use super::names::Subject;
 use super::serial::Serial;
 use super::time;
 
-pub const OID_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
-pub const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-pub const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
-pub const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-pub const OID_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
-pub const OID_CRL_DP: &[u8] = &[0x55, 0x1d, 0x1f];
-pub const OID_CERT_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
-pub const OID_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
-pub const OID_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
-pub const OID_AIA: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
-pub const OID_OCSP_NOCHECK: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05];
-pub const OID_TLS_FEATURE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18];
-const OID_EXTENSION_REQUEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extension {
@@ -99,7 +87,7 @@ impl CertInfo {
 
     /// basicConstraints: (cA, pathLen).
     pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
-        let Some(ext) = self.extension(OID_BASIC_CONSTRAINTS) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::BASIC_CONSTRAINTS) else { return Ok(None) };
         let mut r = der::parse_one(&ext.value, "basicConstraints")?.tagged(tag::SEQUENCE, "basicConstraints")?.reader();
         let ca = r.default_false("basicConstraints cA")?;
         let path = match r.read_optional(tag::INTEGER, "pathLenConstraint")? {
@@ -117,7 +105,7 @@ impl CertInfo {
 
     /// keyUsage as a bit set (bit i = named bit i), when present.
     pub fn key_usage_bits(&self) -> CaResult<Option<u16>> {
-        let Some(ext) = self.extension(OID_KEY_USAGE) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::KEY_USAGE) else { return Ok(None) };
         let bits = der::parse_one(&ext.value, "keyUsage")?.tagged(tag::BIT_STRING, "keyUsage")?;
         let Some((_, bytes)) = bits.content.split_first() else { return Err(CaError::parse("keyUsage is empty")) };
         let mut v = 0u16;
@@ -132,7 +120,7 @@ impl CertInfo {
     }
 
     pub fn subject_key_id(&self) -> CaResult<Option<Vec<u8>>> {
-        let Some(ext) = self.extension(OID_SUBJECT_KEY_ID) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::SUBJECT_KEY_ID) else { return Ok(None) };
         let o = der::parse_one(&ext.value, "subjectKeyIdentifier")?.tagged(tag::OCTET_STRING, "subjectKeyIdentifier")?;
         Ok(Some(o.content.to_vec()))
     }
@@ -171,7 +159,7 @@ impl CsrInfo {
                 let values = attr.read_tag(tag::SET, "CSR attribute values")?;
                 attr.finish("CSR attribute")?;
                 der::check_set_order(values.content, "CSR attribute values")?;
-                if oid == OID_EXTENSION_REQUEST {
+                if oid == oid::EXTENSION_REQUEST {
                     let mut v = values.reader();
                     let exts = parse_extensions(v.read("extensionRequest")?)?;
                     v.finish("extensionRequest (one value)")?;

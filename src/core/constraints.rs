@@ -3,8 +3,9 @@
 //! outside them. Matching follows OpenSSL's rules, so what we refuse is what
 //! `openssl verify` would reject.
 
+use super::oid;
 use super::authority::NameConstraints;
-use super::cert_info::{self as ci, CertInfo};
+use super::cert_info::CertInfo;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::general_names::{gn_tag, GeneralName};
@@ -119,7 +120,7 @@ pub fn encode(nc: &NameConstraints) -> Vec<u8> {
 
 /// Reads the name constraints of a CA certificate, if it has any.
 pub fn from_certificate(info: &CertInfo) -> CaResult<Option<NameConstraints>> {
-    let Some(e) = info.extension(ci::OID_NAME_CONSTRAINTS) else { return Ok(None) };
+    let Some(e) = info.extension(oid::NAME_CONSTRAINTS) else { return Ok(None) };
     let seq = der::parse_one(&e.value, "nameConstraints")?.tagged(tag::SEQUENCE, "nameConstraints")?;
     let mut nc = NameConstraints::default();
     let mut r = seq.reader();

@@ -12,6 +12,8 @@ pub mod keys;
 pub mod name_forms;
 pub mod names;
 pub mod ocsp;
+pub mod oid;
+pub mod options;
 pub mod pem;
 pub mod revocation;
 pub mod secret;

@@ -1,6 +1,7 @@
 //! Distinguished names: validated attribute values in, DER `Name` out.
 
 use super::der::{self, tag};
+use super::oid;
 use super::error::{CaError, CaResult};
 use super::keys::shown;
 use super::strings::{self, Kind};
@@ -33,14 +34,14 @@ impl Attr {
 
     pub fn oid(self) -> &'static [u8] {
         match self {
-            Attr::CommonName => &[0x55, 0x04, 0x03],
-            Attr::SerialNumber => &[0x55, 0x04, 0x05],
-            Attr::Country => &[0x55, 0x04, 0x06],
-            Attr::Locality => &[0x55, 0x04, 0x07],
-            Attr::State => &[0x55, 0x04, 0x08],
-            Attr::Organization => &[0x55, 0x04, 0x0a],
-            Attr::OrganizationalUnit => &[0x55, 0x04, 0x0b],
-            Attr::Email => &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01],
+            Attr::CommonName => oid::AT_COMMON_NAME,
+            Attr::SerialNumber => oid::AT_SERIAL_NUMBER,
+            Attr::Country => oid::AT_COUNTRY,
+            Attr::Locality => oid::AT_LOCALITY,
+            Attr::State => oid::AT_STATE,
+            Attr::Organization => oid::AT_ORGANIZATION,
+            Attr::OrganizationalUnit => oid::AT_ORGANIZATIONAL_UNIT,
+            Attr::Email => oid::AT_EMAIL,
         }
     }
 

@@ -130,8 +130,6 @@ pub struct ExtKeyUsage {
     pub critical: bool,
 }
 
-pub const OID_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
-pub const OID_ANY_EKU: &str = "2.5.29.37.0";
 
 pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
     let mut oids: Vec<Vec<u8>> = Vec::new();
@@ -167,9 +165,9 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
 }
 
 impl ExtKeyUsage {
-    /// Whether the list holds the usage `dotted`.
-    pub fn contains(&self, dotted: &str) -> bool {
-        der::encode_oid(dotted).is_ok_and(|want| self.oids.contains(&want))
+    /// Whether the list holds the usage `oid` (encoded).
+    pub fn contains(&self, oid: &[u8]) -> bool {
+        self.oids.iter().any(|o| o == oid)
     }
 
     pub fn to_der(&self) -> Vec<u8> {
@@ -196,13 +194,12 @@ pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyU
     Ok(ExtKeyUsage { oids, critical })
 }
 
-/// Whether DER ExtKeyUsageSyntax contains `dotted`.
-pub fn eku_der_contains(value: &[u8], dotted: &str) -> bool {
-    let Ok(want) = der::encode_oid(dotted) else { return false };
+/// Whether DER ExtKeyUsageSyntax contains `oid` (encoded).
+pub fn eku_der_contains(value: &[u8], oid: &[u8]) -> bool {
     let Ok(seq) = der::parse_one(value, "extKeyUsage") else { return false };
     let mut r = seq.reader();
     while let Ok(t) = r.read("oid") {
-        if t.tag == der::tag::OID && t.content == want.as_slice() {
+        if t.tag == der::tag::OID && t.content == oid {
             return true;
         }
     }
@@ -220,7 +217,7 @@ mod tests {
         assert!(parse_key_usage(&["fly".into()]).is_err());
         let e = parse_ext_key_usage(&["serverAuth".into(), "client-auth".into(), "1.2.3.4".into()]).unwrap();
         assert_eq!(e.oids.len(), 3);
-        assert!(eku_der_contains(&e.to_der(), "1.3.6.1.5.5.7.3.2"));
+        assert!(eku_der_contains(&e.to_der(), &der::encode_oid("1.3.6.1.5.5.7.3.2").unwrap()));
         assert!(check_fits_key(ku::KEY_ENCIPHERMENT, KeyFamily::Ec).is_err());
     }
 }
