@@ -118,8 +118,7 @@ from cryptography.x509.verification import PolicyBuilder, Store
 load = lambda p: x509.load_pem_x509_certificates(open(p, "rb").read())
 leaf = load(sys.argv[1])[0]
 chain = load(sys.argv[2]) if len(sys.argv) > 2 else []
-facts = {"subject-der": leaf.subject.public_bytes(), "not-after": int(leaf.not_valid_after_utc.timestamp()),
-         "critical": {e.oid.dotted_string: e.critical for e in leaf.extensions}}
+facts = {"subject-der": leaf.subject.public_bytes(), "not-after": int(leaf.not_valid_after_utc.timestamp())}
 if chain:
     try:
         PolicyBuilder().store(Store([chain[0]])).build_client_verifier().verify(leaf, chain[1:])
@@ -138,8 +137,8 @@ emit(facts)
 (defn not-after [pem] ((facts pem) :not-after))
 
 (defn signed
-  "Runs (f), which should return a certificate (or a CA, or a table); records a
-  failed check named `what` when it raises, and returns the value or nil."
+  "Runs (f), which should return a certificate (or a CA, or a table): a check
+  named `what` that fails when it raises. Returns the value, or nil."
   [what f]
   (def [ok v] (protect (f)))
   (t/ok ok (string what ": " v))
