@@ -66,13 +66,6 @@
   [script & args]
   (run "python3" "-c" script ;args))
 
-(defn pkilint-clean?
-  "Runs a pkilint linter (e.g. \"lint_pkix_cert\") on a file; true when no ERROR or FATAL finding.
-  Returns [clean? output]."
-  [linter path & extra]
-  (def [code out] (run linter "lint" ;extra path))
-  [(and (not (string/find "ERROR" out)) (not (string/find "FATAL" out)) (not (string/find "Traceback" out))) out])
-
 (def- python-prelude ```
 import sys, json
 def _janet(v):
@@ -96,6 +89,43 @@ def emit(v):
   (if (zero? code)
     (parse out)
     (do (eprint "python failed: " out) nil)))
+
+(def- pkilint-judge ```
+import os, subprocess
+linter, path, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+def verdict(clean, report):
+    emit({"clean": clean, "report": report})
+    sys.exit(0)
+if not os.path.isfile(path) or os.path.getsize(path) == 0:
+    verdict(False, "pkilint judge: %s is missing or empty, there is nothing to lint" % path)
+p = subprocess.run([linter, "lint", "-f", "JSON", "-s", "INFO", *extra, path],
+                   capture_output=True, text=True)
+said = (p.stdout.strip() + "\n" + p.stderr.strip()).strip()
+try:
+    results = json.loads(p.stdout)["results"]
+    findings = [(f["severity"], f["code"], r["node_path"], f["message"])
+                for r in results for f in r["finding_descriptions"]]
+except Exception:
+    verdict(False, "pkilint could not read the document (exit %d): %s" % (p.returncode, said))
+if p.returncode != min(len(findings), 255):
+    verdict(False, "pkilint exited %d with %d findings, so it did not finish linting: %s"
+            % (p.returncode, len(findings), said))
+lines = ["%s %s @ %s%s" % (sev, code, node, ": " + msg if msg else "") for sev, code, node, msg in findings]
+clean = not any(sev in ("ERROR", "FATAL") for sev, _, _, _ in findings)
+verdict(clean, "\n".join(lines + ([p.stderr.strip()] if p.stderr.strip() else [])))
+```)
+
+(defn pkilint-clean?
+  "Runs a pkilint linter (e.g. \"lint_pkix_cert\") on a file. Clean means pkilint
+  decoded the document, linted it to the end (its exit status is its finding
+  count) and found no ERROR or FATAL. A file pkilint cannot decode, an empty
+  file, or a linter that stops early is a failed judgement, never a clean one.
+  Returns [clean? report]."
+  [linter path & extra]
+  (def v (python-data pkilint-judge linter path ;extra))
+  (if v
+    [(v :clean) (v :report)]
+    [false (string "pkilint judge could not run " linter " on " path)]))
 
 # --- child Janet processes (test/cli, test/guide, test/install) -------------
 
