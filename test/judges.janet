@@ -151,6 +151,11 @@ emit({"cn": c.subject.rfc4514_string(), "sans": len(c.extensions)})
 (t/same (t/python-data "emit(1)\nraise SystemExit(2)") nil "python-data fails a script that exits nonzero")
 (t/same (t/python-data "emit([1, 2])") [1 2] "python-data returns what the script emitted")
 
+(t/same (get (t/cert-facts leaf-pem) :san) ["DNS:leaf.example"] "t/cert-facts reads the SAN of a certificate")
+(t/same (t/cert-facts garbage) nil "t/cert-facts fails a file that is not a certificate")
+(t/same (get (t/cert-facts tampered-pem) :subject-attrs) [["2.5.4.3" "leaf.exXmple"]]
+        "t/cert-facts reads what the certificate says, changed subject and all")
+
 (def verify-chain ```
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store

@@ -90,6 +90,36 @@ def emit(v):
     (parse out)
     (do (eprint "python failed: " out) nil)))
 
+(def- cert-facts-py ```
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+def ext(cls):
+    try: return c.extensions.get_extension_for_class(cls).value
+    except x509.ExtensionNotFound: return None
+def gn(n):
+    if isinstance(n, x509.DNSName): return "DNS:" + n.value
+    if isinstance(n, x509.IPAddress): return "IP:" + str(n.value)
+    if isinstance(n, x509.RFC822Name): return "email:" + n.value
+    if isinstance(n, x509.UniformResourceIdentifier): return "URI:" + n.value
+    if isinstance(n, x509.OtherName): return "otherName:" + n.type_id.dotted_string
+    return "other:" + repr(n)
+bc, eku, san = ext(x509.BasicConstraints), ext(x509.ExtendedKeyUsage), ext(x509.SubjectAlternativeName)
+emit({"serial": str(c.serial_number), "subject": c.subject.rfc4514_string(), "issuer": c.issuer.rfc4514_string(),
+      "subject-attrs": [[a.oid.dotted_string, a.value] for a in c.subject],
+      "ca": bc.ca if bc else None, "pathlen": bc.path_length if bc else None,
+      "eku": [o.dotted_string for o in eku] if eku else None,
+      "san": [gn(n) for n in san] if san else None})
+```)
+
+(defn cert-facts
+  "What Python cryptography reads from the certificate PEM at `path`: a struct
+  with :serial (decimal string), :subject and :issuer (RFC 4514), :subject-attrs
+  ([oid value] pairs), :ca and :pathlen (basicConstraints), :eku (dotted OIDs)
+  and :san (\"DNS:...\", \"IP:...\", \"email:...\", \"URI:...\", \"otherName:<oid>\");
+  nil when cryptography cannot load it."
+  [path]
+  (python-data cert-facts-py path))
+
 (def- pkilint-judge ```
 import os, subprocess
 linter, path, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
