@@ -2,12 +2,14 @@
 #
 # As a script:
 #   janet examples/ocsp-responder.janet --port 8888 --cert ca.pem --key ca.key
-#         [--host 127.0.0.1] [--revoke SERIAL[:REASON[:UNIX-TIME]]]...
+#         --serial NEXT [--host 127.0.0.1] [--revoke SERIAL[:REASON[:UNIX-TIME]]]...
 #         [--revoked FILE.jdn] [--responder-cert r.pem --responder-key r.key]
 #         [--path /ocsp/] [--max-seconds N]
 # answers POST (body = DER request, Content-Type application/ocsp-request)
 # and GET /<URL-encoded base64 of the DER request> (RFC 6960 appendix A)
 # with application/ocsp-response, from the CA's own revocation list.
+# --serial is the CA's next serial (ca/get-serial): serials below it are answered
+# from the revocation list, others :unknown, since the CA never issued them;
 # --revoked reads a JDN list like [{:serial 5 :reason :key-compromise :date 1700000000}];
 # --responder-* sign with a delegated responder certificate (EKU OCSPSigning);
 # --max-seconds exits after N seconds (a safety net for test harnesses).
@@ -167,6 +169,7 @@
       "--port" (put o :port (scan-number value))
       "--host" (put o :host value)
       "--path" (put o :path value)
+      "--serial" (put o :serial (or (scan-number value) (error (string "bad serial " value))))
       "--cert" (put o :cert (slurp value))
       "--key" (put o :key (slurp value))
       "--revoke" (array/push (o :revoked) (revoke-arg value))
@@ -177,11 +180,11 @@
       (error (string "unknown flag " flag)))
     (+= i 2))
   (unless (and (o :port) (o :cert) (o :key))
-    (eprint "usage: janet examples/ocsp-responder.janet --port P --cert ca.pem --key ca.key [--host H] [--path /]")
+    (eprint "usage: janet examples/ocsp-responder.janet --port P --cert ca.pem --key ca.key --serial NEXT [--host H] [--path /]")
     (eprint "       [--revoke SERIAL[:REASON[:TIME]]]... [--revoked file.jdn] [--responder-cert c --responder-key k]")
     (eprint "       [--max-seconds N]")
     (os/exit 2))
-  (def ca (ca/create (o :cert) (o :key) {:revoked (o :revoked)}))
+  (def ca (ca/create (o :cert) (o :key) {:serial (get o :serial 1) :revoked (o :revoked)}))
   (def opts (when (o :responder-cert) {:responder {:cert (o :responder-cert) :key (o :responder-key)}}))
   (serve ca (o :host) (o :port) opts (o :path))
   (when-let [n (o :max-seconds)]

@@ -80,8 +80,13 @@ from cryptography import x509
 c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
 emit([str(n.value) for n in c.extensions.get_extension_for_class(x509.SubjectAlternativeName).value])
 ```)
-(def comma (:issue root {:common-name "c.example" :san ["DNS:a.example,DNS:evil.example" "DNS:b.example"]}))
-(t/same (t/python-data san-of (file "comma.pem" (comma :cert))) ["a.example,DNS:evil.example" "b.example"]
+# One :san entry is one name whatever it holds: a comma never splits it. In a
+# DNS name a comma is no valid character, so that entry is refused outright
+# (issue 11); in a URI it is, and the URI stays one name.
+(t/raises |(:issue root {:common-name "c.example" :san ["DNS:a.example,DNS:evil.example" "DNS:b.example"]})
+          "a DNS :san entry holding a comma is refused, never split" "[CA:PARAM]" "DNS:a.example,DNS:evil.example")
+(def comma (:issue root {:common-name "c.example" :san ["URI:https://a.example/x,DNS:evil.example" "DNS:b.example"]}))
+(t/same (t/python-data san-of (file "comma.pem" (comma :cert))) ["https://a.example/x,DNS:evil.example" "b.example"]
         "one :san entry is one name, whatever characters it holds")
 (t/raises |(ca/issue root {:common-name "x" :san ["dns:a.example"]}) "prefixes are OpenSSL's, case and all" "[CA:PARAM]" "prefix")
 (t/raises |(ca/set-serial root (int/s64 "9223372036854775807")) "a counter value whose successor does not fit" "[CA:PARAM]")

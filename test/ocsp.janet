@@ -106,10 +106,12 @@
 
 (defn run-http-tests []
   (def revoke-flags ["--revoke" (string "2:key-compromise:" revoked-at) "--revoke" (string "3:certificate-hold:" revoked-at)])
-  (def port (start-responder "root" "--cert" root-pem "--key" root-key ;revoke-flags))
-  (def dport (start-responder "delegated" "--cert" root-pem "--key" root-key ;revoke-flags
+  (def root-next ["--serial" (string (ca/get-serial root))])
+  (def port (start-responder "root" "--cert" root-pem "--key" root-key ;root-next ;revoke-flags))
+  (def dport (start-responder "delegated" "--cert" root-pem "--key" root-key ;root-next ;revoke-flags
                               "--responder-cert" (path "responder.pem") "--responder-key" (path "responder.key")))
-  (def iport (start-responder "inter" "--cert" (path "inter.pem") "--key" (path "inter.key")))
+  (def iport (start-responder "inter" "--cert" (path "inter.pem") "--key" (path "inter.key")
+                              "--serial" (string (ca/get-serial inter))))
   (def verified "Response verify OK")
 
   # good, with a nonce (openssl's default) echoed
@@ -435,7 +437,7 @@ for f, name in enumerate(sys.argv[1:]):
 
   # get-status from the revocation list (restored with ca/create, and ca/revoke)
   (def restored (ca/create (ca/get-cert root) (ca/get-key root)
-                           {:revoked [{:serial 5 :reason :key-compromise :date 1700000000}]}))
+                           {:serial 100 :revoked [{:serial 5 :reason :key-compromise :date 1700000000}]}))
   (t/same (ca/get-status restored 5) @{:status :revoked :revocation-time 1700000000 :revocation-reason :key-compromise}
           "get-status: revoked from :revoked")
   (t/same (:get-status restored 6) @{:status :good} "get-status: good (method form)")

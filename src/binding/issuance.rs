@@ -18,6 +18,22 @@ const CA_KEYS: &[&str] = &[
     "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number",
 ];
 
+/// generate-intermediate also takes :truncate-to-issuer (a root has no issuer).
+const INTERMEDIATE_KEYS: &[&str] = &[
+    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
+    "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
+    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number", "truncate-to-issuer",
+];
+
+/// Whether a validity that would outlive the issuer ends at its notAfter:
+/// asked for with `:truncate-to-issuer true`, and always for the default
+/// validity (only a validity the caller chose, with one of `explicit`, is
+/// refused when it outlives the issuer).
+fn truncate_to_issuer(o: &Opts, explicit: &[&str]) -> CaResult<bool> {
+    let asked = o.with("truncate-to-issuer", v::boolean)?.unwrap_or(false);
+    Ok(asked || !explicit.iter().any(|k| o.has(k)))
+}
+
 fn ca_options(o: &Opts, mut base: CaOptions, default_cn: &str) -> CaResult<CaOptions> {
     base.subject = opt::subject(o, Some(default_cn))?;
     if let Some(d) = o.with("days-valid", v::days)? {
@@ -50,7 +66,8 @@ Options (table or struct):\n\
 * :serial - first serial the counter hands out (default 1); the root's own serial is random\n\
 * :track-issued - keep every issued certificate for ca/get-issued (default false)\n\
 * :path-length - pathlen of basicConstraints (default: none)\n\
-* :name-constraints - {:permitted [...] :excluded [...]} entries like \"DNS:.example.com\", \"IP:10.0.0.0/8\"\n\
+* :name-constraints - {:permitted [...] :excluded [...]} entries like \"DNS:example.com\" (the domain and\n  \
+every name below it; no leading dot), \"IP:10.0.0.0/8\", \"email:example.com\", \"URI:.example.com\"\n\
 * :crl-url, :ocsp-url, :ca-issuers-url - URLs stamped into every certificate this CA issues\n\
 * :certificate-policies - list of policy OID strings\n\
 * :revoked, :crl-number - revocations and next CRL number, to restore a saved CA\n\n\
@@ -68,14 +85,18 @@ pub const GENERATE_INTERMEDIATE_DOC: &str = "(ca/generate-intermediate parent &o
 Creates a new CA whose certificate `parent` signs, and returns it as a ca/CA. The certificate takes one\n\
 serial from the parent's counter and is tracked by the parent when the parent tracks.\n\n\
 Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0.\n\
+The subject must differ from the parent's and every known ancestor's. A :days-valid that would end after\n\
+the parent's notAfter is refused, unless :truncate-to-issuer true ends it there; the default validity\n\
+ends at the parent's notAfter when that comes sooner.\n\
 The parent's revocation pointers (:crl-url, :ocsp-url, :ca-issuers-url) are stamped into the new certificate.\n\
 Method form: (:generate-intermediate parent &opt opts).";
 
 pub fn generate_intermediate(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/generate-intermediate")?;
     let parent = ca_type::authority(&args[0], "ca/generate-intermediate parent")?;
-    let o = Opts::read(args.get(1), "ca/generate-intermediate", CA_KEYS)?;
-    let opts = ca_options(&o, CaOptions::intermediate(), "Intermediate CA")?;
+    let o = Opts::read(args.get(1), "ca/generate-intermediate", INTERMEDIATE_KEYS)?;
+    let mut opts = ca_options(&o, CaOptions::intermediate(), "Intermediate CA")?;
+    opts.truncate_to_issuer = truncate_to_issuer(&o, &["days-valid"])?;
     Ok(ca_type::wrap(parent.generate_intermediate(opts)?))
 }
 
@@ -88,7 +109,8 @@ Options:\n\
 * :password - password of an encrypted key; an encrypted key without it is an error, never a prompt\n\
 * :crl-url, :ocsp-url, :ca-issuers-url - URLs stamped into issued certificates\n\
 * :revoked - revocations to restore, in the shape ca/get-revoked returns\n\
-* :crl-number - next CRL number to restore (default 1)\n\
+* :crl-number - next CRL number to restore; without it CRL numbers are at least the current time in\n  \
+microseconds, so a restarted CA never publishes a number it used before\n\
 Name constraints in the loaded certificate are enforced on everything the CA issues.";
 
 pub fn create(args: &[Janet]) -> CaResult<Janet> {
@@ -117,7 +139,7 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
 const ISSUE_KEYS: &[&str] = &[
     "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
     "email", "subject", "san", "days-valid", "key-type", "extended-key-usage", "key-usage", "crl-url",
-    "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies",
+    "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies", "truncate-to-issuer",
 ];
 
 pub const ISSUE_DOC: &str = "(ca/issue ca &opt opts)\n\n\
@@ -137,6 +159,8 @@ OCSPSigning also adds id-pkix-ocsp-nocheck, as RFC 6960 recommends for delegated
 * :crl-url, :ocsp-url, :ca-issuers-url - override the CA's pointers for this certificate\n\
 * :ocsp-must-staple - true adds the TLS feature extension (status_request)\n\
 * :certificate-policies - list of policy OID strings\n\
+* :truncate-to-issuer - a :days-valid ending after the CA's notAfter is refused; true ends it there instead\n  \
+(the default validity always ends at the CA's notAfter when that comes sooner)\n\
 The certificate carries basicConstraints CA:FALSE, keyUsage, subject and authority key identifiers.\n\
 Method form: (:issue ca &opt opts).";
 
@@ -158,6 +182,7 @@ pub fn issue(args: &[Janet]) -> CaResult<Janet> {
         pointers: opt::pointer_overrides(&o)?,
         must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
         policies: opt::policies(&o)?,
+        truncate_to_issuer: truncate_to_issuer(&o, &["days-valid"])?,
     };
     let issued = ca.issue(opts)?;
     Ok(v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jsecret(&issued.key_pem))]))
@@ -205,6 +230,7 @@ fn basic_constraints(value: &Janet, what: &str) -> CaResult<BasicConstraints> {
 const SIGN_KEYS: &[&str] = &[
     "days-valid", "not-before", "not-after", "serial", "copy-extensions", "key-usage", "extended-key-usage", "san",
     "basic-constraints", "crl-url", "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies",
+    "truncate-to-issuer",
 ];
 
 pub const SIGN_DOC: &str = "(ca/sign ca csr-pem &opt opts)\n\n\
@@ -222,7 +248,7 @@ checked like :san entries (DNS, IP, email, URI only), and a requested OCSPSignin
 is refused unless :extended-key-usage replaces it\n\
 * :key-usage, :extended-key-usage, :san - as ca/issue\n\
 * :basic-constraints - default \"CA:FALSE\"; \"CA:TRUE,pathlen:0\" certifies a subordinate CA\n\
-* :crl-url, :ocsp-url, :ca-issuers-url, :ocsp-must-staple, :certificate-policies - as ca/issue\n\
+* :crl-url, :ocsp-url, :ca-issuers-url, :ocsp-must-staple, :certificate-policies, :truncate-to-issuer - as ca/issue\n\
 Method form: (:sign-csr ca csr-pem &opt opts).";
 
 pub fn sign(args: &[Janet]) -> CaResult<Janet> {
@@ -243,6 +269,7 @@ pub fn sign(args: &[Janet]) -> CaResult<Janet> {
         pointers: opt::pointer_overrides(&o)?,
         must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
         policies: opt::policies(&o)?,
+        truncate_to_issuer: truncate_to_issuer(&o, &["days-valid", "not-after"])?,
     };
     Ok(v::jstring(&ca.sign_csr(csr, opts)?))
 }

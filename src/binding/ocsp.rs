@@ -419,7 +419,8 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
 pub const GET_STATUS_DOC: &str = "(ca/get-status ca serial)\n\n\
 Answers from the CA's own revocation list (ca/revoke, :revoked): @{:status :good}, or\n\
 @{:status :revoked :revocation-time <Unix seconds> :revocation-reason <keyword>} for a revoked serial\n\
-(a :certificate-hold included). `serial` is a positive integer, int/s64 or \"0x...\" hex string. The shape\n\
+(a :certificate-hold included), or @{:status :unknown} for a serial the CA knows it never issued (neither\n\
+issued by it in this process nor, for a CA from ca/create, below the :serial it was loaded with). `serial` is a positive integer, int/s64 or \"0x...\" hex string. The shape\n\
 is what ca/create-ocsp-response accepts from a status function: pass |(ca/get-status ca $).\n\
 Method form: (:get-status ca serial).";
 
@@ -427,13 +428,14 @@ pub fn get_status(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 2, "ca/get-status")?;
     let ca = ca_type::authority(&args[0], "ca/get-status ca")?;
     let serial = v::serial(&args[1], "ca/get-status serial")?;
-    Ok(match ca.revocations().get(&serial) {
-        Some(r) => v::table(&[
+    Ok(match ocsp::status_from_list(ca, &serial) {
+        CertStatus::Revoked { time, reason } => v::table(&[
             ("status", v::jkeyword("revoked")),
-            ("revocation-time", Janet::number(r.date as f64)),
-            ("revocation-reason", v::jkeyword(r.reason.name())),
+            ("revocation-time", Janet::number(time as f64)),
+            ("revocation-reason", v::jkeyword(reason.unwrap_or(Reason::Unspecified).name())),
         ]),
-        None => v::table(&[("status", v::jkeyword("good"))]),
+        CertStatus::Unknown => v::table(&[("status", v::jkeyword("unknown"))]),
+        CertStatus::Good => v::table(&[("status", v::jkeyword("good"))]),
     })
 }
 

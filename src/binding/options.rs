@@ -8,7 +8,7 @@ use crate::core::authority::{NameConstraints, PointerOverrides, Pointers, Restor
 use crate::core::constraints::Subtree;
 use crate::core::der;
 use crate::core::error::{CaError, CaResult};
-use crate::core::general_names::{check_uri, GeneralName};
+use crate::core::general_names::{url_has_host, GeneralName};
 use crate::core::keys::KeyType;
 use crate::core::names::{check_value, Attr, Subject};
 use crate::core::revocation::{Reason, Revocation};
@@ -89,8 +89,9 @@ pub fn san(o: &Opts) -> CaResult<Option<Vec<GeneralName>>> {
 fn urls(value: &Janet, what: &str) -> CaResult<Vec<String>> {
     let list = v::string_list(value, what)?;
     for url in &list {
-        check_uri(url).map_err(|m| CaError::param(format!("{what} {}: {m}", crate::core::keys::shown(url))))?;
-        if !url.contains("://") {
+        let has_host =
+            url_has_host(url).map_err(|m| CaError::param(format!("{what} {}: {m}", crate::core::keys::shown(url))))?;
+        if !url.contains("://") || !has_host {
             return Err(CaError::param(format!("{what} must be an absolute URL such as http://ca.example/crl, got {url:?}")));
         }
     }

@@ -9,7 +9,8 @@ use std::cell::RefCell;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
-use super::cert_info::{self as ci, CertInfo, CsrInfo};
+use super::oid;
+use super::cert_info::{CertInfo, CsrInfo};
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
@@ -21,161 +22,13 @@ use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
 use super::serial::{Serial, UsedSerials};
 use super::time;
-use super::usage::{self, ku, ExtKeyUsage, KeyUsage};
+use super::keys::shown;
+use super::usage::{self, ku, ExtKeyUsage};
 
-/// Where relying parties find revocation data; stamped into issued certificates.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pointers {
-    pub crl_urls: Vec<String>,
-    pub ocsp_urls: Vec<String>,
-    pub ca_issuers_urls: Vec<String>,
-}
-
-/// Per-call overrides of the CA's pointers (None = use the CA's).
-#[derive(Debug, Clone, Default)]
-pub struct PointerOverrides {
-    pub crl_urls: Option<Vec<String>>,
-    pub ocsp_urls: Option<Vec<String>>,
-    pub ca_issuers_urls: Option<Vec<String>>,
-}
-
-/// Name constraints of a CA certificate (entries in "DNS:.example.com" form, parsed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameConstraints {
-    pub permitted: Vec<super::constraints::Subtree>,
-    pub excluded: Vec<super::constraints::Subtree>,
-}
-
-/// Options shared by `ca/generate` and `ca/generate-intermediate`.
-#[derive(Debug, Clone)]
-pub struct CaOptions {
-    pub subject: Subject,
-    pub days_valid: u32,
-    pub key_type: KeyType,
-    pub serial: u64,
-    pub track_issued: bool,
-    pub path_length: Option<u32>,
-    pub pointers: Pointers,
-    pub name_constraints: Option<NameConstraints>,
-    pub policies: Vec<Vec<u8>>,
-    pub restore: RestoreState,
-}
-
-/// State carried across a restart (beyond the contract: revocations and CRL number).
-#[derive(Debug, Clone, Default)]
-pub struct RestoreState {
-    pub revoked: Vec<Revocation>,
-    pub crl_number: Option<u64>,
-}
-
-impl CaOptions {
-    pub fn root() -> Self {
-        CaOptions {
-            subject: Subject::default(),
-            days_valid: 3650,
-            key_type: KeyType::EcP256,
-            serial: 1,
-            track_issued: false,
-            path_length: None,
-            pointers: Pointers::default(),
-            name_constraints: None,
-            policies: Vec::new(),
-            restore: RestoreState::default(),
-        }
-    }
-    pub fn intermediate() -> Self {
-        CaOptions { days_valid: 1825, path_length: Some(0), ..CaOptions::root() }
-    }
-}
-
-/// Options of `ca/create`.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub serial: u64,
-    pub track_issued: bool,
-    pub password: Option<Secret>,
-    pub pointers: Pointers,
-    pub restore: RestoreState,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions { serial: 1, track_issued: false, password: None, pointers: Pointers::default(), restore: RestoreState::default() }
-    }
-}
-
-/// Options of `ca/issue`.
-#[derive(Debug, Clone)]
-pub struct IssueOptions {
-    pub subject: Subject,
-    pub san: Vec<GeneralName>,
-    pub days_valid: u32,
-    pub key_type: KeyType,
-    pub key_usage: Option<KeyUsage>,
-    pub ext_key_usage: Option<ExtKeyUsage>,
-    pub pointers: PointerOverrides,
-    pub must_staple: bool,
-    pub policies: Vec<Vec<u8>>,
-}
-
-impl Default for IssueOptions {
-    fn default() -> Self {
-        IssueOptions {
-            subject: Subject::default(),
-            san: Vec::new(),
-            days_valid: 365,
-            key_type: KeyType::EcP256,
-            key_usage: None,
-            ext_key_usage: None,
-            pointers: PointerOverrides::default(),
-            must_staple: false,
-            policies: Vec::new(),
-        }
-    }
-}
-
-/// `:basic-constraints` of `ca/sign`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BasicConstraints {
-    pub ca: bool,
-    pub path_len: Option<u32>,
-}
-
-/// Options of `ca/sign` (`:sign-csr`).
-#[derive(Debug, Clone)]
-pub struct SignOptions {
-    pub days_valid: u32,
-    pub not_before: Option<i64>,
-    pub not_after: Option<i64>,
-    pub serial: Option<Serial>,
-    pub copy_extensions: bool,
-    pub key_usage: Option<KeyUsage>,
-    pub ext_key_usage: Option<ExtKeyUsage>,
-    pub san: Option<Vec<GeneralName>>,
-    pub basic_constraints: BasicConstraints,
-    pub pointers: PointerOverrides,
-    pub must_staple: bool,
-    pub policies: Vec<Vec<u8>>,
-}
-
-impl Default for SignOptions {
-    fn default() -> Self {
-        SignOptions {
-            days_valid: 365,
-            not_before: None,
-            not_after: None,
-            serial: None,
-            copy_extensions: false,
-            key_usage: None,
-            ext_key_usage: None,
-            san: None,
-            basic_constraints: BasicConstraints::default(),
-            pointers: PointerOverrides::default(),
-            must_staple: false,
-            policies: Vec::new(),
-        }
-    }
-}
+pub use super::options::{
+    BasicConstraints, CaOptions, IssueOptions, LoadOptions, NameConstraints, PointerOverrides, Pointers, RestoreState,
+    SignOptions,
+};
 
 /// A freshly issued certificate and its key, both PEM.
 pub struct Issued {
@@ -197,6 +50,15 @@ pub struct Authority {
     issued: Vec<Vec<u8>>,
     revocations: RevocationList,
     crl_number: u64,
+    /// Loaded without a known CRL number: numbers are also at least the time in
+    /// microseconds, so a restarted CA never reissues a number it has used.
+    crl_number_from_clock: bool,
+    /// Serials below this one may have been issued before this CA was loaded.
+    earlier_serials_below: u64,
+    /// Subjects of this CA and every CA above it that we know (comparable form):
+    /// a CA certified here must not share a name with any, or two CAs would
+    /// issue under one issuer name.
+    lineage: Vec<Vec<Vec<(Vec<u8>, String)>>>,
     pointers: Pointers,
     /// Name constraints to enforce: this CA's own, then its ancestors' when known.
     constraints: Vec<NameConstraints>,
@@ -265,14 +127,14 @@ fn sign_certificate(tbs: &Tbs<'_>, alg: SigAlg, key: &PKey<Private>) -> CaResult
 fn ca_extensions(opts: &CaOptions, spki_der: &[u8], issuer_key_id: Option<&[u8]>) -> CaResult<(ExtensionSet, Vec<u8>)> {
     let key_id = keys::key_identifier(spki_der)?;
     let mut set = ExtensionSet::default();
-    set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(true, opts.path_length));
-    set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku::KEY_CERT_SIGN | ku::CRL_SIGN));
+    set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(true, opts.path_length));
+    set.set(oid::KEY_USAGE, true, ext::key_usage(ku::KEY_CERT_SIGN | ku::CRL_SIGN));
     ext::set_key_identifiers(&mut set, &key_id, issuer_key_id.unwrap_or(&key_id));
     if let Some(nc) = &opts.name_constraints {
-        set.set(ci::OID_NAME_CONSTRAINTS, true, super::constraints::encode(nc));
+        set.set(oid::NAME_CONSTRAINTS, true, super::constraints::encode(nc));
     }
     if !opts.policies.is_empty() {
-        set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
+        set.set(oid::CERT_POLICIES, false, ext::certificate_policies(&opts.policies));
     }
     Ok((set, key_id))
 }
@@ -285,6 +147,7 @@ impl Authority {
         tracking: bool,
         pointers: Pointers,
         restore: RestoreState,
+        loaded: bool,
     ) -> CaResult<Authority> {
         let info = CertInfo::parse(&cert_der)?;
         let sig_alg = SigAlg::for_key(&key)?;
@@ -305,6 +168,10 @@ impl Authority {
             Some(n) => n,
             None => 1,
         };
+        let mut lineage = vec![names::comparable(&info.subject_der)];
+        if info.issuer_der != info.subject_der {
+            lineage.push(names::comparable(&info.issuer_der));
+        }
         let constraints = super::constraints::from_certificate(&info)?.into_iter().collect();
         Ok(Authority {
             key,
@@ -318,6 +185,9 @@ impl Authority {
             issued: Vec::new(),
             revocations,
             crl_number,
+            crl_number_from_clock: loaded && restore.crl_number.is_none(),
+            earlier_serials_below: if loaded { next_serial } else { 0 },
+            lineage,
             pointers,
             constraints,
             key_sha1,
@@ -344,7 +214,7 @@ impl Authority {
             extensions: &set,
         };
         let cert = sign_certificate(&tbs, alg, &key)?;
-        Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)
+        Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)
     }
 
     /// `ca/generate-intermediate`: a new CA whose certificate this CA signs,
@@ -353,16 +223,19 @@ impl Authority {
         check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
+        let not_after = self.fit_validity(not_after, opts.truncate_to_issuer, ":days-valid")?;
         self.check_may_certify_ca(opts.path_length, ":path-length")?;
+        let subject = opts.subject.to_der();
+        self.check_new_ca_name(&subject, ":common-name / :subject")?;
+        let serial = self.peek_serial()?;
         let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
-        let serial = self.peek_serial()?;
-        let subject = opts.subject.to_der();
         let cert = self.certify(serial, &subject, (now, not_after), &spki, &set)?;
-        let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore)?;
-        // What the parent may not certify, its child may not either.
+        let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)?;
+        // What the parent may not certify, its child may not either; nor share its ancestors' names.
         child.constraints.extend(self.constraints.iter().cloned());
+        child.lineage.extend(self.lineage.iter().cloned());
         self.commit_serial(serial, true, &child.cert_der);
         Ok(child)
     }
@@ -389,7 +262,55 @@ impl Authority {
                 return Err(CaError::param("the certificate's key usage does not allow keyCertSign"));
             }
         }
-        Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore)
+        Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
+    }
+
+    /// A CA this CA certifies must not have this CA's name or an ancestor's:
+    /// it would issue certificates with the same issuer name and serials.
+    fn check_new_ca_name(&self, subject_der: &[u8], what: &str) -> CaResult<()> {
+        let name = names::comparable(subject_der);
+        if self.lineage.contains(&name) {
+            return Err(CaError::param(format!(
+                "{what}: the subject {} is the subject of this CA or of a CA above it; a CA it certifies needs a \
+                 name of its own, or both would issue certificates under one issuer name",
+                shown(&names::display_name(subject_der))
+            )));
+        }
+        Ok(())
+    }
+
+    /// A certificate must not outlive this CA's own: refuse, or end it at the
+    /// CA's notAfter when the caller asked for that (`:truncate-to-issuer`).
+    fn fit_validity(&self, not_after: i64, truncate: bool, what: &str) -> CaResult<i64> {
+        let limit = self.info.not_after;
+        if not_after <= limit {
+            return Ok(not_after);
+        }
+        if truncate {
+            return Ok(limit);
+        }
+        Err(CaError::param(format!(
+            "{what}: the certificate would end {}, after this CA's certificate (notAfter {}); ask for a shorter \
+             validity or pass :truncate-to-issuer true to end it at the CA's notAfter",
+            time::to_iso(not_after),
+            time::to_iso(limit)
+        )))
+    }
+
+    /// RFC 5280 §6.3.3: CRLs are signed only with a key certified for cRLSign.
+    pub fn check_may_sign_crls(&self) -> CaResult<()> {
+        match self.info.key_usage_bits()? {
+            Some(bits) if bits & ku::CRL_SIGN == 0 => Err(CaError::config(
+                "this CA's certificate has a key usage without cRLSign: it cannot sign CRLs",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this CA may have issued `serial`: it did in this process, or the
+    /// serial lies below the counter it was loaded with.
+    pub fn may_have_issued(&self, serial: &Serial) -> bool {
+        self.used_serials.contains(serial) || serial.to_i64().is_some_and(|n| (n as u64) < self.earlier_serials_below)
     }
 
     /// A CA certificate this CA signs must respect this CA's own pathlen:
@@ -514,12 +435,16 @@ impl Authority {
 
     /// The number the next CRL will carry.
     pub fn crl_number(&self) -> u64 {
-        self.crl_number
+        if self.crl_number_from_clock {
+            self.crl_number.max(time::now_micros())
+        } else {
+            self.crl_number
+        }
     }
 
     /// Hands out the current CRL number and advances it.
     pub(crate) fn take_crl_number(&mut self) -> u64 {
-        let n = self.crl_number;
+        let n = self.crl_number();
         self.crl_number = n.saturating_add(1);
         n
     }
@@ -531,10 +456,10 @@ impl Authority {
         let ocsp = o.ocsp_urls.as_ref().unwrap_or(&self.pointers.ocsp_urls);
         let issuers = o.ca_issuers_urls.as_ref().unwrap_or(&self.pointers.ca_issuers_urls);
         if !crl.is_empty() {
-            set.set(ci::OID_CRL_DP, false, ext::crl_distribution_points(crl));
+            set.set(oid::CRL_DP, false, ext::crl_distribution_points(crl));
         }
         if !ocsp.is_empty() || !issuers.is_empty() {
-            set.set(ci::OID_AIA, false, ext::authority_info_access(ocsp, issuers));
+            set.set(oid::AIA, false, ext::authority_info_access(ocsp, issuers));
         }
     }
 
@@ -544,16 +469,16 @@ impl Authority {
     fn finish_extensions(&self, set: &mut ExtensionSet, pointers: &PointerOverrides, must_staple: bool, policies: &[Vec<u8>]) {
         self.stamp_pointers(set, pointers);
         if must_staple {
-            set.set(ci::OID_TLS_FEATURE, false, ext::tls_feature_must_staple());
+            set.set(oid::TLS_FEATURE, false, ext::tls_feature_must_staple());
         }
         if !policies.is_empty() {
-            set.set(ci::OID_CERT_POLICIES, false, ext::certificate_policies(policies));
+            set.set(oid::CERT_POLICIES, false, ext::certificate_policies(policies));
         }
         let ocsp_signer = set
-            .get(ci::OID_EXT_KEY_USAGE)
-            .is_some_and(|e| usage::eku_der_contains(&e.value, usage::OID_OCSP_SIGNING));
+            .get(oid::EXT_KEY_USAGE)
+            .is_some_and(|e| usage::eku_der_contains(&e.value, oid::KP_OCSP_SIGNING));
         if ocsp_signer {
-            set.set(ci::OID_OCSP_NOCHECK, false, vec![0x05, 0x00]);
+            set.set(oid::OCSP_NOCHECK, false, vec![0x05, 0x00]);
         }
     }
 
@@ -570,8 +495,8 @@ impl Authority {
         sign_certificate(&tbs, self.sig_alg, &self.key)
     }
 
-    fn check_constraints(&self, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
-        self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject_der, san_der))
+    fn check_constraints(&self, subject: &Subject, san: &[GeneralName]) -> CaResult<()> {
+        self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject, san))
     }
 
     /// `ca/issue`: a new key pair and its certificate.
@@ -581,6 +506,7 @@ impl Authority {
         }
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
+        let not_after = self.fit_validity(not_after, opts.truncate_to_issuer, ":days-valid")?;
         let family = match opts.key_type {
             KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => keys::KeyFamily::Rsa,
             KeyType::Ed25519 => keys::KeyFamily::Ed25519,
@@ -603,20 +529,20 @@ impl Authority {
                 san_names.push(email);
             }
         }
+        self.check_constraints(&opts.subject, &san_names)?;
         let san = (!san_names.is_empty()).then(|| ext::subject_alt_names(&san_names));
-        self.check_constraints(&subject, san.as_deref())?;
         let serial = self.peek_serial()?;
 
         // Only now, with every option checked, do the expensive work.
         let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = opts.key_type.generate_encoded()?;
         let mut set = ExtensionSet::default();
-        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
-        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
+        set.set(oid::KEY_USAGE, true, ext::key_usage(ku_bits));
         if let Some(eku) = &opts.ext_key_usage {
-            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+            set.set(oid::EXT_KEY_USAGE, eku.critical, eku.to_der());
         }
         if let Some(san) = san {
-            set.set(ci::OID_SAN, false, san);
+            set.set(oid::SAN, false, san);
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
@@ -628,6 +554,11 @@ impl Authority {
     }
 
     /// `ca/sign`: certifies the subject and public key of a PKCS#10 request.
+    ///
+    /// Parse, don't copy: the subject and every requested extension are decoded
+    /// strictly into typed values, validated, and re-encoded here; of the
+    /// requester's bytes only the public key (checked to be a usable key)
+    /// reaches the certificate.
     pub fn sign_csr(&mut self, csr: &[u8], opts: SignOptions) -> CaResult<String> {
         if csr.len() > MAX_CSR_BYTES {
             return Err(CaError::resource(format!("the CSR is larger than {MAX_CSR_BYTES} bytes")));
@@ -660,9 +591,16 @@ impl Authority {
                 time::to_iso(not_before)
             )));
         }
+        let validity_option = if opts.not_after.is_some() { ":not-after" } else { ":days-valid" };
+        let not_after = self.fit_validity(not_after, opts.truncate_to_issuer, validity_option)?;
+        if not_after <= not_before {
+            return Err(CaError::param(":not-before is at or after this CA's notAfter"));
+        }
+        let subject_der = req.subject.to_der();
         let bc = opts.basic_constraints;
         if bc.ca {
             self.check_may_certify_ca(bc.path_len, ":basic-constraints pathlen")?;
+            self.check_new_ca_name(&subject_der, "the CSR's subject")?;
         }
         let ku_bits = match opts.key_usage {
             Some(k) => k.bits,
@@ -674,65 +612,82 @@ impl Authority {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign needs :basic-constraints \"CA:TRUE\""));
         }
         let serial = match opts.serial {
-            Some(s) => {
-                if self.used_serials.contains(&s) {
-                    return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
-                }
-                s
-            }
+            Some(s) => self.check_explicit_serial(s)?,
             None => self.peek_serial()?,
         };
 
-        let mut set = ExtensionSet::default();
-        // The CA decides basic constraints and key usage; a requester never does.
-        set.set(ci::OID_BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
-        set.set(ci::OID_KEY_USAGE, true, ext::key_usage(ku_bits));
+        // Names and usages: the caller's options win; otherwise, with
+        // :copy-extensions, what the request asked for, decoded and checked.
+        let mut san: Vec<GeneralName> = Vec::new();
+        let mut eku: Option<ExtKeyUsage> = None;
         if opts.copy_extensions {
-            // Only names and ordinary usages: each name is checked as a :san entry, and
-            // usages that would make the requester an OCSP responder or let it act for
-            // any purpose are the CA's to grant (with :extended-key-usage), not to copy.
             for e in &req.requested {
-                if e.oid == ci::OID_SAN && opts.san.is_none() {
-                    let names = general_names::parse_requested(&e.value)?;
-                    set.set(ci::OID_SAN, false, ext::subject_alt_names(&names));
-                } else if e.oid == ci::OID_EXT_KEY_USAGE && opts.ext_key_usage.is_none() {
-                    for reserved in [usage::OID_OCSP_SIGNING, usage::OID_ANY_EKU] {
-                        if usage::eku_der_contains(&e.value, reserved) {
+                if e.oid == oid::SAN && opts.san.is_none() {
+                    san = general_names::parse_requested(&e.value)?;
+                } else if e.oid == oid::EXT_KEY_USAGE && opts.ext_key_usage.is_none() {
+                    let requested = usage::parse_ext_key_usage_der(&e.value, e.critical)?;
+                    // Usages that would make the requester an OCSP responder or let it act
+                    // for any purpose are the CA's to grant (with :extended-key-usage).
+                    for reserved in [oid::KP_OCSP_SIGNING, oid::ANY_EKU] {
+                        if requested.contains(reserved) {
                             return Err(CaError::param(format!(
-                                "the CSR requests extended key usage {reserved}, which is not copied; \
-                                 grant it with :extended-key-usage if you mean to"
+                                "the CSR requests extended key usage {}, which is not copied; \
+                                 grant it with :extended-key-usage if you mean to",
+                                der::oid_to_string(reserved)
                             )));
                         }
                     }
-                    let requested = usage::parse_ext_key_usage_der(&e.value, e.critical)?;
-                    set.set(ci::OID_EXT_KEY_USAGE, requested.critical, requested.to_der());
+                    eku = Some(requested);
                 }
             }
         }
-        if let Some(eku) = &opts.ext_key_usage {
-            set.set(ci::OID_EXT_KEY_USAGE, eku.critical, eku.to_der());
+        if let Some(list) = &opts.san {
+            san = list.clone();
         }
-        if let Some(san) = &opts.san {
-            if san.is_empty() {
-                set.remove(ci::OID_SAN);
-            } else {
-                set.set(ci::OID_SAN, false, ext::subject_alt_names(san));
-            }
+        if let Some(e) = &opts.ext_key_usage {
+            eku = Some(e.clone());
         }
-        let empty_subject = names::is_empty_name(&req.subject_der);
-        if let Some(san) = set.get(ci::OID_SAN).map(|e| e.value.clone()) {
-            // RFC 5280 §4.2.1.6: SAN is critical when the subject is empty.
-            set.set(ci::OID_SAN, empty_subject, san);
-        } else if empty_subject {
+        if san.is_empty() && req.subject.is_empty() {
             return Err(CaError::param("the CSR has an empty subject and no subject alternative names were given (:san)"));
         }
-        let san_value = set.get(ci::OID_SAN).map(|e| e.value.clone());
-        self.check_constraints(&req.subject_der, san_value.as_deref())?;
+        self.check_constraints(&req.subject, &san)?;
+
+        let mut set = ExtensionSet::default();
+        // The CA decides basic constraints and key usage; a requester never does.
+        set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(bc.ca, bc.path_len));
+        set.set(oid::KEY_USAGE, true, ext::key_usage(ku_bits));
+        if let Some(eku) = &eku {
+            set.set(oid::EXT_KEY_USAGE, eku.critical, eku.to_der());
+        }
+        if !san.is_empty() {
+            // RFC 5280 §4.2.1.6: SAN is critical when the subject is empty.
+            set.set(oid::SAN, req.subject.is_empty(), ext::subject_alt_names(&san));
+        }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let cert = self.certify(serial, &req.subject_der, (not_before, not_after), &req.spki_der, &set)?;
+        let cert = self.certify(serial, &subject_der, (not_before, not_after), &req.spki_der, &set)?;
         self.commit_serial(serial, opts.serial.is_none(), &cert);
         Ok(pem::encode("CERTIFICATE", &cert))
+    }
+
+    /// An explicit `:serial` must be unused, and must not lie ahead of the
+    /// counter: after a restart from the saved counter, the counter would
+    /// reach it and reuse it. Serials beyond the counter's range stay free.
+    fn check_explicit_serial(&self, s: Serial) -> CaResult<Serial> {
+        if self.used_serials.contains(&s) {
+            return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
+        }
+        if let Some(n) = s.to_i64() {
+            let next = self.next_serial();
+            if (n as u64) >= next && (n as u64) < MAX_COUNTER {
+                return Err(CaError::param(format!(
+                    ":serial {n} lies ahead of this CA's serial counter (next {next}): the counter would reach it \
+                     later and issue it again; use a serial below the counter, one of 64 bits or more, or set the \
+                     counter past it first with ca/set-serial"
+                )));
+            }
+        }
+        Ok(s)
     }
 }
 

@@ -1,24 +1,13 @@
 //! Reading certificates and CSRs: the few fields the CA needs, taken from the
 //! DER itself so that issuer names are copied byte for byte.
 
+use super::oid;
 use super::der::{self, tag, Reader};
 use super::error::{CaError, CaResult};
+use super::names::Subject;
 use super::serial::Serial;
 use super::time;
 
-pub const OID_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
-pub const OID_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-pub const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
-pub const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-pub const OID_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
-pub const OID_CRL_DP: &[u8] = &[0x55, 0x1d, 0x1f];
-pub const OID_CERT_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
-pub const OID_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
-pub const OID_EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
-pub const OID_AIA: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
-pub const OID_OCSP_NOCHECK: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05];
-pub const OID_TLS_FEATURE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18];
-const OID_EXTENSION_REQUEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extension {
@@ -34,11 +23,8 @@ pub fn parse_extensions(seq: der::Tlv<'_>) -> CaResult<Vec<Extension>> {
     let mut r = seq.tagged(tag::SEQUENCE, "extensions")?.reader();
     while !r.is_empty() {
         let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
-        let oid = e.read_tag(tag::OID, "extension id")?.content.to_vec();
-        let critical = match e.read_optional(tag::BOOLEAN, "extension criticality")? {
-            Some(b) => b.content == [0xff],
-            None => false,
-        };
+        let oid = e.read("extension id")?.oid("extension id")?.to_vec();
+        let critical = e.default_false("extension criticality")?;
         let value = e.read_tag(tag::OCTET_STRING, "extension value")?.content.to_vec();
         e.finish("extension")?;
         if !seen.insert(oid.clone()) {
@@ -101,12 +87,9 @@ impl CertInfo {
 
     /// basicConstraints: (cA, pathLen).
     pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
-        let Some(ext) = self.extension(OID_BASIC_CONSTRAINTS) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::BASIC_CONSTRAINTS) else { return Ok(None) };
         let mut r = der::parse_one(&ext.value, "basicConstraints")?.tagged(tag::SEQUENCE, "basicConstraints")?.reader();
-        let ca = match r.read_optional(tag::BOOLEAN, "cA")? {
-            Some(b) => b.content == [0xff],
-            None => false,
-        };
+        let ca = r.default_false("basicConstraints cA")?;
         let path = match r.read_optional(tag::INTEGER, "pathLenConstraint")? {
             Some(i) => {
                 let b = i.uint_bytes("pathLenConstraint")?;
@@ -122,7 +105,7 @@ impl CertInfo {
 
     /// keyUsage as a bit set (bit i = named bit i), when present.
     pub fn key_usage_bits(&self) -> CaResult<Option<u16>> {
-        let Some(ext) = self.extension(OID_KEY_USAGE) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::KEY_USAGE) else { return Ok(None) };
         let bits = der::parse_one(&ext.value, "keyUsage")?.tagged(tag::BIT_STRING, "keyUsage")?;
         let Some((_, bytes)) = bits.content.split_first() else { return Err(CaError::parse("keyUsage is empty")) };
         let mut v = 0u16;
@@ -137,16 +120,18 @@ impl CertInfo {
     }
 
     pub fn subject_key_id(&self) -> CaResult<Option<Vec<u8>>> {
-        let Some(ext) = self.extension(OID_SUBJECT_KEY_ID) else { return Ok(None) };
+        let Some(ext) = self.extension(oid::SUBJECT_KEY_ID) else { return Ok(None) };
         let o = der::parse_one(&ext.value, "subjectKeyIdentifier")?.tagged(tag::OCTET_STRING, "subjectKeyIdentifier")?;
         Ok(Some(o.content.to_vec()))
     }
 }
 
-/// The parts of a PKCS#10 request the CA uses.
+/// The parts of a PKCS#10 request the CA uses, decoded.
 #[derive(Debug, Clone)]
 pub struct CsrInfo {
-    pub subject_der: Vec<u8>,
+    /// The subject, decoded strictly (see [`Subject::decode`]); the CA
+    /// re-encodes it, never copies the requester's bytes.
+    pub subject: Subject,
     pub spki_der: Vec<u8>,
     /// Extensions the requester asked for (extensionRequest attribute).
     pub requested: Vec<Extension>,
@@ -158,24 +143,33 @@ impl CsrInfo {
         let mut c = csr.reader();
         let info = c.read_tag(tag::SEQUENCE, "certificationRequestInfo")?;
         let mut i = info.reader();
-        i.read_tag(tag::INTEGER, "CSR version")?;
-        let subject = i.read_tag(tag::SEQUENCE, "CSR subject")?;
-        super::names::check_name_der(subject.raw, "CSR subject")?;
+        // RFC 2986 §4.1: version is v1 (0); a request of another version is not one we know.
+        if i.read("CSR version")?.uint_bytes("CSR version")? != [0] {
+            return Err(CaError::parse("CSR version must be 0 (PKCS#10 v1)"));
+        }
+        let subject = Subject::decode(i.read_tag(tag::SEQUENCE, "CSR subject")?.raw, "CSR subject")?;
         let spki = i.read_tag(tag::SEQUENCE, "CSR public key")?;
-        let mut requested = Vec::new();
+        let mut requested = None;
         if let Some(attrs) = i.read_optional(tag::explicit(0), "CSR attributes")? {
+            der::check_set_order(attrs.content, "CSR attributes")?;
             let mut a = Reader::new(attrs.content);
             while !a.is_empty() {
                 let mut attr = a.read_tag(tag::SEQUENCE, "CSR attribute")?.reader();
-                let oid = attr.read_tag(tag::OID, "CSR attribute type")?;
+                let oid = attr.read("CSR attribute type")?.oid("CSR attribute type")?;
                 let values = attr.read_tag(tag::SET, "CSR attribute values")?;
-                if oid.content == OID_EXTENSION_REQUEST {
+                attr.finish("CSR attribute")?;
+                der::check_set_order(values.content, "CSR attribute values")?;
+                if oid == oid::EXTENSION_REQUEST {
                     let mut v = values.reader();
-                    let exts = v.read("extensionRequest")?;
-                    requested = parse_extensions(exts)?;
+                    let exts = parse_extensions(v.read("extensionRequest")?)?;
+                    v.finish("extensionRequest (one value)")?;
+                    if requested.replace(exts).is_some() {
+                        return Err(CaError::parse("the CSR has two extensionRequest attributes"));
+                    }
                 }
             }
         }
-        Ok(CsrInfo { subject_der: subject.raw.to_vec(), spki_der: spki.raw.to_vec(), requested })
+        i.finish("certificationRequestInfo")?;
+        Ok(CsrInfo { subject, spki_der: spki.raw.to_vec(), requested: requested.unwrap_or_default() })
     }
 }

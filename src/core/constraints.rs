@@ -3,30 +3,31 @@
 //! outside them. Matching follows OpenSSL's rules, so what we refuse is what
 //! `openssl verify` would reject.
 
-use std::net::IpAddr;
-
+use super::oid;
 use super::authority::NameConstraints;
-use super::cert_info::{self as ci, CertInfo};
+use super::cert_info::CertInfo;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
-use super::general_names::{check_dns, check_email};
+use super::general_names::{gn_tag, GeneralName};
 use super::keys::shown;
-use super::names;
+use super::name_forms::{dns, email, ip, uri};
+use super::names::{Attr, Subject};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subtree {
-    /// "example.com" (itself and below) or ".example.com" (below only).
+    /// A domain: itself and every name below it. A leading "." can only come
+    /// from a CA certificate made elsewhere (OpenSSL's "below only" reading).
     Dns(String),
     /// Address and mask octets, both 4 or both 16 long.
     Ip(Vec<u8>, Vec<u8>),
-    /// "user@host", "host" or ".domain".
+    /// "user@host" (that mailbox), "host" (any mailbox there) or ".domain" (any host below).
     Email(String),
-    /// Host part constraint: "host" or ".domain".
+    /// Host constraint on URIs: "host" or ".domain".
     Uri(String),
 }
 
 impl Subtree {
-    /// Parses "DNS:.example.com", "IP:10.0.0.0/8", "email:@example.com", "URI:.example.com".
+    /// Parses "DNS:example.com", "IP:10.0.0.0/8", "email:@example.com", "URI:.example.com".
     pub fn parse(entry: &str, what: &str) -> CaResult<Subtree> {
         let bad = |m: &str| CaError::param(format!("{what} entry {}: {m}", shown(entry)));
         let (prefix, value) = entry
@@ -35,18 +36,15 @@ impl Subtree {
         if value.is_empty() {
             return Err(bad("empty value"));
         }
+        let domain_or_below = |v: &str| dns::check(v.strip_prefix('.').unwrap_or(v), dns::Use::Host);
         match prefix {
             "DNS" => {
-                check_dns(value, true).map_err(|m| bad(&m))?;
+                dns::check(value, dns::Use::Constraint).map_err(|m| bad(&m))?;
                 Ok(Subtree::Dns(value.to_string()))
             }
             "IP" => {
                 let (addr, bits) = value.split_once('/').ok_or_else(|| bad("IP constraints need a CIDR prefix length, like 10.0.0.0/8"))?;
-                let ip: IpAddr = addr.parse().map_err(|_| bad("not a valid IP address"))?;
-                let octets = match ip {
-                    IpAddr::V4(a) => a.octets().to_vec(),
-                    IpAddr::V6(a) => a.octets().to_vec(),
-                };
+                let octets = ip::parse(addr).map_err(|m| bad(&m))?;
                 let max = octets.len() * 8;
                 let bits: usize = bits
                     .parse()
@@ -65,14 +63,14 @@ impl Subtree {
             "email" => {
                 let v = value.strip_prefix('@').unwrap_or(value);
                 if v.contains('@') {
-                    check_email(v).map_err(|m| bad(&m))?;
+                    email::parse(v).map_err(|m| bad(&m))?;
                 } else {
-                    check_dns(v, true).map_err(|m| bad(&m))?;
+                    domain_or_below(v).map_err(|m| bad(&m))?;
                 }
                 Ok(Subtree::Email(v.to_string()))
             }
             "URI" => {
-                check_dns(value, true).map_err(|m| bad(&m))?;
+                domain_or_below(value).map_err(|m| bad(&m))?;
                 Ok(Subtree::Uri(value.to_string()))
             }
             _ => Err(bad("unknown prefix; use DNS:, IP:, email: or URI:")),
@@ -81,24 +79,25 @@ impl Subtree {
 
     fn write(&self, out: &mut Vec<u8>) {
         der::sequence(out, |o| match self {
-            Subtree::Dns(s) => der::tlv(o, tag::implicit(2), s.as_bytes()),
-            Subtree::Email(s) => der::tlv(o, tag::implicit(1), s.as_bytes()),
-            Subtree::Uri(s) => der::tlv(o, tag::implicit(6), s.as_bytes()),
+            Subtree::Dns(s) => der::tlv(o, gn_tag::DNS_NAME, s.as_bytes()),
+            Subtree::Email(s) => der::tlv(o, gn_tag::RFC822_NAME, s.as_bytes()),
+            Subtree::Uri(s) => der::tlv(o, gn_tag::URI, s.as_bytes()),
             Subtree::Ip(a, m) => {
                 let mut v = a.clone();
                 v.extend_from_slice(m);
-                der::tlv(o, tag::implicit(7), &v)
+                der::tlv(o, gn_tag::IP_ADDRESS, &v)
             }
         })
     }
 
+    /// A subtree base read from a CA certificate (which we did not make).
     fn from_general_name(t: der::Tlv<'_>) -> Option<Subtree> {
-        let text = || String::from_utf8(t.content.to_vec()).ok();
+        let text = || std::str::from_utf8(t.content).ok().filter(|s| s.is_ascii()).map(str::to_string);
         match t.tag {
-            0x81 => text().map(Subtree::Email),
-            0x82 => text().map(Subtree::Dns),
-            0x86 => text().map(Subtree::Uri),
-            0x87 if t.content.len() == 8 || t.content.len() == 32 => {
+            gn_tag::RFC822_NAME => text().map(Subtree::Email),
+            gn_tag::DNS_NAME => text().map(Subtree::Dns),
+            gn_tag::URI => text().map(Subtree::Uri),
+            gn_tag::IP_ADDRESS if t.content.len() == 8 || t.content.len() == 32 => {
                 let (a, m) = t.content.split_at(t.content.len() / 2);
                 Some(Subtree::Ip(a.to_vec(), m.to_vec()))
             }
@@ -121,15 +120,15 @@ pub fn encode(nc: &NameConstraints) -> Vec<u8> {
 
 /// Reads the name constraints of a CA certificate, if it has any.
 pub fn from_certificate(info: &CertInfo) -> CaResult<Option<NameConstraints>> {
-    let Some(e) = info.extension(ci::OID_NAME_CONSTRAINTS) else { return Ok(None) };
+    let Some(e) = info.extension(oid::NAME_CONSTRAINTS) else { return Ok(None) };
     let seq = der::parse_one(&e.value, "nameConstraints")?.tagged(tag::SEQUENCE, "nameConstraints")?;
     let mut nc = NameConstraints::default();
     let mut r = seq.reader();
     while !r.is_empty() {
         let part = r.read("nameConstraints")?;
         let list = match part.tag {
-            0xa0 => &mut nc.permitted,
-            0xa1 => &mut nc.excluded,
+            t if t == tag::explicit(0) => &mut nc.permitted,
+            t if t == tag::explicit(1) => &mut nc.excluded,
             _ => return Err(CaError::parse("nameConstraints has an unknown part")),
         };
         let mut subtrees = part.reader();
@@ -146,124 +145,95 @@ pub fn from_certificate(info: &CertInfo) -> CaResult<Option<NameConstraints>> {
     Ok(Some(nc))
 }
 
-/// OpenSSL's nc_dns: `base` matches itself and any name below it; a base with
-/// a leading "." matches only names below it. Compared as bytes, ASCII case-folded.
-fn dns_matches(name: &str, base: &str) -> bool {
-    let (name, base) = (name.as_bytes(), base.as_bytes());
-    if base.is_empty() {
-        return true;
-    }
-    if name.len() < base.len() {
-        return false;
-    }
-    let split = name.len() - base.len();
-    if split > 0 && base[0] != b'.' && name[split - 1] != b'.' {
-        return false;
-    }
-    name[split..].eq_ignore_ascii_case(base)
+/// Whether a permitted (`broad` false) or excluded (`broad` true) subtree
+/// matches. Where readings differ, the excluded reading is the broader one and
+/// the permitted reading the narrower one, so no validator's reading can let
+/// through a name we were meant to refuse.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Permitted,
+    Excluded,
 }
 
-/// OpenSSL's nc_email: "local@host" matches that mailbox (local part
-/// case-sensitive), "@host" or "host" any mailbox at host, ".domain" any
-/// mailbox below domain.
-fn email_matches(addr: &str, base: &str) -> bool {
-    let Some((local, host)) = addr.rsplit_once('@') else { return false };
-    match base.rsplit_once('@') {
-        Some(("", base_host)) => host.as_bytes().eq_ignore_ascii_case(base_host.as_bytes()),
-        Some((base_local, base_host)) => local == base_local && host.as_bytes().eq_ignore_ascii_case(base_host.as_bytes()),
-        None if base.starts_with('.') => dns_matches(host, base),
-        None => host.as_bytes().eq_ignore_ascii_case(base.as_bytes()),
+/// A domain base (`example.com`, or `.example.com` meaning below only).
+fn domain_matches(host: &str, base: &str, reading: Reading) -> bool {
+    match base.strip_prefix('.') {
+        Some(b) if reading == Reading::Excluded => dns::within(host, b),
+        Some(b) => dns::within(host, b) && host.len() > b.len(),
+        None => dns::within(host, base),
     }
 }
 
-/// The host of a URI as OpenSSL's nc_uri reads it: after "://", up to ':' or '/'.
-fn uri_host(uri: &str) -> Option<&str> {
-    let rest = uri.split_once("://")?.1;
-    rest.split([':', '/']).next()
-}
+/// Why a name cannot be held to a constraint at all (and so is refused).
+type Unmatchable = String;
 
-enum Name {
-    Dns(String),
-    Email(String),
-    Uri(String),
-    Ip(Vec<u8>),
-}
-
-fn matches(name: &Name, st: &Subtree) -> Option<bool> {
-    match (name, st) {
-        (Name::Dns(n), Subtree::Dns(b)) => Some(dns_matches(n, b)),
-        (Name::Email(n), Subtree::Email(b)) => Some(email_matches(n, b)),
-        (Name::Uri(n), Subtree::Uri(b)) => Some(uri_host(n).is_some_and(|h| {
-            if b.starts_with('.') {
-                dns_matches(h, b)
-            } else {
-                h.eq_ignore_ascii_case(b)
-            }
-        })),
-        (Name::Ip(n), Subtree::Ip(a, m)) if n.len() == a.len() => {
-            Some(n.iter().zip(a).zip(m).all(|((x, a), m)| x & m == a & m))
+fn matches(name: &GeneralName, st: &Subtree, reading: Reading) -> Result<Option<bool>, Unmatchable> {
+    Ok(match (name, st) {
+        (GeneralName::Dns(n), Subtree::Dns(b)) => Some(match (n.starts_with("*."), reading) {
+            (true, Reading::Excluded) => dns::wildcard_meets(n, b.strip_prefix('.').unwrap_or(b)),
+            _ => domain_matches(n, b, reading),
+        }),
+        (GeneralName::Email(n), Subtree::Email(b)) => {
+            let m = email::parse(n).map_err(|e| format!("email:{n}: {e}"))?;
+            Some(match b.rsplit_once('@') {
+                Some((local, host)) => m.local == local && m.domain.eq_ignore_ascii_case(host),
+                None if b.starts_with('.') => domain_matches(m.domain, b, Reading::Permitted),
+                None => m.domain.eq_ignore_ascii_case(b),
+            })
         }
-        (Name::Ip(_), Subtree::Ip(..)) => Some(false),
+        (GeneralName::Uri(n), Subtree::Uri(b)) => match uri::parse(n).map_err(|e| format!("URI:{n}: {e}"))?.host {
+            Some(uri::Host::Dns(h)) if b.starts_with('.') => Some(domain_matches(&h, b, Reading::Permitted)),
+            Some(uri::Host::Dns(h)) => Some(h.eq_ignore_ascii_case(b)),
+            Some(uri::Host::Ip(_)) => return Err(format!("URI:{n} has an IP address for a host, which URI name constraints cannot judge")),
+            None => return Err(format!("URI:{n} has no host, which URI name constraints need")),
+        },
+        (GeneralName::Ip(n), Subtree::Ip(a, m)) => Some(ip::within(n, a, m)),
         _ => None,
-    }
+    })
 }
 
-fn describe(n: &Name) -> String {
-    match n {
-        Name::Dns(s) => format!("DNS:{s}"),
-        Name::Email(s) => format!("email:{s}"),
-        Name::Uri(s) => format!("URI:{s}"),
-        Name::Ip(b) => match b.len() {
-            4 => format!("IP:{}", std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3])),
-            16 => {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(b);
-                format!("IP:{}", std::net::Ipv6Addr::from(a))
+/// The names a certificate would carry that constraints apply to: its SANs,
+/// subject CNs a validator could take for a host name or an address, and
+/// subject email addresses.
+fn constrained_names(subject: &Subject, san: &[GeneralName]) -> Vec<GeneralName> {
+    let mut list = san.to_vec();
+    for (attr, value) in &subject.attrs {
+        match attr {
+            Attr::CommonName => {
+                if let Ok(octets) = ip::parse(value) {
+                    list.push(GeneralName::Ip(octets));
+                } else if let Some(host) = dns::host_like(value) {
+                    list.push(GeneralName::Dns(host));
+                }
             }
-            _ => "IP:?".into(),
-        },
+            Attr::Email => list.push(GeneralName::Email(value.clone())),
+            _ => {}
+        }
     }
+    list
 }
 
 /// Refuses a subject / SAN that falls outside `nc`, naming the offending name.
-pub fn check_names(nc: &NameConstraints, subject_der: &[u8], san_der: Option<&[u8]>) -> CaResult<()> {
-    let mut list = Vec::new();
-    if let Some(san) = san_der {
-        let seq = der::parse_one(san, "subjectAltName")?;
-        let mut r = seq.reader();
-        while !r.is_empty() {
-            let t = r.read("GeneralName")?;
-            let text = || String::from_utf8_lossy(t.content).into_owned();
-            match t.tag {
-                0x81 => list.push(Name::Email(text())),
-                0x82 => list.push(Name::Dns(text())),
-                0x86 => list.push(Name::Uri(text())),
-                0x87 => list.push(Name::Ip(t.content.to_vec())),
-                _ => {}
+pub fn check_names(nc: &NameConstraints, subject: &Subject, san: &[GeneralName]) -> CaResult<()> {
+    let refuse = |m: String| CaError::param(format!("{m}: refused under this CA's name constraints"));
+    for name in &constrained_names(subject, san) {
+        for st in &nc.excluded {
+            if matches(name, st, Reading::Excluded).map_err(refuse)? == Some(true) {
+                return Err(CaError::param(format!("{} is excluded by this CA's name constraints", name.describe())));
             }
         }
-    }
-    for cn in names::common_names(subject_der) {
-        if cn.contains('.') && check_dns(&cn, false).is_ok() {
-            list.push(Name::Dns(cn));
+        let mut same_kind = false;
+        let mut permitted = false;
+        for st in &nc.permitted {
+            if let Some(m) = matches(name, st, Reading::Permitted).map_err(refuse)? {
+                same_kind = true;
+                permitted |= m;
+            }
         }
-    }
-    // Validators check emailAddress attributes of the subject against email constraints too.
-    for email in names::values_of(subject_der, names::Attr::Email) {
-        list.push(Name::Email(email));
-    }
-    for name in &list {
-        if nc.excluded.iter().any(|st| matches(name, st) == Some(true)) {
-            return Err(CaError::param(format!(
-                "{} is excluded by this CA's name constraints",
-                describe(name)
-            )));
-        }
-        let same_kind: Vec<bool> = nc.permitted.iter().filter_map(|st| matches(name, st)).collect();
-        if !same_kind.is_empty() && !same_kind.iter().any(|m| *m) {
+        if same_kind && !permitted {
             return Err(CaError::param(format!(
                 "{} is outside the names this CA's name constraints permit",
-                describe(name)
+                name.describe()
             )));
         }
     }
@@ -274,36 +244,65 @@ pub fn check_names(nc: &NameConstraints, subject_der: &[u8], san_der: Option<&[u
 mod tests {
     use super::*;
 
-    #[test]
-    fn dns_rules_match_openssl() {
-        assert!(dns_matches("example.com", "example.com"));
-        assert!(dns_matches("a.example.com", "example.com"));
-        assert!(!dns_matches("badexample.com", "example.com"));
-        assert!(dns_matches("a.example.com", ".example.com"));
-        assert!(!dns_matches("example.com", ".example.com"));
-        assert!(!dns_matches("éxample.com", "xample.com"), "non-ASCII never panics and never matches wrongly");
-        assert!(email_matches("a@example.com", "@example.com"));
-        assert!(email_matches("a@example.com", "example.com"));
-        assert!(!email_matches("A@example.com", "a@example.com"));
-        assert!(email_matches("a@x.example.com", ".example.com"));
-        assert_eq!(uri_host("https://user@host.example:8443/p"), Some("user@host.example"));
+    fn nc(permitted: &[&str], excluded: &[&str]) -> NameConstraints {
+        NameConstraints {
+            permitted: permitted.iter().map(|e| Subtree::parse(e, "nc").unwrap()).collect(),
+            excluded: excluded.iter().map(|e| Subtree::parse(e, "nc").unwrap()).collect(),
+        }
+    }
+
+    fn san(entries: &[&str]) -> Vec<GeneralName> {
+        entries.iter().map(|e| GeneralName::parse(e, ":san").unwrap()).collect()
+    }
+
+    fn cn(v: &str) -> Subject {
+        Subject { attrs: vec![(Attr::CommonName, v.to_string())] }
     }
 
     #[test]
     fn parse_and_check() {
-        let nc = NameConstraints {
-            permitted: vec![Subtree::parse("DNS:example.com", "nc").unwrap(), Subtree::parse("IP:10.0.0.0/8", "nc").unwrap()],
-            excluded: vec![Subtree::parse("DNS:bad.example.com", "nc").unwrap()],
-        };
-        let san = |names: &[super::super::general_names::GeneralName]| super::super::general_names::general_names_der(names);
-        use super::super::general_names::GeneralName as G;
-        let empty = names::Subject::default().to_der();
-        assert!(check_names(&nc, &empty, Some(&san(&[G::Dns("www.example.com".into()), G::Ip(vec![10, 1, 2, 3])]))).is_ok());
-        assert!(check_names(&nc, &empty, Some(&san(&[G::Dns("www.other.com".into())]))).is_err());
-        assert!(check_names(&nc, &empty, Some(&san(&[G::Dns("x.bad.example.com".into())]))).is_err());
-        assert!(check_names(&nc, &empty, Some(&san(&[G::Ip(vec![11, 0, 0, 1])]))).is_err());
+        let c = nc(&["DNS:example.com", "IP:10.0.0.0/8"], &["DNS:bad.example.com"]);
+        let empty = Subject::default();
+        assert!(check_names(&c, &empty, &san(&["DNS:www.example.com", "IP:10.1.2.3"])).is_ok());
+        assert!(check_names(&c, &empty, &san(&["DNS:www.other.com"])).is_err());
+        assert!(check_names(&c, &empty, &san(&["DNS:x.bad.example.com"])).is_err());
+        assert!(check_names(&c, &empty, &san(&["IP:11.0.0.1"])).is_err());
         assert!(Subtree::parse("IP:10.0.0.1/8", "nc").is_err());
         assert!(Subtree::parse("IP:10.0.0.0/33", "nc").is_err());
         assert!(Subtree::parse("FOO:x", "nc").is_err());
+        assert!(Subtree::parse("DNS:.example.com", "nc").is_err());
+        assert!(Subtree::parse("URI:.example.com", "nc").is_ok());
+        assert!(Subtree::parse("email:.example.com", "nc").is_ok());
+    }
+
+    #[test]
+    fn excluded_names_do_not_escape() {
+        let c = nc(&[], &["DNS:evil.com", "URI:evil.com", "IP:10.66.0.0/16"]);
+        assert!(check_names(&c, &cn("www.evil.com."), &[]).is_err());
+        assert!(check_names(&c, &cn("WWW.EVIL.COM"), &[]).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["DNS:*.evil.com"])).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:https://u@evil.com/"])).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:https://evil.com?x"])).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:urn:x:y"])).is_err());
+        assert!(check_names(&c, &cn("10.66.1.1"), &[]).is_err());
+        let w = nc(&[], &["DNS:admin.example.com"]);
+        assert!(check_names(&w, &Subject::default(), &san(&["DNS:*.example.com"])).is_err(), "the wildcard covers the excluded host");
+        assert!(check_names(&w, &Subject::default(), &san(&["DNS:*.other.example.com"])).is_ok());
+    }
+
+    #[test]
+    fn permitted_uris_by_host() {
+        let c = nc(&["URI:.example.com"], &[]);
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:https://a.example.com/x"])).is_ok());
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:https://evil.com?.example.com"])).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["URI:https://example.com/"])).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        let c = nc(&["email:example.com"], &["email:boss@example.com"]);
+        assert!(check_names(&c, &Subject::default(), &san(&["email:a@EXAMPLE.com"])).is_ok());
+        assert!(check_names(&c, &Subject::default(), &san(&["email:boss@example.com"])).is_err());
+        assert!(check_names(&c, &Subject::default(), &san(&["email:a@sub.example.com"])).is_err());
     }
 }

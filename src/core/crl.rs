@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
+use super::oid;
 use super::authority::Authority;
-use super::cert_info as ci;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::extensions::authority_key_id;
@@ -16,8 +16,6 @@ use super::revocation::{Reason, Revocation};
 use super::serial::Serial;
 use super::time;
 
-const OID_CRL_NUMBER: &[u8] = &[0x55, 0x1d, 0x14];
-const OID_REASON_CODE: &[u8] = &[0x55, 0x1d, 0x15];
 
 /// Options of `ca/crl`.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +53,7 @@ fn write_entry(out: &mut Vec<u8>, r: &Revocation, dates: &mut DateCache) {
         if r.reason != Reason::Unspecified {
             der::sequence(o, |o| {
                 der::sequence(o, |o| {
-                    der::oid(o, OID_REASON_CODE);
+                    der::oid(o, oid::REASON_CODE);
                     // extnValue = OCTET STRING { ENUMERATED reason }
                     der::octet_string(o, &[tag::ENUMERATED, 1, r.reason.code()]);
                 })
@@ -67,6 +65,7 @@ fn write_entry(out: &mut Vec<u8>, r: &Revocation, dates: &mut DateCache) {
 /// Builds and signs the CRL; returns its DER. The CA's CRL number advances
 /// only when the CRL was produced.
 pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
+    ca.check_may_sign_crls()?;
     let this_update = time::now();
     let next_update = match (opts.days_valid, opts.next_update) {
         (Some(_), Some(_)) => return Err(CaError::param(":days-valid and :next-update cannot both be given")),
@@ -127,11 +126,11 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
         der::nested(o, tag::explicit(0), |o| {
             der::sequence(o, |o| {
                 der::sequence(o, |o| {
-                    der::oid(o, ci::OID_AUTHORITY_KEY_ID);
+                    der::oid(o, oid::AUTHORITY_KEY_ID);
                     der::octet_string(o, &authority_key_id(ca.key_id()));
                 });
                 der::sequence(o, |o| {
-                    der::oid(o, OID_CRL_NUMBER);
+                    der::oid(o, oid::CRL_NUMBER);
                     let mut n = Vec::new();
                     der::small_uint(&mut n, crl_number);
                     der::octet_string(o, &n);

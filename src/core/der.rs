@@ -18,7 +18,10 @@ pub mod tag {
     pub const ENUMERATED: u8 = 0x0a;
     pub const UTF8_STRING: u8 = 0x0c;
     pub const PRINTABLE_STRING: u8 = 0x13;
+    pub const TELETEX_STRING: u8 = 0x14;
     pub const IA5_STRING: u8 = 0x16;
+    pub const UNIVERSAL_STRING: u8 = 0x1c;
+    pub const BMP_STRING: u8 = 0x1e;
     pub const UTC_TIME: u8 = 0x17;
     pub const GENERALIZED_TIME: u8 = 0x18;
     pub const SEQUENCE: u8 = 0x30;
@@ -187,6 +190,33 @@ pub fn encode_oid(dotted: &str) -> CaResult<Vec<u8>> {
     Ok(out)
 }
 
+/// Checks OID content: non-empty, every arc minimally encoded (no leading
+/// 0x80 octet), the last octet ends an arc, and every arc fits in 64 bits.
+pub fn check_oid(encoded: &[u8]) -> Result<(), &'static str> {
+    if encoded.is_empty() {
+        return Err("empty OBJECT IDENTIFIER");
+    }
+    if encoded.last().is_some_and(|b| b & 0x80 != 0) {
+        return Err("truncated OBJECT IDENTIFIER (its last arc is unfinished)");
+    }
+    let mut arc_start = true;
+    let mut arc_len = 0;
+    for b in encoded {
+        if arc_start && *b == 0x80 {
+            return Err("OBJECT IDENTIFIER arc is not minimally encoded");
+        }
+        arc_len += 1;
+        if arc_len > 9 {
+            return Err("OBJECT IDENTIFIER arc is too large");
+        }
+        arc_start = b & 0x80 == 0;
+        if arc_start {
+            arc_len = 0;
+        }
+    }
+    Ok(())
+}
+
 /// Dotted form of encoded OID content (for messages).
 pub fn oid_to_string(encoded: &[u8]) -> String {
     let mut arcs: Vec<u64> = Vec::new();
@@ -225,6 +255,22 @@ impl<'a> Tlv<'a> {
         } else {
             Err(CaError::parse(format!("{what}: expected tag 0x{tag:02x}, found 0x{:02x}", self.tag)))
         }
+    }
+    /// A DER BOOLEAN: one octet, 0x00 or 0xFF (BER's other non-zero values
+    /// for TRUE are refused, never read as FALSE).
+    pub fn boolean(self, what: &str) -> CaResult<bool> {
+        match self.tagged(tag::BOOLEAN, what)?.content {
+            [0xff] => Ok(true),
+            [0x00] => Ok(false),
+            _ => Err(CaError::parse(format!("{what}: a DER BOOLEAN is one octet, 00 or FF"))),
+        }
+    }
+    /// An OBJECT IDENTIFIER's content, checked to be a complete, minimally
+    /// encoded OID (see [`check_oid`]).
+    pub fn oid(self, what: &str) -> CaResult<&'a [u8]> {
+        let c = self.tagged(tag::OID, what)?.content;
+        check_oid(c).map_err(|m| CaError::parse(format!("{what}: {m}")))?;
+        Ok(c)
     }
     /// A reader over this TLV's content (for constructed types).
     pub fn reader(self) -> Reader<'a> {
@@ -315,6 +361,15 @@ impl<'a> Reader<'a> {
             Ok(None)
         }
     }
+    /// Reads an optional DER field `DEFAULT FALSE` of type BOOLEAN: absent is
+    /// false; present it must be TRUE (DER never encodes a default value).
+    pub fn default_false(&mut self, what: &str) -> CaResult<bool> {
+        match self.read_optional(tag::BOOLEAN, what)? {
+            None => Ok(false),
+            Some(b) if b.boolean(what)? => Ok(true),
+            Some(_) => Err(CaError::parse(format!("{what}: FALSE is the default and is not encoded in DER"))),
+        }
+    }
     pub fn finish(&self, what: &str) -> CaResult<()> {
         if self.is_empty() {
             Ok(())
@@ -322,6 +377,22 @@ impl<'a> Reader<'a> {
             Err(CaError::parse(format!("{what}: unexpected trailing data")))
         }
     }
+}
+
+/// DER `SET OF` (X.690 §11.6): the elements in `content` are in ascending
+/// order of their encodings (shorter encodings padded with zeros compare as
+/// such; for the equal-length prefix rule a plain byte comparison suffices).
+pub fn check_set_order(content: &[u8], what: &str) -> CaResult<()> {
+    let mut r = Reader::new(content);
+    let mut prev: Option<&[u8]> = None;
+    while !r.is_empty() {
+        let t = r.read(what)?;
+        if prev.is_some_and(|p| p > t.raw) {
+            return Err(CaError::parse(format!("{what}: a SET OF is not in DER order")));
+        }
+        prev = Some(t.raw);
+    }
+    Ok(())
 }
 
 /// Parses exactly one TLV spanning all of `data`.
@@ -381,6 +452,19 @@ mod tests {
         out.clear();
         named_bits(&mut out, 1 << 8); // decipherOnly
         assert_eq!(out, vec![3, 3, 7, 0, 0x80]);
+    }
+
+    #[test]
+    fn strict_booleans_and_oids() {
+        assert!(parse_one(&[1, 1, 0xff], "b").unwrap().boolean("b").unwrap());
+        assert!(!parse_one(&[1, 1, 0], "b").unwrap().boolean("b").unwrap());
+        assert!(parse_one(&[1, 1, 1], "b").unwrap().boolean("b").is_err());
+        assert!(parse_one(&[1, 2, 0xff, 0xff], "b").unwrap().boolean("b").is_err());
+        assert!(Reader::new(&[1, 1, 0]).default_false("c").is_err());
+        assert!(check_oid(&encode_oid("1.3.6.1.5.5.7.3.9").unwrap()).is_ok());
+        assert!(check_oid(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x80, 0x09]).is_err(), "non-minimal arc");
+        assert!(check_oid(&[0x2b, 0x06, 0x81]).is_err(), "truncated");
+        assert!(check_oid(&[]).is_err());
     }
 
     #[test]

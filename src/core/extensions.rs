@@ -1,7 +1,8 @@
 //! X.509 v3 extensions: DER encoders for each extension we write, and an
 //! ordered set that keeps one extension per OID (a later `set` replaces).
 
-use super::cert_info::{self as ci, Extension};
+use super::oid;
+use super::cert_info::Extension;
 use super::der::{self, tag};
 use super::general_names::{general_names_der, GeneralName};
 
@@ -98,14 +99,12 @@ pub fn crl_distribution_points(urls: &[String]) -> Vec<u8> {
     out
 }
 
-const OID_AD_OCSP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-const OID_AD_CA_ISSUERS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
 
 /// Authority information access: OCSP responders first, then CA issuer URLs.
 pub fn authority_info_access(ocsp: &[String], ca_issuers: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     der::sequence(&mut out, |o| {
-        for (method, urls) in [(OID_AD_OCSP, ocsp), (OID_AD_CA_ISSUERS, ca_issuers)] {
+        for (method, urls) in [(oid::AD_OCSP, ocsp), (oid::AD_CA_ISSUERS, ca_issuers)] {
             for url in urls {
                 der::sequence(o, |o| {
                     der::oid(o, method);
@@ -136,8 +135,8 @@ pub fn certificate_policies(oids: &[Vec<u8>]) -> Vec<u8> {
 /// Writes the standard CA / end-entity identity extensions shared by every
 /// certificate we issue: SKI of the subject key, AKI of the issuer key.
 pub fn set_key_identifiers(set: &mut ExtensionSet, subject_key_id: &[u8], issuer_key_id: &[u8]) {
-    set.set(ci::OID_SUBJECT_KEY_ID, false, self::subject_key_id(subject_key_id));
-    set.set(ci::OID_AUTHORITY_KEY_ID, false, authority_key_id(issuer_key_id));
+    set.set(oid::SUBJECT_KEY_ID, false, self::subject_key_id(subject_key_id));
+    set.set(oid::AUTHORITY_KEY_ID, false, authority_key_id(issuer_key_id));
 }
 
 #[cfg(test)]
@@ -147,11 +146,11 @@ mod tests {
     #[test]
     fn set_keeps_one_per_oid() {
         let mut s = ExtensionSet::default();
-        s.set(ci::OID_KEY_USAGE, true, key_usage(1));
-        s.set(ci::OID_KEY_USAGE, true, key_usage(2));
+        s.set(oid::KEY_USAGE, true, key_usage(1));
+        s.set(oid::KEY_USAGE, true, key_usage(2));
         let mut out = Vec::new();
         s.write(&mut out);
-        let exts = ci::parse_extensions(der::parse_one(&out, "x").unwrap()).unwrap();
+        let exts = super::super::cert_info::parse_extensions(der::parse_one(&out, "x").unwrap()).unwrap();
         assert_eq!(exts.len(), 1);
         assert_eq!(basic_constraints(false, None), vec![0x30, 0]);
         assert_eq!(basic_constraints(true, Some(0)), vec![0x30, 6, 1, 1, 0xff, 2, 1, 0]);

@@ -3,11 +3,19 @@
 //! encode each entry ourselves, so a comma can never split it. The prefixes
 //! are OpenSSL's, case and all: "dns:" is another prefix, and an error.
 
-use std::net::IpAddr;
-
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::keys::shown;
+use super::name_forms::{dns, email, ip, uri};
+
+/// GeneralName CHOICE tags (RFC 5280 §4.2.1.6), all IMPLICIT primitives.
+pub mod gn_tag {
+    use super::tag;
+    pub const RFC822_NAME: u8 = tag::implicit(1);
+    pub const DNS_NAME: u8 = tag::implicit(2);
+    pub const URI: u8 = tag::implicit(6);
+    pub const IP_ADDRESS: u8 = tag::implicit(7);
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GeneralName {
@@ -36,30 +44,21 @@ impl GeneralName {
                 shown(entry)
             )));
         }
+        let bad = |m: String| CaError::param(format!("{what} entry {}: {m}", shown(entry)));
         match prefix {
-            // A dNSName is an IA5String: any printable ASCII is kept as one name
-            // (a comma included); host syntax is the requester's business.
-            "DNS" if value.is_ascii() => Ok(GeneralName::Dns(value.to_string())),
-            "DNS" => Err(CaError::param(format!(
-                "{what} entry {}: DNS names must be ASCII; write internationalised names as xn-- A-labels",
-                shown(entry)
-            ))),
-            "IP" => {
-                let ip: IpAddr = value.parse().map_err(|_| {
-                    CaError::param(format!("{what} entry {} is not a valid IPv4 or IPv6 address", shown(entry)))
-                })?;
-                Ok(GeneralName::Ip(match ip {
-                    IpAddr::V4(a) => a.octets().to_vec(),
-                    IpAddr::V6(a) => a.octets().to_vec(),
-                }))
+            "DNS" => {
+                dns::check(value, dns::Use::San).map_err(bad)?;
+                Ok(GeneralName::Dns(value.to_string()))
             }
+            "IP" => ip::parse(value)
+                .map(GeneralName::Ip)
+                .map_err(|m| CaError::param(format!("{what} entry {} {m}", shown(entry)))),
             "email" => {
-                check_email(value)
-                    .map_err(|m| CaError::param(format!("{what} entry {}: {m}", shown(entry))))?;
+                email::parse(value).map_err(bad)?;
                 Ok(GeneralName::Email(value.to_string()))
             }
             "URI" => {
-                check_uri(value).map_err(|m| CaError::param(format!("{what} entry {}: {m}", shown(entry))))?;
+                uri::parse(value).map_err(bad)?;
                 Ok(GeneralName::Uri(value.to_string()))
             }
             _ => Err(CaError::param(format!(
@@ -70,46 +69,65 @@ impl GeneralName {
         }
     }
 
+    /// Decodes one GeneralName a requester (or a certificate) sent. Text forms
+    /// are IA5String content: checked as ASCII, then as a `:san` entry.
+    pub fn decode(t: der::Tlv<'_>, what: &str) -> CaResult<GeneralName> {
+        let text = |prefix: &str| match std::str::from_utf8(t.content) {
+            Ok(s) if s.is_ascii() => GeneralName::parse(&format!("{prefix}:{s}"), what),
+            _ => Err(CaError::param(format!("{what}: a {prefix} name is not ASCII (IA5String)"))),
+        };
+        match t.tag {
+            gn_tag::RFC822_NAME => text("email"),
+            gn_tag::DNS_NAME => text("DNS"),
+            gn_tag::URI => text("URI"),
+            gn_tag::IP_ADDRESS => ip::octets_checked(t.content.to_vec())
+                .map(GeneralName::Ip)
+                .map_err(|m| CaError::param(format!("{what}: {m}"))),
+            other => Err(CaError::param(format!(
+                "{what}: a name of a kind this CA does not certify (GeneralName tag 0x{other:02x}); \
+                 pass :san to choose the names"
+            ))),
+        }
+    }
+
     pub fn write(&self, out: &mut Vec<u8>) {
         match self {
-            GeneralName::Email(s) => der::tlv(out, tag::implicit(1), s.as_bytes()),
-            GeneralName::Dns(s) => der::tlv(out, tag::implicit(2), s.as_bytes()),
-            GeneralName::Uri(s) => der::tlv(out, tag::implicit(6), s.as_bytes()),
-            GeneralName::Ip(b) => der::tlv(out, tag::implicit(7), b),
+            GeneralName::Email(s) => der::tlv(out, gn_tag::RFC822_NAME, s.as_bytes()),
+            GeneralName::Dns(s) => der::tlv(out, gn_tag::DNS_NAME, s.as_bytes()),
+            GeneralName::Uri(s) => der::tlv(out, gn_tag::URI, s.as_bytes()),
+            GeneralName::Ip(b) => der::tlv(out, gn_tag::IP_ADDRESS, b),
+        }
+    }
+
+    /// "DNS:x", "IP:10.0.0.1": the `:san` spelling, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            GeneralName::Dns(s) => format!("DNS:{s}"),
+            GeneralName::Email(s) => format!("email:{s}"),
+            GeneralName::Uri(s) => format!("URI:{s}"),
+            GeneralName::Ip(b) => format!("IP:{}", ip::display(b)),
         }
     }
 }
 
-/// Reads `GeneralNames` a requester asked for (a CSR's subjectAltName) with
-/// the same rules as `:san` entries; other kinds of names are refused.
-pub fn parse_requested(value: &[u8]) -> CaResult<Vec<GeneralName>> {
-    let seq = der::parse_one(value, "requested subjectAltName")?.tagged(tag::SEQUENCE, "requested subjectAltName")?;
+/// Decodes `GeneralNames` (a subjectAltName value) strictly: a non-empty
+/// SEQUENCE of names of the kinds we certify, each checked as a `:san` entry.
+pub fn decode_all(value: &[u8], what: &str) -> CaResult<Vec<GeneralName>> {
+    let seq = der::parse_one(value, what)?.tagged(tag::SEQUENCE, what)?;
     let mut r = seq.reader();
     let mut out = Vec::new();
     while !r.is_empty() {
-        let t = r.read("requested subjectAltName")?;
-        let entry = match (t.tag, std::str::from_utf8(t.content)) {
-            (0x81, Ok(s)) => format!("email:{s}"),
-            (0x82, Ok(s)) => format!("DNS:{s}"),
-            (0x86, Ok(s)) => format!("URI:{s}"),
-            (0x87, _) => match t.content.len() {
-                4 | 16 => {
-                    out.push(GeneralName::Ip(t.content.to_vec()));
-                    continue;
-                }
-                _ => return Err(CaError::param("the CSR requests an IP address that is neither 4 nor 16 octets")),
-            },
-            _ => {
-                return Err(CaError::param(format!(
-                    "the CSR requests a subject alternative name of a kind this CA does not certify (tag 0x{:02x}); \
-                     pass :san to choose the names",
-                    t.tag
-                )))
-            }
-        };
-        out.push(GeneralName::parse(&entry, "the CSR's subjectAltName")?);
+        out.push(GeneralName::decode(r.read(what)?, what)?);
+    }
+    if out.is_empty() {
+        return Err(CaError::parse(format!("{what} holds no names")));
     }
     Ok(out)
+}
+
+/// Reads the `GeneralNames` a requester asked for (a CSR's subjectAltName).
+pub fn parse_requested(value: &[u8]) -> CaResult<Vec<GeneralName>> {
+    decode_all(value, "the CSR's subjectAltName")
 }
 
 /// DER `GeneralNames` (a SEQUENCE of the names).
@@ -119,62 +137,10 @@ pub fn general_names_der(names: &[GeneralName]) -> Vec<u8> {
     out
 }
 
-/// Host names: ASCII LDH labels (A-labels for IDNs), optional leading "*." wildcard.
-/// `constraint` allows a leading "." (name-constraint form).
-pub fn check_dns(value: &str, constraint: bool) -> Result<(), String> {
-    if !value.is_ascii() {
-        return Err("DNS names must be ASCII; write internationalised names as xn-- A-labels".into());
-    }
-    if value.len() > 253 {
-        return Err("DNS name is longer than 253 characters".into());
-    }
-    let mut body = value;
-    if constraint {
-        body = body.strip_prefix('.').unwrap_or(body);
-    } else if let Some(rest) = body.strip_prefix("*.") {
-        body = rest;
-    }
-    if body.is_empty() {
-        return Err("DNS name has no labels".into());
-    }
-    for label in body.split('.') {
-        let ok_chars = label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("{} is not a valid DNS label", shown(label)));
-        }
-    }
-    Ok(())
-}
-
-pub fn check_email(value: &str) -> Result<(), String> {
-    let Some((local, domain)) = value.rsplit_once('@') else {
-        return Err("an email address needs an @".into());
-    };
-    if !value.is_ascii() {
-        return Err("email addresses must be ASCII".into());
-    }
-    if local.is_empty() || local.contains('@') {
-        return Err("email address has an empty or malformed local part".into());
-    }
-    check_dns(domain, false).map_err(|m| format!("email domain: {m}"))
-}
-
-pub fn check_uri(value: &str) -> Result<(), String> {
-    if !value.is_ascii() {
-        return Err("URIs must be ASCII (percent-encode other characters)".into());
-    }
-    let Some((scheme, rest)) = value.split_once(':') else {
-        return Err("URI must be absolute, with a scheme such as https:".into());
-    };
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    if !scheme_ok || rest.is_empty() {
-        return Err("URI must be absolute, with a scheme such as https:".into());
-    }
-    if value.chars().any(|c| c == '"' || c == '<' || c == '>' || c == '\\') {
-        return Err("URI contains characters that must be percent-encoded".into());
-    }
-    Ok(())
+/// A URL the CA stamps into certificates (CRL, OCSP, CA issuers): whether it
+/// has a host, or why it is no URI.
+pub fn url_has_host(value: &str) -> Result<bool, String> {
+    Ok(uri::parse(value)?.host.is_some())
 }
 
 #[cfg(test)]
@@ -193,14 +159,15 @@ mod tests {
         assert!(GeneralName::parse("email:a@example.com", ":san").is_ok());
         assert!(GeneralName::parse("URI:https://example.com/x", ":san").is_ok());
         assert!(GeneralName::parse("DNS:*.example.com", ":san").is_ok());
-        // one entry, one name, whatever it holds
-        assert_eq!(GeneralName::parse("DNS:a.com,DNS:b.com", ":san").unwrap(), GeneralName::Dns("a.com,DNS:b.com".into()));
+        // one entry, one name: a comma is no separator, and no DNS character either
+        assert!(GeneralName::parse("DNS:a.com,DNS:b.com", ":san").is_err());
     }
 
     #[test]
     fn rejects_bad_entries() {
         for bad in ["example.com", "DNS:", "FOO:bar", "IP:300.1.1.1", "IP:1.2.3", "DNS:a b",
-            "DNS:a\nb", "email:nobody", "URI:example", "dns:a.com", "Email:a@b.com", "DNS:grüße.de"] {
+            "DNS:a\nb", "email:nobody", "URI:example", "dns:a.com", "Email:a@b.com", "DNS:grüße.de",
+            "DNS:*", "DNS:x.com.", "IP:::ffff:10.66.1.1", "DNS:a.example.com,IP:1.2.3.4"] {
             assert!(GeneralName::parse(bad, ":san").is_err(), "{bad}");
         }
     }

@@ -11,6 +11,7 @@ use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
 use openssl::symm::Cipher;
 
+use super::oid;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::secret::Secret;
@@ -128,9 +129,9 @@ pub struct NewKey {
 
 fn curve_oid(nid: Nid) -> &'static [u8] {
     match nid {
-        Nid::SECP384R1 => OID_P384,
-        Nid::SECP521R1 => OID_P521,
-        _ => OID_P256,
+        Nid::SECP384R1 => oid::P384,
+        Nid::SECP521R1 => oid::P521,
+        _ => oid::P256,
     }
 }
 
@@ -146,7 +147,7 @@ fn ec_generate_encoded(nid: Nid) -> CaResult<NewKey> {
     let scalar = Secret::new(ec.private_key().to_vec_padded(field_len).ssl("encoding the private key")?);
     let mut algorithm = Vec::with_capacity(24);
     der::sequence(&mut algorithm, |o| {
-        der::oid(o, OID_EC_PUBLIC_KEY);
+        der::oid(o, oid::EC_PUBLIC_KEY);
         der::oid(o, curve_oid(nid));
     });
     let mut spki_der = Vec::with_capacity(algorithm.len() + point.len() + 8);
@@ -191,7 +192,9 @@ pub enum KeyFamily {
     Ec,
     Rsa,
     Ed25519,
-    /// Keys we can certify but not sign with (e.g. Ed448, DSA in a CSR).
+    /// Ed448 keys, which we certify (from CSRs) but do not sign with.
+    Ed448,
+    /// Keys of other kinds (refused where a key is checked).
     Other,
 }
 
@@ -200,6 +203,7 @@ pub fn family<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> KeyFamily {
         Id::EC => KeyFamily::Ec,
         Id::RSA => KeyFamily::Rsa,
         Id::ED25519 => KeyFamily::Ed25519,
+        Id::ED448 => KeyFamily::Ed448,
         _ => KeyFamily::Other,
     }
 }
@@ -214,16 +218,6 @@ pub enum SigAlg {
     Ed25519,
 }
 
-const OID_ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-const OID_ECDSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
-const OID_ECDSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
-const OID_RSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-const OID_RSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
-const OID_RSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
-const OID_RSA_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
-const OID_ECDSA_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
-const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-const OID_ED448: &[u8] = &[0x2b, 0x65, 0x71];
 
 impl SigAlg {
     /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
@@ -237,7 +231,7 @@ impl SigAlg {
                 521 => Ok(SigAlg::EcdsaSha512),
                 b => Err(CaError::param(format!("EC keys of {b} bits are not supported; use P-256, P-384 or P-521"))),
             },
-            KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
+            KeyFamily::Ed448 | KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
         }
     }
 
@@ -253,14 +247,14 @@ impl SigAlg {
     /// Appends the AlgorithmIdentifier DER.
     pub fn write_algorithm(self, out: &mut Vec<u8>) {
         der::sequence(out, |o| match self {
-            SigAlg::EcdsaSha256 => der::oid(o, OID_ECDSA_SHA256),
-            SigAlg::EcdsaSha384 => der::oid(o, OID_ECDSA_SHA384),
-            SigAlg::EcdsaSha512 => der::oid(o, OID_ECDSA_SHA512),
+            SigAlg::EcdsaSha256 => der::oid(o, oid::ECDSA_SHA256),
+            SigAlg::EcdsaSha384 => der::oid(o, oid::ECDSA_SHA384),
+            SigAlg::EcdsaSha512 => der::oid(o, oid::ECDSA_SHA512),
             SigAlg::RsaSha256 => {
-                der::oid(o, OID_RSA_SHA256);
+                der::oid(o, oid::RSA_SHA256);
                 der::null(o);
             }
-            SigAlg::Ed25519 => der::oid(o, OID_ED25519),
+            SigAlg::Ed25519 => der::oid(o, oid::ED25519),
         })
     }
 
@@ -311,12 +305,12 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
     // The algorithm must fit the key, and SHA-1 is not accepted.
     let fam = family(key);
     let md = match (oid, fam) {
-        (OID_ECDSA_SHA256, KeyFamily::Ec) | (OID_RSA_SHA256, KeyFamily::Rsa) => Some(MessageDigest::sha256()),
-        (OID_ECDSA_SHA384, KeyFamily::Ec) | (OID_RSA_SHA384, KeyFamily::Rsa) => Some(MessageDigest::sha384()),
-        (OID_ECDSA_SHA512, KeyFamily::Ec) | (OID_RSA_SHA512, KeyFamily::Rsa) => Some(MessageDigest::sha512()),
-        (OID_ED25519, KeyFamily::Ed25519) => None,
-        (OID_ED448, KeyFamily::Other) if key.id() == Id::ED448 => None,
-        (OID_ECDSA_SHA1 | OID_RSA_SHA1, _) => {
+        (oid::ECDSA_SHA256, KeyFamily::Ec) | (oid::RSA_SHA256, KeyFamily::Rsa) => Some(MessageDigest::sha256()),
+        (oid::ECDSA_SHA384, KeyFamily::Ec) | (oid::RSA_SHA384, KeyFamily::Rsa) => Some(MessageDigest::sha384()),
+        (oid::ECDSA_SHA512, KeyFamily::Ec) | (oid::RSA_SHA512, KeyFamily::Rsa) => Some(MessageDigest::sha512()),
+        (oid::ED25519, KeyFamily::Ed25519) => None,
+        (oid::ED448, KeyFamily::Ed448) => None,
+        (oid::ECDSA_SHA1 | oid::RSA_SHA1, _) => {
             return Err(CaError::verify("signatures with SHA-1 are not accepted"));
         }
         (other, _) => {
@@ -327,6 +321,7 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
                     KeyFamily::Ec => "EC",
                     KeyFamily::Rsa => "RSA",
                     KeyFamily::Ed25519 => "Ed25519",
+                    KeyFamily::Ed448 => "Ed448",
                     KeyFamily::Other => "public",
                 }
             )))
@@ -427,11 +422,6 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
     }
 }
 
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 
 /// Reads and checks a SubjectPublicKeyInfo: EC P-256/384/521 (uncompressed
 /// point on the curve, never the point at infinity), RSA (NULL parameters, odd
@@ -447,11 +437,11 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
     let oid = alg.read_tag(tag::OID, "public key algorithm")?.content;
     let bits = spki_key_bits(spki_der)?;
     let key = match oid {
-        OID_EC_PUBLIC_KEY => {
+        oid::EC_PUBLIC_KEY => {
             let nid = match alg.read_tag(tag::OID, "EC curve")?.content {
-                OID_P256 => Nid::X9_62_PRIME256V1,
-                OID_P384 => Nid::SECP384R1,
-                OID_P521 => Nid::SECP521R1,
+                oid::P256 => Nid::X9_62_PRIME256V1,
+                oid::P384 => Nid::SECP384R1,
+                oid::P521 => Nid::SECP521R1,
                 other => {
                     return Err(CaError::param(format!(
                         "EC keys on curve {} are not supported; use P-256, P-384 or P-521",
@@ -473,7 +463,7 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
             let ec = EcKey::from_public_key(group, &point).map_err(|_| bad("invalid EC key"))?;
             PKey::from_ec_key(ec).map_err(|_| bad("invalid EC key"))?
         }
-        OID_RSA_ENCRYPTION => {
+        oid::RSA_ENCRYPTION => {
             let params = alg.read_tag(tag::NULL, "RSA key parameters")?;
             if !params.content.is_empty() {
                 return Err(bad("RSA parameters must be NULL"));
@@ -493,9 +483,9 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
             .map_err(|_| bad("invalid RSA key"))?;
             PKey::from_rsa(rsa).map_err(|_| bad("invalid RSA key"))?
         }
-        OID_ED25519 | OID_ED448 => {
+        oid::ED25519 | oid::ED448 => {
             alg.finish("EdDSA key parameters (there are none)")?;
-            let id = if oid == OID_ED25519 { Id::ED25519 } else { Id::ED448 };
+            let id = if oid == oid::ED25519 { Id::ED25519 } else { Id::ED448 };
             PKey::public_key_from_raw_bytes(bits, id).map_err(|_| bad("invalid EdDSA key"))?
         }
         other => {

@@ -1,8 +1,10 @@
 //! Distinguished names: validated attribute values in, DER `Name` out.
 
 use super::der::{self, tag};
+use super::oid;
 use super::error::{CaError, CaResult};
 use super::keys::shown;
+use super::strings::{self, Kind};
 
 /// Subject attributes we build. Each knows its OID, string type and RFC 5280 bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +32,16 @@ impl Attr {
         (Attr::Email, "email"),
     ];
 
-    fn oid(self) -> &'static [u8] {
+    pub fn oid(self) -> &'static [u8] {
         match self {
-            Attr::CommonName => &[0x55, 0x04, 0x03],
-            Attr::SerialNumber => &[0x55, 0x04, 0x05],
-            Attr::Country => &[0x55, 0x04, 0x06],
-            Attr::Locality => &[0x55, 0x04, 0x07],
-            Attr::State => &[0x55, 0x04, 0x08],
-            Attr::Organization => &[0x55, 0x04, 0x0a],
-            Attr::OrganizationalUnit => &[0x55, 0x04, 0x0b],
-            Attr::Email => &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01],
+            Attr::CommonName => oid::AT_COMMON_NAME,
+            Attr::SerialNumber => oid::AT_SERIAL_NUMBER,
+            Attr::Country => oid::AT_COUNTRY,
+            Attr::Locality => oid::AT_LOCALITY,
+            Attr::State => oid::AT_STATE,
+            Attr::Organization => oid::AT_ORGANIZATION,
+            Attr::OrganizationalUnit => oid::AT_ORGANIZATIONAL_UNIT,
+            Attr::Email => oid::AT_EMAIL,
         }
     }
 
@@ -79,6 +81,28 @@ impl Attr {
         Ok(attr)
     }
 
+    fn from_oid(oid: &[u8]) -> Option<Attr> {
+        Attr::ALL.iter().map(|(a, _)| *a).find(|a| a.oid() == oid)
+    }
+
+    /// The string type we encode this attribute's values with (RFC 5280 §4.1.2.4:
+    /// UTF8String; PrintableString where the attribute's syntax requires it).
+    fn string_tag(self) -> u8 {
+        match self {
+            Attr::Country | Attr::SerialNumber => tag::PRINTABLE_STRING,
+            Attr::Email => tag::IA5_STRING,
+            _ => tag::UTF8_STRING,
+        }
+    }
+
+    /// The string types a requester may send for this attribute.
+    fn string_kind(self) -> Kind {
+        match self {
+            Attr::Email => Kind::Ia5,
+            _ => Kind::Directory,
+        }
+    }
+
     /// RFC 5280 Appendix A upper bounds (characters).
     fn max_len(self) -> usize {
         match self {
@@ -105,8 +129,7 @@ pub fn check_value(attr: Attr, value: &str, what: &str) -> CaResult<()> {
             }
         }
         Attr::SerialNumber => {
-            // PrintableString alphabet
-            if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b)) {
+            if !value.bytes().all(strings::is_printable) {
                 return Err(CaError::param(format!(
                     "{what} may hold only letters, digits, spaces and '()+,-./:=? (PrintableString), got {}",
                     shown(value)
@@ -114,8 +137,8 @@ pub fn check_value(attr: Attr, value: &str, what: &str) -> CaResult<()> {
             }
         }
         Attr::Email => {
-            if !value.is_ascii() || value.contains(' ') || value.split('@').count() != 2 || value.starts_with('@') || value.ends_with('@') {
-                return Err(CaError::param(format!("{what} must be an ASCII address like user@example.com, got {}", shown(value))));
+            if let Err(m) = super::name_forms::email::parse(value) {
+                return Err(CaError::param(format!("{what} must be an ASCII address like user@example.com, got {}: {m}", shown(value))));
             }
         }
         _ => {}
@@ -149,18 +172,79 @@ impl Subject {
                 der::nested(o, tag::SET, |o| {
                     der::sequence(o, |o| {
                         der::oid(o, attr.oid());
-                        let t = match attr {
-                            Attr::Country | Attr::SerialNumber => tag::PRINTABLE_STRING,
-                            Attr::Email => tag::IA5_STRING,
-                            _ => tag::UTF8_STRING,
-                        };
-                        der::tlv(o, t, value.as_bytes());
+                        der::tlv(o, attr.string_tag(), value.as_bytes());
                     })
                 })
             }
         });
         out
     }
+}
+
+impl Subject {
+    /// Decodes a DER `Name` a requester sent, strictly, into attributes we know:
+    /// single-valued RDNs of C, ST, L, O, OU, CN, serialNumber and emailAddress,
+    /// each value a string of an allowed type, decoded to UTF-8 and checked like
+    /// the option that sets it. Anything else is refused, so [`Subject::to_der`]
+    /// re-encodes exactly the names that were asked for.
+    pub fn decode(name_der: &[u8], what: &str) -> CaResult<Subject> {
+        let seq = der::parse_one(name_der, what)?.tagged(tag::SEQUENCE, what)?;
+        let mut rdns = seq.reader();
+        let mut attrs = Vec::new();
+        while !rdns.is_empty() {
+            let mut atvs = rdns.read_tag(tag::SET, what)?.reader();
+            let mut atv = atvs.read_tag(tag::SEQUENCE, what)?.reader();
+            if !atvs.is_empty() {
+                return Err(CaError::parse(format!(
+                    "{what}: a relative distinguished name holds several attributes (a multi-valued RDN), \
+                     which this CA does not certify; put each attribute in its own RDN"
+                )));
+            }
+            let oid = atv.read(what)?.oid(&format!("{what} attribute type"))?;
+            let attr = Attr::from_oid(oid).ok_or_else(|| {
+                CaError::param(format!(
+                    "{what}: attribute {} is not one this CA certifies; use C, ST, L, O, OU, CN, serialNumber or emailAddress",
+                    der::oid_to_string(oid)
+                ))
+            })?;
+            let field = format!("{what} {}", attr.short());
+            let value = strings::decode(atv.read(&field)?, attr.string_kind(), &field)?;
+            atv.finish(&field)?;
+            check_value(attr, &value, &field)?;
+            attrs.push((attr, value));
+        }
+        Ok(Subject { attrs })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty()
+    }
+}
+
+/// A DER `Name` in a form for comparison (RFC 5280 §7.1, simplified the
+/// cautious way): per RDN, its attributes as (type, value) with string values
+/// decoded, case-folded and their white space collapsed. Names equal here may
+/// be taken for each other by a validator.
+pub fn comparable(name_der: &[u8]) -> Vec<Vec<(Vec<u8>, String)>> {
+    let mut out = Vec::new();
+    let Ok(seq) = der::parse_one(name_der, "name") else { return out };
+    let mut rdns = seq.reader();
+    while let Ok(rdn) = rdns.read("rdn") {
+        let mut set = Vec::new();
+        let mut atvs = rdn.reader();
+        while let Ok(atv) = atvs.read("atv") {
+            let mut r = atv.reader();
+            let (Ok(oid), Ok(val)) = (r.read("oid"), r.read("value")) else { continue };
+            let text = strings::decode(val, Kind::Directory, "value")
+                .or_else(|_| strings::decode(val, Kind::Ia5, "value"))
+                .unwrap_or_else(|_| String::from_utf8_lossy(val.raw).into_owned());
+            let folded = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            set.push((oid.content.to_vec(), folded));
+        }
+        set.sort();
+        out.push(set);
+    }
+    out
 }
 
 /// "CN=Root CA, O=Acme" for display, read from a DER `Name` (best effort).
@@ -184,57 +268,6 @@ pub fn display_name(name_der: &[u8]) -> String {
     parts.join(", ")
 }
 
-/// Checks a DER `Name` strictly: RDNs are non-empty SETs of
-/// `SEQUENCE { OID, value }`. A CSR's subject is copied into certificates
-/// byte for byte, so it must be exactly what validators will read.
-pub fn check_name_der(name_der: &[u8], what: &str) -> CaResult<()> {
-    let seq = der::parse_one(name_der, what)?.tagged(tag::SEQUENCE, what)?;
-    let mut rdns = seq.reader();
-    while !rdns.is_empty() {
-        let rdn = rdns.read_tag(tag::SET, what)?;
-        let mut atvs = rdn.reader();
-        if atvs.is_empty() {
-            return Err(CaError::parse(format!("{what}: empty relative distinguished name")));
-        }
-        while !atvs.is_empty() {
-            let mut atv = atvs.read_tag(tag::SEQUENCE, what)?.reader();
-            atv.read_tag(tag::OID, what)?;
-            atv.read(what)?;
-            atv.finish(what)?;
-        }
-    }
-    Ok(())
-}
-
-/// The values of attribute `attr` in a DER `Name` (for name-constraint checks).
-pub fn values_of(name_der: &[u8], attr: Attr) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(seq) = der::parse_one(name_der, "name") else { return out };
-    let mut rdns = seq.reader();
-    while let Ok(rdn) = rdns.read("rdn") {
-        let mut atvs = rdn.reader();
-        while let Ok(atv) = atvs.read("atv") {
-            let mut r = atv.reader();
-            if let (Ok(oid), Ok(val)) = (r.read("oid"), r.read("value")) {
-                if oid.content == attr.oid() {
-                    out.push(String::from_utf8_lossy(val.content).into_owned());
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The CN values of a DER `Name`.
-pub fn common_names(name_der: &[u8]) -> Vec<String> {
-    values_of(name_der, Attr::CommonName)
-}
-
-/// True when a DER `Name` has no RDNs.
-pub fn is_empty_name(name_der: &[u8]) -> bool {
-    matches!(der::parse_one(name_der, "name"), Ok(t) if t.content.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +279,7 @@ mod tests {
         };
         let d = s.to_der();
         assert_eq!(display_name(&d), "C=DE, O=Acme, CN=Grüße");
-        assert_eq!(common_names(&d), vec!["Grüße".to_string()]);
+        assert_eq!(Subject::decode(&d, "s").unwrap(), s);
         let n = openssl::x509::X509Name::from_der(&d).unwrap();
         assert_eq!(n.entries().count(), 3);
     }

@@ -11,6 +11,7 @@
 use openssl::hash::{hash, MessageDigest};
 use openssl::pkey::{PKey, PKeyRef, Private};
 
+use super::oid;
 use super::authority::Authority;
 use super::cert_info::{self as ci, CertInfo};
 use super::der::{self, tag};
@@ -27,16 +28,10 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// Most single requests in one OCSP request.
 pub const MAX_REQUESTS: usize = 512;
 
-/// id-pkix-ocsp-nonce (1.3.6.1.5.5.7.48.1.2).
-pub const OID_NONCE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
-/// id-pkix-ocsp-basic (1.3.6.1.5.5.7.48.1.1).
-const OID_OCSP_BASIC: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01];
+/// The largest nonce a request may carry (RFC 9654 §2.1).
+const MAX_NONCE: usize = 32;
 
-const OID_SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
-const OID_SHA224: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04];
-const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
-const OID_SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
-const OID_SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
+
 
 /// The hash algorithm of a CertID. Unknown algorithms are kept (as their OID)
 /// so the response can still repeat the CertID; they never match an issuer.
@@ -62,22 +57,22 @@ const HASH_NAMES: &[(&str, HashAlg)] = &[
 impl HashAlg {
     fn from_oid(oid: &[u8]) -> HashAlg {
         match oid {
-            OID_SHA1 => HashAlg::Sha1,
-            OID_SHA224 => HashAlg::Sha224,
-            OID_SHA256 => HashAlg::Sha256,
-            OID_SHA384 => HashAlg::Sha384,
-            OID_SHA512 => HashAlg::Sha512,
+            oid::SHA1 => HashAlg::Sha1,
+            oid::SHA224 => HashAlg::Sha224,
+            oid::SHA256 => HashAlg::Sha256,
+            oid::SHA384 => HashAlg::Sha384,
+            oid::SHA512 => HashAlg::Sha512,
             other => HashAlg::Other(other.to_vec()),
         }
     }
 
     fn oid(&self) -> &[u8] {
         match self {
-            HashAlg::Sha1 => OID_SHA1,
-            HashAlg::Sha224 => OID_SHA224,
-            HashAlg::Sha256 => OID_SHA256,
-            HashAlg::Sha384 => OID_SHA384,
-            HashAlg::Sha512 => OID_SHA512,
+            HashAlg::Sha1 => oid::SHA1,
+            HashAlg::Sha224 => oid::SHA224,
+            HashAlg::Sha256 => oid::SHA256,
+            HashAlg::Sha384 => oid::SHA384,
+            HashAlg::Sha512 => oid::SHA512,
             HashAlg::Other(oid) => oid,
         }
     }
@@ -270,7 +265,14 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
     let mut nonce = None;
     if let Some(exts) = t.read_optional(tag::explicit(2), "OCSP requestExtensions")? {
         let exts = ci::parse_extensions(der::parse_one(exts.content, "OCSP requestExtensions")?)?;
-        nonce = exts.into_iter().find(|e| e.oid == OID_NONCE).map(|e| Nonce { extn_value: e.value });
+        nonce = exts.into_iter().find(|e| e.oid == oid::NONCE).map(|e| Nonce { extn_value: e.value });
+    }
+    if let Some(n) = &nonce {
+        // RFC 9654 §2.1: a nonce is 1 to 32 octets; a responder rejects others.
+        let len = n.value().len();
+        if !(1..=MAX_NONCE).contains(&len) {
+            return Err(CaError::parse(format!("OCSP request nonce is {len} octets; RFC 9654 allows 1 to {MAX_NONCE}")));
+        }
     }
     t.finish("OCSP tbsRequest")?;
 
@@ -409,8 +411,8 @@ impl Delegate {
         if !keys::verify_signed(&cert_der, ca.key())? {
             return Err(CaError::verify(":responder :cert is not issued by this CA (the CA's key does not verify its signature)"));
         }
-        let eku = info.extension(ci::OID_EXT_KEY_USAGE).map(|e| e.value.as_slice());
-        if !eku.is_some_and(|v| usage::eku_der_contains(v, usage::OID_OCSP_SIGNING)) {
+        let eku = info.extension(oid::EXT_KEY_USAGE).map(|e| e.value.as_slice());
+        if !eku.is_some_and(|v| usage::eku_der_contains(v, oid::KP_OCSP_SIGNING)) {
             return Err(CaError::param(
                 ":responder :cert lacks extended key usage OCSPSigning; issue it with {:extended-key-usage \"OCSPSigning\"}",
             ));
@@ -500,7 +502,7 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_
             der::nested(o, tag::explicit(1), |o| {
                 der::sequence(o, |o| {
                     der::sequence(o, |o| {
-                        der::oid(o, OID_NONCE);
+                        der::oid(o, oid::NONCE);
                         der::octet_string(o, &n.extn_value);
                     })
                 })
@@ -522,7 +524,7 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_
         der::tlv(o, tag::ENUMERATED, &[0]); // successful
         der::nested(o, tag::explicit(0), |o| {
             der::sequence(o, |o| {
-                der::oid(o, OID_OCSP_BASIC);
+                der::oid(o, oid::OCSP_BASIC);
                 der::octet_string(o, &basic);
             })
         });
@@ -555,10 +557,12 @@ pub fn build_response(
     }
 }
 
-/// The status `ca`'s own revocation list gives `serial`.
+/// The status `ca` knows for `serial`: revoked from its revocation list,
+/// unknown when it never issued the serial, else good.
 pub fn status_from_list(ca: &Authority, serial: &Serial) -> CertStatus {
     match ca.revocations().get(serial) {
         Some(r) => CertStatus::Revoked { time: r.date, reason: Some(r.reason) },
+        None if !ca.may_have_issued(serial) => CertStatus::Unknown,
         None => CertStatus::Good,
     }
 }
@@ -593,7 +597,7 @@ mod tests {
                     der::nested(o, tag::explicit(2), |o| {
                         der::sequence(o, |o| {
                             der::sequence(o, |o| {
-                                der::oid(o, OID_NONCE);
+                                der::oid(o, oid::NONCE);
                                 der::octet_string(o, &Nonce::wrapped(n).extn_value);
                             })
                         })
@@ -650,7 +654,7 @@ mod tests {
         for serial in [&[0x02u8, 0x01, 0x00][..], &[0x02, 0x01, 0xff][..]] {
             let mut id = Vec::new();
             der::sequence(&mut id, |o| {
-                der::sequence(o, |o| der::oid(o, OID_SHA1));
+                der::sequence(o, |o| der::oid(o, oid::SHA1));
                 der::octet_string(o, &[1; 20]);
                 der::octet_string(o, &[2; 20]);
                 o.extend_from_slice(serial);

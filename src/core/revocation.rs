@@ -51,6 +51,22 @@ impl Reason {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The reason after a serial revoked for `self` is revoked again for
+    /// `new`, or None when that change is refused. A revocation never goes
+    /// backwards (RFC 5280 §5.3.1: relying parties act on keyCompromise):
+    /// the same reason, or the default :unspecified, leaves it as it is; a
+    /// hold becomes any permanent reason; any reason may become
+    /// keyCompromise; nothing else changes.
+    pub fn updated_to(self, new: Reason) -> Option<Reason> {
+        match (self, new) {
+            (old, n) if old == n => Some(old),
+            (Reason::CertificateHold, n) => Some(n),
+            (old, Reason::Unspecified) => Some(old),
+            (_, Reason::KeyCompromise) => Some(Reason::KeyCompromise),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +100,8 @@ impl RevocationList {
         self.index.get(serial).map(|i| &self.entries[*i])
     }
 
-    /// Records a revocation. Revoking again updates the entry's reason in place
-    /// (its date stays the first revocation's); a permanent revocation cannot
-    /// be turned back into a hold. :remove-from-crl releases a hold (the entry
+    /// Records a revocation. Revoking again may only strengthen the entry's
+    /// reason ([`Reason::updated_to`]); its date stays the first revocation's. :remove-from-crl releases a hold (the entry
     /// leaves later CRLs). On error nothing changes.
     pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
         if r.reason == Reason::RemoveFromCrl {
@@ -114,7 +129,15 @@ impl RevocationList {
                         e.reason.name()
                     )));
                 }
-                e.reason = r.reason;
+                e.reason = e.reason.updated_to(r.reason).ok_or_else(|| {
+                    CaError::param(format!(
+                        "serial {} is already revoked as :{}; its reason can change only to :key-compromise \
+                         (or from :certificate-hold to a permanent reason), not to :{}",
+                        r.serial.to_hex(),
+                        e.reason.name(),
+                        r.reason.name()
+                    ))
+                })?;
             }
             Entry::Vacant(slot) => {
                 slot.insert(next);
@@ -150,10 +173,13 @@ mod tests {
         l.apply(Revocation { serial: s(1), reason: Reason::KeyCompromise, date: 10 }).unwrap();
         l.apply(Revocation { serial: s(2), reason: Reason::CertificateHold, date: 11 }).unwrap();
         l.apply(Revocation { serial: s(3), reason: Reason::Unspecified, date: 12 }).unwrap();
-        l.apply(Revocation { serial: s(1), reason: Reason::Superseded, date: 13 }).unwrap();
+        assert!(l.apply(Revocation { serial: s(1), reason: Reason::Superseded, date: 13 }).is_err(), "no downgrade");
+        l.apply(Revocation { serial: s(1), reason: Reason::Unspecified, date: 13 }).unwrap();
+        assert_eq!(l.get(&s(1)).unwrap().reason, Reason::KeyCompromise, "the default reason keeps keyCompromise");
+        l.apply(Revocation { serial: s(3), reason: Reason::KeyCompromise, date: 13 }).unwrap();
+        assert_eq!(l.get(&s(3)).unwrap().reason, Reason::KeyCompromise, "escalation to keyCompromise");
         assert_eq!(l.len(), 3);
-        assert_eq!(l.get(&s(1)).unwrap().reason, Reason::Superseded);
-        assert_eq!(l.get(&s(1)).unwrap().date, 10, "an update keeps the first revocation's date");
+        assert_eq!(l.get(&s(3)).unwrap().date, 12, "an update keeps the first revocation's date");
         assert!(l.apply(Revocation { serial: s(1), reason: Reason::CertificateHold, date: 14 }).is_err());
         l.apply(Revocation { serial: s(9), reason: Reason::CertificateHold, date: 15 }).unwrap();
         l.apply(Revocation { serial: s(9), reason: Reason::KeyCompromise, date: 16 }).unwrap();
@@ -161,7 +187,6 @@ mod tests {
         assert!(l.apply(Revocation { serial: s(3), reason: Reason::RemoveFromCrl, date: 0 }).is_err());
         l.apply(Revocation { serial: s(2), reason: Reason::RemoveFromCrl, date: 0 }).unwrap();
         assert_eq!(l.len(), 3);
-        assert_eq!(l.get(&s(3)).unwrap().date, 12);
         assert!(l.get(&s(2)).is_none());
     }
 }

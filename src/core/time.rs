@@ -13,6 +13,14 @@ const UTC_TIME_END: i64 = 2_524_608_000;
 
 pub const DAY: i64 = 86_400;
 
+/// Microseconds since the epoch (0 before it), for numbers that must grow across restarts.
+pub fn now_micros() -> u64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_micros() as u64,
+        Err(_) => 0,
+    }
+}
+
 pub fn now() -> i64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,

@@ -91,10 +91,12 @@ pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
     Ok(KeyUsage { bits })
 }
 
-/// Refuses usages the key cannot have: an EC or Ed25519 key never gets
-/// keyEncipherment/dataEncipherment; Ed25519 gets no keyAgreement either.
+/// Refuses usages the key cannot have: an EC key never gets
+/// keyEncipherment/dataEncipherment; EdDSA keys only sign (RFC 8410 §5:
+/// digitalSignature, nonRepudiation, keyCertSign, cRLSign).
 pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
     let encipher = ku::KEY_ENCIPHERMENT | ku::DATA_ENCIPHERMENT;
+    let signing = ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION | ku::KEY_CERT_SIGN | ku::CRL_SIGN;
     match family {
         KeyFamily::Ec | KeyFamily::Ed25519 if bits & encipher != 0 => Err(CaError::param(
             ":key-usage keyEncipherment/dataEncipherment cannot be certified for an EC or Ed25519 key",
@@ -102,6 +104,10 @@ pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
         KeyFamily::Ed25519 if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
             Err(CaError::param(":key-usage keyAgreement cannot be certified for an Ed25519 key"))
         }
+        KeyFamily::Ed25519 | KeyFamily::Ed448 if bits & !signing != 0 => Err(CaError::param(
+            ":key-usage for an EdDSA (Ed25519/Ed448) key may hold only digitalSignature, nonRepudiation, keyCertSign \
+             and cRLSign (RFC 8410)",
+        )),
         KeyFamily::Rsa if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
             Err(CaError::param(":key-usage keyAgreement cannot be certified for an RSA key"))
         }
@@ -124,8 +130,6 @@ pub struct ExtKeyUsage {
     pub critical: bool,
 }
 
-pub const OID_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
-pub const OID_ANY_EKU: &str = "2.5.29.37.0";
 
 pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
     let mut oids: Vec<Vec<u8>> = Vec::new();
@@ -161,6 +165,11 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
 }
 
 impl ExtKeyUsage {
+    /// Whether the list holds the usage `oid` (encoded).
+    pub fn contains(&self, oid: &[u8]) -> bool {
+        self.oids.iter().any(|o| o == oid)
+    }
+
     pub fn to_der(&self) -> Vec<u8> {
         let mut out = Vec::new();
         der::sequence(&mut out, |o| self.oids.iter().for_each(|oid| der::oid(o, oid)));
@@ -174,7 +183,7 @@ pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyU
     let mut r = seq.reader();
     let mut oids: Vec<Vec<u8>> = Vec::new();
     while !r.is_empty() {
-        let oid = r.read_tag(der::tag::OID, "requested extendedKeyUsage")?.content.to_vec();
+        let oid = r.read("requested extendedKeyUsage")?.oid("requested extendedKeyUsage")?.to_vec();
         if !oids.contains(&oid) {
             oids.push(oid);
         }
@@ -185,13 +194,12 @@ pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyU
     Ok(ExtKeyUsage { oids, critical })
 }
 
-/// Whether DER ExtKeyUsageSyntax contains `dotted`.
-pub fn eku_der_contains(value: &[u8], dotted: &str) -> bool {
-    let Ok(want) = der::encode_oid(dotted) else { return false };
+/// Whether DER ExtKeyUsageSyntax contains `oid` (encoded).
+pub fn eku_der_contains(value: &[u8], oid: &[u8]) -> bool {
     let Ok(seq) = der::parse_one(value, "extKeyUsage") else { return false };
     let mut r = seq.reader();
     while let Ok(t) = r.read("oid") {
-        if t.tag == der::tag::OID && t.content == want.as_slice() {
+        if t.tag == der::tag::OID && t.content == oid {
             return true;
         }
     }
@@ -209,7 +217,7 @@ mod tests {
         assert!(parse_key_usage(&["fly".into()]).is_err());
         let e = parse_ext_key_usage(&["serverAuth".into(), "client-auth".into(), "1.2.3.4".into()]).unwrap();
         assert_eq!(e.oids.len(), 3);
-        assert!(eku_der_contains(&e.to_der(), "1.3.6.1.5.5.7.3.2"));
+        assert!(eku_der_contains(&e.to_der(), &der::encode_oid("1.3.6.1.5.5.7.3.2").unwrap()));
         assert!(check_fits_key(ku::KEY_ENCIPHERMENT, KeyFamily::Ec).is_err());
     }
 }
