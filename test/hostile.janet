@@ -1,8 +1,10 @@
 # The hostile-input matrix: every ca/ function and method, every argument
-# position and option key, each given a value of every Janet type, in a child
-# interpreter (test/support/hostile-child.janet) so that a crash shows as an
-# abnormal exit instead of killing this test.
+# position and option key, each given a value of every Janet type (the other
+# arguments valid), in a child interpreter (test/support/hostile-child.janet)
+# so that a crash shows as an abnormal exit instead of killing this test. A
+# caught Rust panic counts as a failure too.
 (import ./support/check :as t)
+(import ./support/hostile-child :as hostile)
 
 (def dir (t/tmpdir "hostile"))
 (def child (string (os/cwd) "/test/support/hostile-child.janet"))
@@ -32,5 +34,10 @@
 (t/ok count (string "the child ends with \"OK <count>\", got: " (last lines)))
 (printf "hostile: %d calls in %.1fs, each returned or raised a [CA:...] error" (or count 0) (- (os/clock) started))
 (t/ok (and count (> count 10000)) "the matrix made over 10000 calls")
+
+# A caught Rust panic fails the matrix: its marker is the one the edge raises.
+(t/ok (string/find hostile/panic-marker (slurp "src/binding/edge.rs"))
+      (string/format "src/binding/edge.rs raises %q for a caught panic, which the matrix counts as BAD"
+                     hostile/panic-marker))
 
 (t/done "hostile")

@@ -72,7 +72,12 @@ except Exception as e:
 # ca/create honours the constraints found in the loaded certificate.
 (def reloaded (ca/create (ca/get-cert inter) (ca/get-key inter)))
 (t/raises |(:issue reloaded {:common-name "x" :san ["DNS:bad.example.com"]}) "a loaded constrained CA refuses" "[CA:PARAM]")
-(t/ok (:issue reloaded {:common-name "ok" :san ["DNS:ok.example.com"]}) "a loaded constrained CA issues permitted names")
+(let [ok-pem ((:issue reloaded {:common-name "ok" :san ["DNS:ok.example.com"]}) :cert)
+      [openssl-ok py-ok out err] (judges ok-pem "ok.example.com")]
+  (t/same (get (t/cert-facts (file "ok.pem" ok-pem)) :san) ["DNS:ok.example.com"]
+          "a loaded constrained CA issues permitted names: the SAN asked for")
+  (t/ok openssl-ok (string "openssl verify accepts it under the constrained intermediate: " out))
+  (t/ok py-ok (string "cryptography's verifier accepts it for ok.example.com: " err)))
 # A child of a constrained CA inherits the parent's constraints.
 (def child (ca/generate-intermediate (ca/generate {:name-constraints {:permitted ["DNS:corp.example"]} :path-length 1})))
 (t/raises |(:issue child {:common-name "x" :san ["DNS:www.elsewhere.example"]}) "a grandchild name outside the root's constraints" "[CA:PARAM]")

@@ -18,6 +18,13 @@
   (t/ok (zero? code) (string "openssl req: " msg))
   (slurp out))
 
+(defn facts
+  "What Python cryptography reads from a certificate PEM (an empty struct when it cannot)."
+  [pem]
+  (def got (t/cert-facts (file "facts.pem" pem)))
+  (t/ok got "cryptography loads the signed certificate")
+  (or got {}))
+
 # --- a CSR whose EC key is the point at infinity: anyone can "sign" for it ----
 
 (def forge ```
@@ -47,13 +54,14 @@ print("ok")
 
 (def ocsp-csr (openssl-csr "/CN=sneaky" "extendedKeyUsage=OCSPSigning,serverAuth"))
 (t/raises |(ca/sign root ocsp-csr {:copy-extensions true}) "a requested OCSPSigning is not copied" "[CA:PARAM]" "1.3.6.1.5.5.7.3.9")
-(t/ok (ca/sign root ocsp-csr {:copy-extensions true :extended-key-usage "serverAuth"})
-      "the operator's :extended-key-usage replaces the requested one")
+(t/same ((facts (ca/sign root ocsp-csr {:copy-extensions true :extended-key-usage "serverAuth"})) :eku)
+        ["1.3.6.1.5.5.7.3.1"] "the operator's :extended-key-usage (serverAuth only) replaces the requested one")
 (def any-csr (openssl-csr "/CN=sneaky" "extendedKeyUsage=anyExtendedKeyUsage"))
 (t/raises |(ca/sign root any-csr {:copy-extensions true}) "a requested anyExtendedKeyUsage is not copied" "[CA:PARAM]" "2.5.29.37.0")
 (def upn-csr (openssl-csr "/CN=sneaky" "subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@corp.example"))
 (t/raises |(ca/sign root upn-csr {:copy-extensions true}) "a requested otherName (UPN) is not certified" "[CA:PARAM]" "kind")
-(t/ok (ca/sign root upn-csr {:copy-extensions true :san ["DNS:ok.example"]}) "an explicit :san replaces the requested names")
+(t/same ((facts (ca/sign root upn-csr {:copy-extensions true :san ["DNS:ok.example"]})) :san)
+        ["DNS:ok.example"] "an explicit :san replaces the requested names (no otherName)")
 (def rid-csr (openssl-csr "/CN=sneaky" "subjectAltName=RID:1.2.3.4"))
 (t/raises |(ca/sign root rid-csr {:copy-extensions true}) "a requested registeredID is not certified" "[CA:PARAM]" "kind")
 
@@ -65,14 +73,16 @@ print("ok")
           "a pathlen-0 CA cannot certify a CA" "[CA:CONFIG]" "pathlen 0")
 (def mid (ca/generate-intermediate root {:common-name "Mid CA" :path-length 2}))
 (t/raises |(ca/sign mid sub-csr {:basic-constraints "CA:TRUE,pathlen:2"}) "a child pathlen must be below the CA's" "[CA:PARAM]" "pathlen")
-(t/ok (ca/sign mid sub-csr {:basic-constraints "CA:TRUE,pathlen:1"}) "a child pathlen below the CA's is fine")
+(let [sub (facts (ca/sign mid sub-csr {:basic-constraints "CA:TRUE,pathlen:1"}))]
+  (t/same [(sub :ca) (sub :pathlen)] [true 1] "a child pathlen below the CA's is fine: CA:TRUE, pathlen 1"))
 
 # --- name constraints also cover the subject's emailAddress --------------------
 
 (def mail-ca (ca/generate-intermediate root {:common-name "Mail CA" :name-constraints {:permitted ["email:@example.com"]}}))
 (def mallory (openssl-csr "/CN=Mallory/emailAddress=mallory@evil.example"))
 (t/raises |(ca/sign mail-ca mallory) "a subject emailAddress outside the constraints" "[CA:PARAM]" "mallory@evil.example")
-(t/ok (ca/sign mail-ca (openssl-csr "/CN=Alice/emailAddress=alice@example.com")) "a permitted subject emailAddress")
+(t/same ((facts (ca/sign mail-ca (openssl-csr "/CN=Alice/emailAddress=alice@example.com"))) :subject-attrs)
+        [["2.5.4.3" "Alice"] ["1.2.840.113549.1.9.1" "alice@example.com"]] "a permitted subject emailAddress is certified")
 
 # --- oversized and mislabelled requests -----------------------------------------
 

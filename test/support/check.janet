@@ -66,13 +66,6 @@
   [script & args]
   (run "python3" "-c" script ;args))
 
-(defn pkilint-clean?
-  "Runs a pkilint linter (e.g. \"lint_pkix_cert\") on a file; true when no ERROR or FATAL finding.
-  Returns [clean? output]."
-  [linter path & extra]
-  (def [code out] (run linter "lint" ;extra path))
-  [(and (not (string/find "ERROR" out)) (not (string/find "FATAL" out)) (not (string/find "Traceback" out))) out])
-
 (def- python-prelude ```
 import sys, json
 def _janet(v):
@@ -96,6 +89,73 @@ def emit(v):
   (if (zero? code)
     (parse out)
     (do (eprint "python failed: " out) nil)))
+
+(def- cert-facts-py ```
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+def ext(cls):
+    try: return c.extensions.get_extension_for_class(cls).value
+    except x509.ExtensionNotFound: return None
+def gn(n):
+    if isinstance(n, x509.DNSName): return "DNS:" + n.value
+    if isinstance(n, x509.IPAddress): return "IP:" + str(n.value)
+    if isinstance(n, x509.RFC822Name): return "email:" + n.value
+    if isinstance(n, x509.UniformResourceIdentifier): return "URI:" + n.value
+    if isinstance(n, x509.OtherName): return "otherName:" + n.type_id.dotted_string
+    return "other:" + repr(n)
+bc, eku, san = ext(x509.BasicConstraints), ext(x509.ExtendedKeyUsage), ext(x509.SubjectAlternativeName)
+emit({"serial": str(c.serial_number), "subject": c.subject.rfc4514_string(), "issuer": c.issuer.rfc4514_string(),
+      "subject-attrs": [[a.oid.dotted_string, a.value] for a in c.subject],
+      "ca": bc.ca if bc else None, "pathlen": bc.path_length if bc else None,
+      "eku": [o.dotted_string for o in eku] if eku else None,
+      "san": [gn(n) for n in san] if san else None})
+```)
+
+(defn cert-facts
+  "What Python cryptography reads from the certificate PEM at `path`: a struct
+  with :serial (decimal string), :subject and :issuer (RFC 4514), :subject-attrs
+  ([oid value] pairs), :ca and :pathlen (basicConstraints), :eku (dotted OIDs)
+  and :san (\"DNS:...\", \"IP:...\", \"email:...\", \"URI:...\", \"otherName:<oid>\");
+  nil when cryptography cannot load it."
+  [path]
+  (python-data cert-facts-py path))
+
+(def- pkilint-judge ```
+import os, subprocess
+linter, path, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+def verdict(clean, report):
+    emit({"clean": clean, "report": report})
+    sys.exit(0)
+if not os.path.isfile(path) or os.path.getsize(path) == 0:
+    verdict(False, "pkilint judge: %s is missing or empty, there is nothing to lint" % path)
+p = subprocess.run([linter, "lint", "-f", "JSON", "-s", "INFO", *extra, path],
+                   capture_output=True, text=True)
+said = (p.stdout.strip() + "\n" + p.stderr.strip()).strip()
+try:
+    results = json.loads(p.stdout)["results"]
+    findings = [(f["severity"], f["code"], r["node_path"], f["message"])
+                for r in results for f in r["finding_descriptions"]]
+except Exception:
+    verdict(False, "pkilint could not read the document (exit %d): %s" % (p.returncode, said))
+if p.returncode != min(len(findings), 255):
+    verdict(False, "pkilint exited %d with %d findings, so it did not finish linting: %s"
+            % (p.returncode, len(findings), said))
+lines = ["%s %s @ %s%s" % (sev, code, node, ": " + msg if msg else "") for sev, code, node, msg in findings]
+clean = not any(sev in ("ERROR", "FATAL") for sev, _, _, _ in findings)
+verdict(clean, "\n".join(lines + ([p.stderr.strip()] if p.stderr.strip() else [])))
+```)
+
+(defn pkilint-clean?
+  "Runs a pkilint linter (e.g. \"lint_pkix_cert\") on a file. Clean means pkilint
+  decoded the document, linted it to the end (its exit status is its finding
+  count) and found no ERROR or FATAL. A file pkilint cannot decode, an empty
+  file, or a linter that stops early is a failed judgement, never a clean one.
+  Returns [clean? report]."
+  [linter path & extra]
+  (def v (python-data pkilint-judge linter path ;extra))
+  (if v
+    [(v :clean) (v :report)]
+    [false (string "pkilint judge could not run " linter " on " path)]))
 
 # --- child Janet processes (test/cli, test/guide, test/install) -------------
 

@@ -1,9 +1,12 @@
 # The hostile-input matrix, run in a child interpreter by test/hostile.janet:
-#     build/janet test/support/hostile-child.janet --run WORKDIR
+#     build/janet test/support/hostile-child.janet --run WORKDIR [--quick]
 # Every ca/ function, every method, every argument position and every option
 # key gets a value of every Janet type. Each call must return or raise an error
-# starting with "[CA:". Prints "at <call>" before each call (so a crash can be
-# located), "BAD <call> -> <error>" per wrong error, and finally "OK <count>".
+# starting with "[CA:" that is not a caught Rust panic ("internal error in
+# jsec/ca": contained, but still a bug). Each hostile value replaces one
+# argument of a valid call, the others staying valid, so that it reaches the
+# code for its position. Prints "at <call>" before each call (so a crash can
+# be located), "BAD <call> -> <error>" per wrong error, and finally "OK <count>".
 # Without --run it only defines things (jpm test runs test/support too).
 (import jsec/ca)
 
@@ -19,15 +22,32 @@
    :is-tracking :get-issued :revoke :get-revoked :generate-crl :crl :get-crl-number
    :parse-ocsp-request :create-ocsp-response :get-status :ocsp-error-response])
 
+(def- ffi?
+  "Whether this Janet has FFI (the build scripts/build makes does): then
+  pointers and buffers over foreign memory join the hostile values."
+  (truthy? (get-in root-env ['ffi/malloc :value])))
+
+(defn- pointer-values []
+  (if-not ffi? []
+    (let [malloc (get-in root-env ['ffi/malloc :value])
+          pointer-buffer (get-in root-env ['ffi/pointer-buffer :value])
+          p (malloc 64)
+          foreign (pointer-buffer p 64 0)]
+      (buffer/push foreign "garbage")
+      [["pointer" p] ["foreign-buffer" foreign] ["empty-foreign-buffer" (pointer-buffer p 0 0)]])))
+
 (defn- hostile-values
-  "[label value] pairs, one or more per Janet type."
-  [a-ca]
+  "[label value] pairs, one or more per Janet type, and PEM/DER of the wrong kind."
+  [fx]
   [["nil" nil] ["true" true] ["false" false] ["0" 0] ["-1" -1] ["1.5" 1.5] ["nan" math/nan]
    ["inf" math/inf] ["-inf" math/-inf] ["1e300" 1e300] ["\"\"" ""]
    ["1MiB-string" (string/repeat "A" (* 1024 1024))] ["\"garbage\"" "garbage"] ["@\"buffer\"" @"buffer"]
-   [":kw" :kw] ["'sym" 'sym] ["[]" []] ["@[]" @[]] ["{}" {}] ["@{}" @{}] ["function" (fn [] 1)]
+   ["\"a\\0b\"" "a\0b"] [":kw" :kw] ["'sym" 'sym] ["[]" []] ["@[]" @[]] ["{}" {}] ["@{}" @{}]
+   ["function" (fn [] 1)] ["cfunction print" print] ["cfunction os/time" os/time]
    ["fiber" (fiber/new (fn [] 1))] ["(int/s64 -5)" (int/s64 -5)] ["(int/u64 5)" (int/u64 5)]
-   ["peg" (peg/compile "a")] ["file" stdout] ["a-ca" a-ca]])
+   ["peg" (peg/compile "a")] ["file" stdout] ["rng" (math/rng 1)] ["channel" (ev/chan)]
+   ;(pointer-values)
+   ["a-ca" (fx :ca)] ["key-pem" (fx :key)] ["csr-pem" (fx :csr)] ["ocsp-request-der" (fx :der)]])
 
 (defn- openssl [& args]
   (os/execute ["openssl" ;args] :px {:out (file/open "/dev/null" :w) :err (file/open "/dev/null" :w)}))
@@ -41,8 +61,7 @@
            "-keyout" (string dir "/csr.key") "-subj" "/CN=hostile.example" "-out" (string dir "/csr.pem"))
   (openssl "ocsp" "-issuer" (string dir "/root.pem") "-serial" "5" "-reqout" (string dir "/req.der"))
   (def der (slurp (string dir "/req.der")))
-  (def info (try (ca/parse-ocsp-request der)
-              ([_] {:issuer-name-hash @"0000" :issuer-key-hash @"0000" :serial (int/s64 5) :nonce nil})))
+  (def info (ca/parse-ocsp-request der))
   {:ca the-ca :cert (ca/get-cert the-ca) :key (ca/get-key the-ca) :csr (slurp (string dir "/csr.pem"))
    :der der :info info})
 
@@ -70,6 +89,35 @@
    'ca/get-status [[c 5] nil]
    'ca/ocsp-error-response [[:internal-error] nil]})
 
+(defn- method-calls
+  "Each method with valid arguments after the receiver (a valid CA)."
+  [fx]
+  (def calls (base-calls fx))
+  (defn after-ca [name] (tuple/slice (first (calls name)) 1))
+  {:generate-intermediate (after-ca 'ca/generate-intermediate)
+   :issue (after-ca 'ca/issue) :sign-csr (after-ca 'ca/sign) :sign (after-ca 'ca/sign)
+   :get-cert [] :get-key (after-ca 'ca/get-key) :get-serial [] :set-serial (after-ca 'ca/set-serial)
+   :is-tracking [] :get-issued [] :revoke (after-ca 'ca/revoke) :get-revoked []
+   :generate-crl (after-ca 'ca/crl) :crl (after-ca 'ca/crl) :get-crl-number []
+   :parse-ocsp-request [(fx :der)] :create-ocsp-response (after-ca 'ca/create-ocsp-response)
+   :get-status (after-ca 'ca/get-status) :ocsp-error-response [:internal-error]})
+
+(defn- with-option
+  "`opts` with `key` set to `v`; :subject replaces :common-name (the two
+  cannot be combined, and a hostile :subject must reach the subject parser)."
+  [opts key v]
+  (def merged (merge opts @{key v}))
+  (when (= key :subject) (put merged :common-name nil))
+  merged)
+
+(defn- with-arg
+  "`base` with `v` at `pos` (appended when `pos` is past its end); the other
+  arguments stay valid, so the call gets past the arity check to `pos`."
+  [base pos v]
+  (def args (array ;base))
+  (if (< pos (length args)) (put args pos v) (array/push args v))
+  args)
+
 (defn- nested-options
   "[key value] pairs that hide `v` inside the lists and tables options take."
   [v]
@@ -85,12 +133,26 @@
   (or (labels x)
       (let [s (string/format "%q" x)] (if (> (length s) 60) (string (string/slice s 0 57) "...") s))))
 
-(defn- run-matrix [dir]
+(def panic-marker
+  "What src/binding/edge.rs puts in the error it raises for a caught Rust panic."
+  "internal error in jsec/ca")
+
+(defn- panic? [e] (and (string? e) (string/find panic-marker e)))
+
+(def quick-labels
+  "The values of the quick matrix (one or so per kind of value), which
+  test/memcheck.janet runs under valgrind, where the whole one is too slow."
+  ["nil" "false" "-1" "1.5" "\"garbage\"" "@\"buffer\"" ":kw" "@[]" "@{}" "cfunction print"
+   "(int/s64 -5)" "pointer" "a-ca" "csr-pem"])
+
+(defn- run-matrix [dir quick]
   (def fx (make-fixtures dir))
-  (def values (hostile-values (fx :ca)))
+  (def values (if quick
+                (filter |(index-of (first $) quick-labels) (hostile-values fx))
+                (hostile-values fx)))
   (def labels (tabseq [[label v] :in values :when (not (nil? v))] v label))
-  (put labels (fx :ca) "a-ca")
   (def calls (base-calls fx))
+  (def mcalls (method-calls fx))
   (var count 0)
   (var bad 0)
   (defn attempt [desc f]
@@ -99,11 +161,15 @@
     (eflush)
     (try (f)
       ([e]
-        (unless (and (string? e) (string/has-prefix? "[CA:" e))
-          (++ bad)
-          (printf "BAD %s -> %q" desc e)))))
+        (cond
+          (panic? e) (do (++ bad) (printf "BAD %s -> caught a Rust panic: %q" desc e))
+          (not (and (string? e) (string/has-prefix? "[CA:" e)))
+          (do (++ bad) (printf "BAD %s -> %q" desc e))))))
   (defn call-desc [head args]
     (string "(" head " " (string/join (map |(describe-arg $ labels) args) " ") ")"))
+  # The valid calls must succeed, or the hostile variants test nothing past them.
+  (defn check-base [desc f]
+    (try (f) ([e] (++ bad) (printf "BAD the valid call %s fails: %q" desc e))))
   # Every public function found in the module's environment.
   (def fns (sort (filter |(and (symbol? $) (string/has-prefix? "ca/" $) (cfunction? (get-in (curenv) [$ :value])))
                          (keys (curenv)))))
@@ -114,35 +180,53 @@
     (unless (calls name) (printf "BAD no base call for %s" name) (++ bad))
     (def f (get-in (curenv) [name :value]))
     (def [base opt-pos] (or (calls name) [[] nil]))
+    (check-base (call-desc name base) |(f ;base))
     (attempt (call-desc name []) |(f))
-    (for pos 0 4
+    # each position, the others valid; one past the end is an extra argument
+    (for pos 0 (+ 1 (length base))
       (each [_ v] values
-        (def args (array/concat (seq [i :range [0 pos]] (get base i)) @[v]))
+        (def args (with-arg base pos v))
         (attempt (call-desc name args) |(f ;args))))
     (when opt-pos
       (def base-opts (get base opt-pos))
       (each key option-keys
         (each [_ v] values
-          (def args (array ;base))
-          (put args opt-pos (merge base-opts @{key v}))
+          (def args (with-arg base opt-pos (with-option base-opts key v)))
           (attempt (call-desc name args) |(f ;args))))
       # Hostile values inside list and table options.
       (each [_ v] values
         (each [key wrapped] (nested-options v)
-          (def args (array ;base))
-          (put args opt-pos (merge base-opts @{key wrapped}))
+          (def args (with-arg base opt-pos (with-option base-opts key wrapped)))
           (attempt (call-desc name args) |(f ;args))))))
-  # Every method: the receiver is a valid CA, the other positions hostile.
+  # The OCSP request info: each field hostile, the others valid; also each
+  # field of its first :requests entry.
+  (def info (fx :info))
+  (def first-request (get-in info [:requests 0]))
+  (defn try-info [hostile-info]
+    (def args [(fx :ca) hostile-info :good {}])
+    (attempt (call-desc 'ca/create-ocsp-response args) |(ca/create-ocsp-response ;args)))
+  (each [_ v] values
+    (each key [;(sort (keys info)) :extra]
+      (try-info (merge info @{key v})))
+    (each key [;(sort (keys first-request)) :extra]
+      (try-info (merge info @{:requests @[(merge first-request @{key v})]})))
+    (try-info (merge info @{:requests @[v]})))
+  # Every method: the receiver is a valid CA; each other position hostile, the rest valid.
   (each m methods
-    (each [_ v] values
-      (for pos 0 3
-        (def args (array/concat (seq [i :range [0 pos]] nil) @[v]))
+    (def base (or (mcalls m) (do (printf "BAD no base call for the method %s" m) (++ bad) [])))
+    (check-base (call-desc m [(fx :ca) ;base]) |(m (fx :ca) ;base))
+    (for pos 0 (+ 1 (length base))
+      (each [_ v] values
+        (def args (with-arg base pos v))
         (attempt (call-desc m [(fx :ca) ;args]) |(m (fx :ca) ;args)))))
+  # the foreign memory behind the pointer values (so valgrind sees no leak)
+  (when-let [[_ p] (find |(= (first $) "pointer") values)]
+    ((get-in root-env ['ffi/free :value]) p))
   (if (zero? bad)
     (printf "OK %d" count)
-    (printf "FAILED %d of %d calls raised a non-[CA:] error" bad count))
+    (printf "FAILED %d of %d calls raised a non-[CA:] error or a caught panic" bad count))
   (os/exit (if (zero? bad) 0 1)))
 
 (defn main [_ & args]
   (when (= (first args) "--run")
-    (run-matrix (or (get args 1) "/tmp"))))
+    (run-matrix (or (get args 1) "/tmp") (= (get args 2) "--quick"))))

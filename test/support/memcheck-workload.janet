@@ -1,12 +1,15 @@
 # The workload test/memcheck.janet runs under valgrind: every kind of call,
 # error paths included. Only defines `workload`; running this file does nothing.
 (import jsec/ca)
+(import ./call-kinds)
 
 (defn- swallow [f] (try (f) ([_] nil)))
 
 (defn workload
-  "Exercises issuing, signing, revocation, CRLs, OCSP and their error paths."
-  [csr-pem ocsp-der]
+  "Exercises issuing, signing, revocation, CRLs, OCSP and their error paths:
+  a few calls of its own, then each kind of call in test/support/call-kinds.janet
+  (fixtures in `dir`) three times. Returns how many kinds ran."
+  [csr-pem ocsp-der dir]
   (def root (ca/generate {:common-name "Memcheck Root" :track-issued true}))
   (def inter (ca/generate-intermediate root {:key-type :ec-p384}))
   (loop [i :range [0 10]]
@@ -33,4 +36,6 @@
   (ca/create (ca/get-cert root) key {:password "pw" :serial 10})
   (swallow |(ca/create (ca/get-cert root) key {:password "wrong"}))
   (swallow |(ca/create "junk" "junk"))
-  (string root))
+  (def {:kinds kinds} (call-kinds/make dir))
+  (each [_ _ thunk] kinds (repeat 3 (thunk)))
+  (length kinds))
