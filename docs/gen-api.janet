@@ -22,7 +22,8 @@
    ["The CA's certificate and key" '[ca/get-cert ca/get-key]]
    ["Serial counter and tracking" '[ca/get-serial ca/set-serial ca/is-tracking ca/get-issued]]
    ["Revocation and CRLs" '[ca/revoke ca/get-revoked ca/crl ca/get-crl-number]]
-   ["OCSP" '[ca/parse-ocsp-request ca/create-ocsp-response ca/get-status ca/ocsp-error-response]]])
+   ["OCSP" '[ca/parse-ocsp-request ca/create-ocsp-response ca/get-status ca/ocsp-error-response]]
+   ["Export" '[ca/pkcs12]]])
 
 (def- repo-root
   (let [here (os/realpath (dyn :current-file "docs/gen-api.janet"))]

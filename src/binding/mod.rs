@@ -11,6 +11,7 @@ pub mod edge;
 pub mod issuance;
 pub mod ocsp;
 pub mod options;
+pub mod pkcs12;
 pub mod revocation;
 pub mod values;
 
@@ -42,6 +43,7 @@ cfunctions! {
     cf_create_ocsp_response => ocsp::create_ocsp_response;
     cf_get_status => ocsp::get_status;
     cf_ocsp_error_response => ocsp::ocsp_error_response;
+    cf_pkcs12 => pkcs12::pkcs12;
 }
 
 type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
@@ -67,6 +69,7 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("create-ocsp-response", cf_create_ocsp_response, ocsp::CREATE_OCSP_RESPONSE_DOC),
     ("get-status", cf_get_status, ocsp::GET_STATUS_DOC),
     ("ocsp-error-response", cf_ocsp_error_response, ocsp::OCSP_ERROR_RESPONSE_DOC),
+    ("pkcs12", cf_pkcs12, pkcs12::PKCS12_DOC),
 ];
 
 /// A NULL-terminated method table Janet can read from any thread.

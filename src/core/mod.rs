@@ -15,6 +15,7 @@ pub mod ocsp;
 pub mod oid;
 pub mod options;
 pub mod pem;
+pub mod pkcs12;
 pub mod revocation;
 pub mod secret;
 pub mod serial;

@@ -79,4 +79,10 @@
     ["error: another CA's key" 500 |(swallow |(ca/create cert-pem (ca/get-key constrained))) false]
     ["error: encrypted key without :password" 500 |(swallow |(ca/create cert-pem encrypted-key)) false]
     ["error: wrong :password" 500 |(swallow |(ca/create cert-pem encrypted-key {:password "wrong"})) false]
-    ["error: oversized CSR" 4000 |(swallow |(ca/sign root oversized-csr)) false]]})
+    ["error: oversized CSR" 4000 |(swallow |(ca/sign root oversized-csr)) false]
+    ["pkcs12" 500 |(ca/pkcs12 cert-pem key-pem {:password "pw" :name "kinds"}) false]
+    ["pkcs12 :legacy with an encrypted key" 500
+     |(ca/pkcs12 cert-pem encrypted-key {:password "pw" :key-password "kinds" :legacy true}) false]
+    ["error: pkcs12 with another CA's key" 1000
+     |(swallow |(ca/pkcs12 cert-pem (ca/get-key constrained) {:password "pw"})) false]
+    ["error: pkcs12 without :password" 4000 |(swallow |(ca/pkcs12 cert-pem key-pem)) false]]})

@@ -15,7 +15,8 @@
    :subject :days-valid :key-type :serial :track-issued :path-length :name-constraints :crl-url
    :ocsp-url :ca-issuers-url :certificate-policies :revoked :crl-number :password :san :key-usage
    :extended-key-usage :ocsp-must-staple :not-before :not-after :copy-extensions :basic-constraints
-   :next-update :revocation-time :revocation-reason :this-update :include-nonce])
+   :next-update :revocation-time :revocation-reason :this-update :include-nonce
+   :chain :name :legacy :key-password])
 
 (def methods
   [:generate-intermediate :issue :sign-csr :sign :get-cert :get-key :get-serial :set-serial
@@ -87,7 +88,8 @@
    'ca/parse-ocsp-request [[(fx :der)] nil]
    'ca/create-ocsp-response [[c (fx :info) :good {}] 3]
    'ca/get-status [[c 5] nil]
-   'ca/ocsp-error-response [[:internal-error] nil]})
+   'ca/ocsp-error-response [[:internal-error] nil]
+   'ca/pkcs12 [[(fx :cert) (fx :key) {:password "pw"}] 2]})
 
 (defn- method-calls
   "Each method with valid arguments after the receiver (a valid CA)."
@@ -123,7 +125,7 @@
   [v]
   [;(mapcat |[[$ [v]] [$ @["DNS:ok.example" v]]]
             [:san :key-usage :extended-key-usage :certificate-policies :crl-url :ocsp-url
-             :ca-issuers-url :subject :revoked])
+             :ca-issuers-url :subject :revoked :chain])
    [:subject [[v "x"]]] [:subject [["CN" v]]] [:subject [["CN"]]] [:subject @[@["CN" "x" v]]]
    [:revoked [{:serial v}]] [:revoked [{:serial 5 :reason v}]] [:revoked [{:serial 5 :date v}]]
    [:revoked [@{:serial 5 v 1}]] [:name-constraints {:permitted [v]}] [:name-constraints {:excluded v}]
