@@ -584,7 +584,7 @@ print("-----END CERTIFICATE REQUEST-----")
 (let [script (t/write dir "prompt.janet"
                       (string/format "(import jsec/ca)\n(printf \"%%q\" (protect (ca/create (slurp %q) (slurp %q))))"
                                      (pem-file issuer-pem) (pem-file enc-key)))
-      [code out] (t/run "timeout" "20" (dyn *executable*) script)]
+      [code out] (t/run-in {"JANET_PATH" (t/module-root)} nil "timeout" "20" (t/janet-exe) script)]
   (t/ok (and (zero? code) (string/find "[CA:" out)) (string "a missing password errors at once, no prompt: " out)))
 
 (each kt [:ec-p384 :rsa-2048 :ed25519]
