@@ -3,6 +3,7 @@
 # pkilint rather than by looking at PEM text.
 (import jsec/ca)
 (import ./support/check :as t)
+(import ./support/child)
 
 (def dir (t/tmpdir "issuance"))
 (var- file-count 0)
@@ -672,10 +673,10 @@ print("-----END CERTIFICATE REQUEST-----")
                         :p {:in null-in :out null-out :err null-out}))
   (defn attempt [n]
     (os/sleep 0.3)
-    (def p (os/spawn ["timeout" "10" "openssl" "s_client" "-connect" (string "127.0.0.1:" port)
-                      "-CAfile" (pem-file (ca/get-cert tls-root)) "-verify_return_error"
-                      "-verify_hostname" "localhost" "-servername" "localhost"]
-                     :p {:in null-in :out :pipe :err :out}))
+    (def p (os/spawn (child/merged ["timeout" "10" "openssl" "s_client" "-connect" (string "127.0.0.1:" port)
+                                    "-CAfile" (pem-file (ca/get-cert tls-root)) "-verify_return_error"
+                                    "-verify_hostname" "localhost" "-servername" "localhost"])
+                     :p {:in null-in :out :pipe}))
     (def out (string (:read (p :out) :all)))
     (:wait p)
     (if (or (string/find "Verify return code" out) (<= n 1)) out (attempt (dec n))))
