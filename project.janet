@@ -9,8 +9,9 @@
 #   jpm install    build, then copy ca<modext> to <modpath>/jsec/, so that
 #                  (import jsec/ca) works, and bin/jsec-ca to <binpath>
 #
-# The module is a Rust cdylib, so there is no declare-native: a rule runs
-# cargo and copies the library into place. Needs cargo and libclang (bindgen).
+# The module is a Rust cdylib, so there is no declare-native: a phony step
+# runs cargo and copies the library into place. Needs cargo, libclang (bindgen),
+# libssl-dev and pkg-config (the openssl crate).
 # Without jpm, see scripts/build (it builds its own Janet too).
 
 (declare-project
@@ -87,6 +88,17 @@
 # rule keyed on file times would skip the build when only the headers changed.
 (phony "jsec-module" [] (build-module))
 (add-dep "build" "jsec-module")
+
+# `jpm test` first checks the judge tools the suites use (openssl, Python
+# cryptography, pkilint, valgrind, ...) and names each missing one with how to
+# get it, instead of failing deep inside a suite.
+(import ./test/support/prerequisites)
+(phony "prerequisites" []
+  (def missing (prerequisites/missing))
+  (unless (empty? missing)
+    (each line (prerequisites/report missing) (eprint line))
+    (error "jpm test needs the tools above")))
+(add-dep "test" "prerequisites")
 
 # jpm's install-rule does (os/mkdir <dest-dir><modpath>/jsec), one level only;
 # create the parents too (e.g. a fresh --dest-dir staging tree). create-dirs
