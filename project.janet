@@ -1,14 +1,17 @@
 # project.janet: build and install jsec/ca with jpm 1.x.
 #
-#   jpm build      cargo build against the installed Janet's headers, then
-#                  copy the library to build/jsec/ca<modext>
+#   jpm build      cargo build against the installed Janet's headers (or
+#                  --headerpath=DIR), then copy the library to
+#                  build/jsec/ca<modext>; on every build, so a changed Janet
+#                  or headerpath always rebuilds
 #   jpm test       build, then run every test/**/*.janet (helpers live in
 #                  test/support/ and only define things, so running them is a no-op)
 #   jpm install    build, then copy ca<modext> to <modpath>/jsec/, so that
 #                  (import jsec/ca) works, and bin/jsec-ca to <binpath>
 #
-# The module is a Rust cdylib, so there is no declare-native: a rule runs
-# cargo and copies the library into place. Needs cargo and libclang (bindgen).
+# The module is a Rust cdylib, so there is no declare-native: a phony step
+# runs cargo and copies the library into place. Needs cargo, libclang (bindgen),
+# libssl-dev and pkg-config (the openssl crate).
 # Without jpm, see scripts/build (it builds its own Janet too).
 
 (declare-project
@@ -24,51 +27,78 @@
 (def- modext (dyn :modext ".so"))
 (def- target (string buildpath "jsec/ca" modext))
 
-(def- cargo-target-dir (or (os/getenv "CARGO_TARGET_DIR") "target"))
-(def- cargo-artifact
-  (string cargo-target-dir "/release/"
-          (case (os/which)
-            :windows "jsec_ca.dll"
-            :mingw "jsec_ca.dll"
-            :macos "libjsec_ca.dylib"
-            "libjsec_ca.so")))
+(def- cargo-library
+  (case (os/which)
+    :windows "jsec_ca.dll"
+    :mingw "jsec_ca.dll"
+    :macos "libjsec_ca.dylib"
+    "libjsec_ca.so"))
 
-(defn- rust-sources
-  "Cargo.toml, build.rs and every file under src/: the rule's inputs."
+(defn- absolute [path]
+  (if (string/has-prefix? "/" path) path (string (os/cwd) "/" path)))
+
+(defn- header-key
+  "janet-VERSION-CRC for a janet.h: its version and POSIX cksum, as
+  scripts/build-module names its cargo target directories."
+  [header]
+  (def text (slurp header))
+  (def version (or (peg/match ~(* (thru "\n#define JANET_VERSION \"") (<- (to "\""))) text) ["unknown"]))
+  (def p (os/spawn ["cksum" header] :p {:out :pipe}))
+  (def out (string (or (:read (p :out) :all) "")))
+  (def crc (if (zero? (:wait p)) (first (string/split " " out)) (string "h" (hash text))))
+  (string "janet-" (first version) "-" crc))
+
+(defn- build-module
+  "cargo build against (dyn :headerpath)/janet.h, then copy the library to
+  `target`. Janet refuses a module built for another minor version, and
+  evil-janet's build script (bindgen over janet.h) does not rerun when
+  JANET_HEADERPATH changes, so every header gets its own cargo target
+  directory (target/janet-VERSION-CRC, shared with scripts/build-module):
+  switching Janet, or --headerpath, never reuses the last header's build."
   []
-  (def acc @["Cargo.toml" "build.rs"])
-  (if (os/stat "Cargo.lock") (array/push acc "Cargo.lock"))
-  (defn walk [dir]
-    (each name (sort (os/dir dir))
-      (def p (string dir "/" name))
-      (case (os/stat p :mode)
-        :directory (walk p)
-        :file (array/push acc p))))
-  (walk "src")
-  acc)
-
-(rule target (rust-sources)
   (def headerpath (dyn :headerpath))
-  (unless (and headerpath (os/stat (string headerpath "/janet.h")))
+  (def header (string headerpath "/janet.h"))
+  (unless (and headerpath (os/stat header))
     (errorf "janet.h not found in headerpath %v; pass --headerpath=DIR" headerpath))
+  (def base (absolute (or (os/getenv "CARGO_TARGET_DIR") "target")))
+  (def target-dir (string base "/" (header-key header)))
   # evil-janet's `system` feature links -ljanet, also into the janetrs_macros
   # proc-macro. A module must not link Janet (the interpreter provides
   # janet_*), so an empty libjanet.a goes first on every crate's search path
   # (RUSTFLAGS reaches the proc-macro; build.rs only reaches our own crate).
-  (def stubdir (string (os/cwd) "/" buildpath "link-stub"))
+  # One fixed place for it: RUSTFLAGS is part of cargo's fingerprint.
+  (def stubdir (string base "/link-stub"))
   (create-dirs (string stubdir "/libjanet.a"))
   (spit (string stubdir "/libjanet.a") "!<arch>\n")
   (def env (merge (os/environ)
-                  {"JANET_HEADERPATH" headerpath
+                  {"JANET_HEADERPATH" (absolute headerpath)
+                   "CARGO_TARGET_DIR" target-dir
                    "RUSTFLAGS" (string (or (os/getenv "RUSTFLAGS") "") " -L native=" stubdir)}))
   (print "cargo build --release --features system-janet (JANET_HEADERPATH=" headerpath ")")
   (flush)
   (def status (os/execute ["cargo" "build" "--release" "--features" "system-janet"] :pe env))
   (unless (zero? status) (errorf "cargo build failed with exit code %d" status))
-  (create-dirs target)
-  (spit target (slurp cargo-artifact)))
+  (def library (slurp (string target-dir "/release/" cargo-library)))
+  (unless (= library (try (slurp target) ([_] nil)))
+    (create-dirs target)
+    (spit (string target ".tmp") library)
+    (os/rename (string target ".tmp") target)))
 
-(add-dep "build" target)
+# A phony step, not a file rule: cargo decides what is out of date, and a
+# rule keyed on file times would skip the build when only the headers changed.
+(phony "jsec-module" [] (build-module))
+(add-dep "build" "jsec-module")
+
+# `jpm test` first checks the judge tools the suites use (openssl, Python
+# cryptography, pkilint, valgrind, ...) and names each missing one with how to
+# get it, instead of failing deep inside a suite.
+(import ./test/support/prerequisites)
+(phony "prerequisites" []
+  (def missing (prerequisites/missing))
+  (unless (empty? missing)
+    (each line (prerequisites/report missing) (eprint line))
+    (error "jpm test needs the tools above")))
+(add-dep "test" "prerequisites")
 
 # jpm's install-rule does (os/mkdir <dest-dir><modpath>/jsec), one level only;
 # create the parents too (e.g. a fresh --dest-dir staging tree). create-dirs

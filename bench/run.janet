@@ -25,7 +25,7 @@
   (if-let [i (last (string/find-all "/" path))] (string/slice path 0 i) "."))
 
 (def root (dirname (dirname (os/realpath (dyn :current-file)))))
-(def work (string "/tmp/jsec-bench-" (os/getpid)))
+(def work (string "/tmp/jsec-bench-" (math/rng-int (math/rng (os/cryptorand 8)) 2000000000)))
 
 (defn- now [] (os/clock :monotonic))
 

@@ -2,7 +2,7 @@
 # revoked certificate and accepts the others.
 (import jsec/ca)
 
-(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/getpid))))
+(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/time))))
 (os/mkdir dir)
 (defn out [name] (string dir "/" name))
 

@@ -2,7 +2,7 @@
 # revocations and the next CRL number, saved as Janet data.
 (import jsec/ca)
 
-(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/getpid))))
+(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/time))))
 (os/mkdir dir)
 (def state-file (string dir "/ca-state.jdn"))
 (def password "example only: read it from the environment")

@@ -3,7 +3,7 @@
 # they expire, and the retired intermediate can be revoked on the root's CRL.
 (import jsec/ca)
 
-(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/getpid))))
+(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-guide-" (os/time))))
 (os/mkdir dir)
 (defn out [name] (string dir "/" name))
 

@@ -1,10 +1,12 @@
 /*
  * janet/main.c: the Janet interpreter we build for development, CI and users
  * without an installed Janet. It is Janet's own amalgamation (janet.c and
- * janet.h, Janet 1.41.2, shipped by the evil-janet crate) plus this minimal
- * main, which hands argv to the core `cli-main`, as Janet's shell does.
+ * janet.h, shipped by the evil-janet crate: 1.41.2 for build/janet, other
+ * releases such as 1.36.0 and 1.37.1 through scripts/janet-version) plus this
+ * minimal main, which hands argv to the core `cli-main`, as Janet's shell
+ * does. It uses only API that every Janet since 1.36 has.
  *
- * Built by scripts/build:
+ * Built by scripts/build-janet:
  *   cc -O2 -std=c99 -o build/janet janet/main.c <csrc>/janet.c -I<csrc> \
  *      -lm -ldl -lpthread -rdynamic
  * -rdynamic exports janet_* so native modules (build/jsec/ca.so) resolve

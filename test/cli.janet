@@ -2,6 +2,7 @@
 # init, issue, sign, revoke, crl, list, help and exit codes, two concurrent
 # invocations, and a kill -9 in the middle of an issuance.
 (import ./support/check :as t)
+(import ./support/child)
 
 (def work (t/tmpdir "cli"))
 (def tool (os/realpath "bin/jsec-ca"))
@@ -20,7 +21,7 @@
 (defn spawn-tool
   "Starts the tool without waiting; returns the process."
   [& args]
-  (os/spawn (argv args) :pe (merge (os/environ) env {:cd work :out :pipe :err :out})))
+  (os/spawn (child/merged (argv args) work) :pe (merge (os/environ) env {:out :pipe})))
 
 (defn finish
   "Waits for a spawned tool; [code output]."

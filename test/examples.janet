@@ -3,6 +3,8 @@
 (import ./support/check :as t)
 
 (def skip {"ocsp-responder.janet" true})
+# Children import the module this process found (build/, under jpm test too).
+(def child-env {"JANET_PATH" (t/module-root)})
 
 (def examples
   (->> (os/dir "examples")
@@ -13,11 +15,11 @@
 
 (each name examples
   (def dir (t/tmpdir (string "example-" (string/replace ".janet" "" name))))
-  (def [code out] (t/run "timeout" "120" (dyn *executable*) (string "examples/" name) dir))
+  (def [code out] (t/run-in child-env nil "timeout" "120" (t/janet-exe) (string "examples/" name) dir))
   (t/ok (zero? code) (string/format "examples/%s exits 0, got %d:\n%s" name code out)))
 
 (def demo-dir (t/tmpdir "example-demo-files"))
-(t/run (dyn *executable*) "examples/demo.janet" demo-dir)
+(t/run-in child-env nil (t/janet-exe) "examples/demo.janet" demo-dir)
 (each file ["root.pem" "intermediate.pem" "server.pem" "server.key" "chain.pem"]
   (t/ok (os/stat (string demo-dir "/" file)) (string "the demo writes " file)))
 (let [[code out] (t/openssl "verify" "-x509_strict" "-verify_hostname" "localhost" "-verify_ip" "127.0.0.1"

@@ -14,7 +14,8 @@
   "Runs the matrix with a time limit; returns [exit-code stdout]. Progress goes to a file."
   []
   (def log (file/open progress :w))
-  (def p (os/spawn ["timeout" "300" (dyn *executable*) child "--run" dir] :p {:out :pipe :err log}))
+  (def p (os/spawn ["timeout" "300" (t/janet-exe) child "--run" dir]
+                   :pe (merge (os/environ) {"JANET_PATH" (t/module-root) :out :pipe :err log})))
   (def out (string (or (:read (p :out) :all) "")))
   (def code (:wait p))
   (file/close log)

@@ -2,6 +2,7 @@
 # bin directory, the way `jpm install` lays them out; then `(import jsec/ca)`
 # from a script outside the repository and the installed tool's --help.
 (import ./support/check :as t)
+(import ./support/child)
 
 (def tmp (t/tmpdir "install"))
 (def syspath (string tmp "/syspath"))
@@ -34,8 +35,8 @@
   (t/ok (and (zero? code) (os/stat (string elsewhere "/ca/root.crt"))) (string "installed jsec-ca init: " out)))
 
 # The installed tool finds the installed OCSP responder library.
-(let [p (os/spawn [(t/janet-exe) (string bindir "/jsec-ca") "ocsp-serve" "--port" (string (+ 20000 (math/floor (* 20000 (math/random))))) "--dir" "ca"]
-                  :pe (merge (os/environ) env {:cd elsewhere :out :pipe :err :out}))
+(let [p (os/spawn (child/merged [(t/janet-exe) (string bindir "/jsec-ca") "ocsp-serve" "--port" (string (+ 20000 (math/floor (* 20000 (math/random))))) "--dir" "ca"] elsewhere)
+                  :pe (merge (os/environ) env {:out :pipe}))
       banner (string (or (try (ev/with-deadline 10 (:read (p :out) 1024)) ([_] nil)) ""))]
   (t/ok (string/find "answering OCSP" banner) (string "installed jsec-ca ocsp-serve starts: " banner))
   (os/proc-kill p true))

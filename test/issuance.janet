@@ -3,6 +3,7 @@
 # pkilint rather than by looking at PEM text.
 (import jsec/ca)
 (import ./support/check :as t)
+(import ./support/child)
 
 (def dir (t/tmpdir "issuance"))
 (var- file-count 0)
@@ -588,7 +589,7 @@ print("-----END CERTIFICATE REQUEST-----")
 (let [script (t/write dir "prompt.janet"
                       (string/format "(import jsec/ca)\n(printf \"%%q\" (protect (ca/create (slurp %q) (slurp %q))))"
                                      (pem-file issuer-pem) (pem-file enc-key)))
-      [code out] (t/run "timeout" "20" (dyn *executable*) script)]
+      [code out] (t/run-in {"JANET_PATH" (t/module-root)} nil "timeout" "20" (t/janet-exe) script)]
   (t/ok (and (zero? code) (string/find "[CA:" out)) (string "a missing password errors at once, no prompt: " out)))
 
 (each kt [:ec-p384 :rsa-2048 :ed25519]
@@ -681,10 +682,10 @@ print("-----END CERTIFICATE REQUEST-----")
                         :p {:in null-in :out null-out :err null-out}))
   (defn attempt [n]
     (os/sleep 0.3)
-    (def p (os/spawn ["timeout" "10" "openssl" "s_client" "-connect" (string "127.0.0.1:" port)
-                      "-CAfile" (pem-file (ca/get-cert tls-root)) "-verify_return_error"
-                      "-verify_hostname" "localhost" "-servername" "localhost"]
-                     :p {:in null-in :out :pipe :err :out}))
+    (def p (os/spawn (child/merged ["timeout" "10" "openssl" "s_client" "-connect" (string "127.0.0.1:" port)
+                                    "-CAfile" (pem-file (ca/get-cert tls-root)) "-verify_return_error"
+                                    "-verify_hostname" "localhost" "-servername" "localhost"])
+                     :p {:in null-in :out :pipe}))
     (def out (string (:read (p :out) :all)))
     (:wait p)
     (if (or (string/find "Verify return code" out) (<= n 1)) out (attempt (dec n))))

@@ -38,6 +38,8 @@ pub static CA_TYPE: AbstractType = AbstractType(raw::JanetAbstractType {
     call: None,
     length: None,
     bytes: None,
+    // Janet 1.39+ (build.rs reads the version from the janet.h being built against).
+    #[cfg(janet_gcperthread)]
     gcperthread: None,
 });
 

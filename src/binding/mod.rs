@@ -107,6 +107,19 @@ pub static METHODS: MethodTable = MethodTable([
     raw::JanetMethod { name: std::ptr::null(), cfun: None },
 ]);
 
+include!(concat!(env!("OUT_DIR"), "/janet_header.rs"));
+
+// evil-janet's bindings must come from the janet.h build.rs read: a cargo
+// target directory reused with another JANET_HEADERPATH keeps the old
+// bindings, and the module would then fail to load ("config mismatch").
+const _: () = if let Some((major, minor, patch)) = JANET_HEADER_VERSION {
+    assert!(
+        major == raw::JANET_VERSION_MAJOR && minor == raw::JANET_VERSION_MINOR && patch == raw::JANET_VERSION_PATCH,
+        "evil-janet's bindings were generated from another janet.h than JANET_HEADERPATH's: \
+         use a cargo target directory per Janet header (as scripts/build and project.janet do)"
+    );
+};
+
 /// Tells the loader which Janet this module was built against.
 #[no_mangle]
 pub extern "C" fn _janet_mod_config() -> raw::JanetBuildConfig {

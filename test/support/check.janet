@@ -2,6 +2,8 @@
 # independent judges (openssl, Python cryptography, pkilint).
 # Helpers only define things: jpm runs every file under test/, this one too.
 
+(import ./child)
+
 (var- failures 0)
 (var- passes 0)
 
@@ -37,14 +39,14 @@
 (defn tmpdir
   "A fresh temporary directory."
   [tag]
-  (def dir (string "/tmp/jsec-test-" tag "-" (os/getpid) "-" (math/floor (* 1e6 (math/random)))))
+  (def dir (string "/tmp/jsec-test-" tag "-" (math/rng-int (math/rng (os/cryptorand 8)) 2000000000)))
   (os/mkdir dir)
   dir)
 
 (defn run
   "Runs a command (argv list); returns [exit-code stdout+stderr]."
   [& argv]
-  (def p (os/spawn argv :p {:out :pipe :err :out}))
+  (def p (os/spawn (child/merged argv) :p {:out :pipe}))
   (def out (:read (p :out) :all))
   (def code (:wait p))
   [code (string (or out ""))])
@@ -178,8 +180,7 @@ verdict(clean, "\n".join(lines + ([p.stderr.strip()] if p.stderr.strip() else []
   "Runs argv with extra environment variables `env` (a table or struct) and
   working directory `dir` (nil: the current one); returns [code output]."
   [env dir & argv]
-  (def opts (merge (os/environ) env (if dir {:cd dir} {})))
-  (def p (os/spawn argv :pe (merge opts {:out :pipe :err :out})))
+  (def p (os/spawn (child/merged argv dir) :pe (merge (os/environ) env {:out :pipe})))
   (def out (:read (p :out) :all))
   (def code (:wait p))
   [code (string (or out ""))])
