@@ -3,22 +3,9 @@
 # test/00-prerequisites.janet report what is missing, one line each, before
 # any suite fails deep inside. Only defines things.
 
-(defn- suites
-  "Every .janet file under test/ but this one."
-  [&opt dir]
-  (default dir "test")
-  (def acc @[])
-  (each name (sort (os/dir dir))
-    (def path (string dir "/" name))
-    (case (os/stat path :mode)
-      :directory (array/concat acc (suites path))
-      :file (when (and (string/has-suffix? ".janet" name) (not= name "prerequisites.janet"))
-              (array/push acc path))))
-  acc)
-
 (def tools
   "Each: :name, :test (a sh command that exits 0 when the tool is usable),
-  :get (how to install it on Debian/Ubuntu), optional :needed (a predicate)."
+  :get (how to install it on Debian/Ubuntu)."
   [{:name "openssl command-line tool"
     :test "openssl version"
     :get "apt-get install openssl"}
@@ -37,10 +24,9 @@
    {:name "script (runs a child on a terminal)"
     :test "command -v script"
     :get "apt-get install bsdutils (util-linux on newer releases)"}
-   {:name "go (Go's crypto/x509 as a judge)"
+   {:name "go (Go's crypto/x509 as a judge: test/support/x509judge)"
     :test "command -v go"
-    :get "apt-get install golang-go"
-    :needed (fn [] (truthy? (some |(string/find `"go"` (slurp $)) (suites))))}])
+    :get "apt-get install golang-go"}])
 
 (defn- usable? [tool]
   (zero? (os/execute ["sh" "-c" (string "(" (tool :test) ") >/dev/null 2>&1")] :p)))
@@ -48,7 +34,7 @@
 (defn missing
   "The tools that are needed and not usable here."
   []
-  (filter |(and (if-let [needed ($ :needed)] (needed) true) (not (usable? $))) tools))
+  (filter |(not (usable? $)) tools))
 
 (defn report
   "Lines telling what is missing and how to get it."
