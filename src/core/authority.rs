@@ -23,6 +23,7 @@ use super::secret::Secret;
 use super::serial::Serial;
 use super::state::memory::{self, MemoryState};
 use super::state::{self, CaState, IssuedCert, SerialStatus};
+use super::store::{CaRecord, Engine};
 use super::time;
 use super::keys::shown;
 use super::usage::{self, ku, ExtKeyUsage};
@@ -262,6 +263,36 @@ impl Authority {
             }
         }
         Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
+    }
+
+    /// Saves this CA into a store under `name` (its key encrypted with
+    /// `password` when given) and moves its state there: from now on every
+    /// change this CA makes is committed to the store.
+    pub fn save_to(&mut self, store: &mut dyn Engine, name: &str, password: Option<&[u8]>) -> CaResult<()> {
+        let record = CaRecord {
+            cert_der: self.cert_der.clone(),
+            key_pem: self.key_pem(password)?,
+            key_encrypted: password.is_some(),
+            pointers: self.pointers.clone(),
+        };
+        let snapshot = self.state.snapshot()?;
+        self.state = store.save(name, &record, snapshot)?;
+        Ok(())
+    }
+
+    /// The CA saved in `store` under `name`, writing through to it.
+    pub fn load_from(store: &mut dyn Engine, name: &str, password: Option<&[u8]>) -> CaResult<Authority> {
+        let (record, state) = store.load(name)?;
+        if record.key_encrypted && password.is_none() {
+            return Err(CaError::param(format!(
+                "the key of CA {name:?} in store {} is encrypted; pass :password",
+                store.location()
+            )));
+        }
+        let key = keys::load_private_key(record.key_pem.as_bytes(), password)?;
+        let mut ca = Authority::from_parts(key, record.cert_der, 1, true, record.pointers, RestoreState::default(), true)?;
+        ca.state = state;
+        Ok(ca)
     }
 
     /// A CA this CA certifies must not have this CA's name or an ancestor's:

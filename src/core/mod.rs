@@ -20,6 +20,7 @@ pub mod revocation;
 pub mod secret;
 pub mod serial;
 pub mod state;
+pub mod store;
 pub mod strings;
 pub mod time;
 pub mod usage;

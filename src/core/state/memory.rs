@@ -6,7 +6,7 @@ use super::super::error::CaResult;
 use super::super::revocation::{Revocation, RevocationList};
 use super::super::serial::{Serial, UsedSerials};
 use super::super::time;
-use super::{check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, MAX_COUNTER};
+use super::{check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot, MAX_COUNTER};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
@@ -139,5 +139,19 @@ impl CaState for MemoryState {
         let crl = sign(n, &self.revocations)?;
         self.crl_number = n.saturating_add(1);
         Ok(crl)
+    }
+
+    fn snapshot(&mut self) -> CaResult<Snapshot> {
+        let next = self.next_free();
+        let history_below = next.max(self.earlier_serials_below);
+        Ok(Snapshot {
+            next_serial: next,
+            history_below,
+            used: self.used_serials.at_or_above(history_below),
+            issued: self.issued.clone(),
+            revocations: self.revocations.entries().to_vec(),
+            crl_number: self.crl_number,
+            crl_number_from_clock: self.crl_number_from_clock,
+        })
     }
 }

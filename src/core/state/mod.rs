@@ -29,6 +29,22 @@ pub struct IssuedCert<'a> {
     pub not_after: i64,
 }
 
+/// Everything a state holds, to move it into another (a store).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The counter's next value.
+    pub next_serial: u64,
+    /// Serials below this one count as used, and as possibly issued.
+    pub history_below: u64,
+    /// Serials used at or above `history_below` (explicit ones).
+    pub used: Vec<Serial>,
+    /// DER of the issued certificates known (when tracking), oldest first.
+    pub issued: Vec<Vec<u8>>,
+    pub revocations: Vec<Revocation>,
+    pub crl_number: u64,
+    pub crl_number_from_clock: bool,
+}
+
 /// What a CA knows of a serial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SerialStatus {
@@ -67,6 +83,8 @@ pub trait CaState {
     /// Runs `sign` with the next CRL number and the revocations, and advances
     /// the number only when `sign` succeeded (atomically, for a store).
     fn with_next_crl(&mut self, sign: &mut dyn FnMut(u64, &RevocationList) -> CaResult<Vec<u8>>) -> CaResult<Vec<u8>>;
+    /// All of it, to move it elsewhere.
+    fn snapshot(&mut self) -> CaResult<Snapshot>;
 }
 
 /// An explicit serial must be unused, and must not lie ahead of the counter:
