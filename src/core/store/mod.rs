@@ -6,16 +6,24 @@
 //! A CA loaded from a store (or saved into one) writes through: its
 //! [`CaState`] is the store's, so every change is committed before the call
 //! that made it returns, and what other processes commit is seen at once.
-//! The engine is chosen by the location; SQLite is the embedded default.
+//! The engine is chosen by the location: a file path is an SQLite store (the
+//! embedded default), a `postgresql://` URL a PostgreSQL one that several
+//! hosts share.
 
+pub mod postgres;
 pub mod sqlite;
 
 use super::authority::Pointers;
+use super::cert_info::CertInfo;
 use super::error::{CaError, CaResult};
+use super::general_names::{self, GeneralName};
 use super::keys::shown;
+use super::names;
+use super::oid;
+use super::revocation::{Reason, REASON_NAMES};
 use super::secret::Secret;
 use super::serial::Serial;
-use super::state::{CaState, Snapshot};
+use super::state::{CaState, IssuedCert, Snapshot};
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -92,15 +100,19 @@ pub trait Engine {
     fn location(&self) -> &str;
 }
 
-/// Opens the store at `location` (a file path: SQLite).
+/// Opens the store at `location`: a `postgresql://` (or `postgres://`) URL
+/// is a PostgreSQL store, anything else a file path (SQLite).
 pub fn open(location: &str, opts: &OpenOptions) -> CaResult<Box<dyn Engine>> {
     if location.is_empty() {
         return Err(CaError::param("the store location must not be empty"));
     }
+    if postgres::is_url(location) {
+        return Ok(Box::new(postgres::PgStore::open(location, opts)?));
+    }
     if location.contains("://") {
         return Err(CaError::param(format!(
-            "store location {}: only file paths (SQLite) are supported by this build",
-            shown(location)
+            "store location {}: a store is a file path (SQLite) or a postgresql:// URL",
+            shown(&postgres::redact(location))
         )));
     }
     Ok(Box::new(sqlite::SqliteStore::open(location, opts)?))
@@ -115,4 +127,36 @@ pub fn check_name(name: &str) -> CaResult<()> {
         )));
     }
     Ok(())
+}
+
+/// What the index records of an issued certificate we did not just sign
+/// (one saved from another state).
+fn issued_meta(der: &[u8]) -> CaResult<(Serial, IssuedCert<'_>)> {
+    let info = CertInfo::parse(der)?;
+    let sans = match info.extension(oid::SAN) {
+        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
+        None => Vec::new(),
+    };
+    let meta = IssuedCert {
+        der,
+        subject: names::display_name(&info.subject_der),
+        sans,
+        not_before: info.not_before,
+        not_after: info.not_after,
+    };
+    Ok((info.serial, meta))
+}
+
+/// A stored CRL reason code (RFC 5280 CRLReason) as a reason.
+fn reason_from(code: i64) -> Reason {
+    REASON_NAMES.iter().map(|(_, r)| *r).find(|r| i64::from(r.code()) == code).unwrap_or(Reason::Unspecified)
+}
+
+/// URL lists are kept one per line.
+fn join(urls: &[String]) -> String {
+    urls.join("\n")
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
 }

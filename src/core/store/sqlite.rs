@@ -9,17 +9,13 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
 use super::super::authority::Pointers;
-use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
-use super::super::general_names::{self, GeneralName};
-use super::super::names;
-use super::super::oid;
-use super::super::revocation::{self, Change, Reason, Revocation, RevocationList, REASON_NAMES};
+use super::super::revocation::{self, Change, Revocation, RevocationList};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
 use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot};
 use super::super::time;
-use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use super::{check_name, issued_meta, join, reason_from, split, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
 
 /// PRAGMA application_id of a jsec-ca store ("JSCA").
 const APPLICATION_ID: i64 = 0x4a53_4341;
@@ -104,18 +100,6 @@ fn serial_from(v: ValueRef<'_>) -> CaResult<Serial> {
     }
 }
 
-fn reason_from(code: i64) -> Reason {
-    REASON_NAMES.iter().map(|(_, r)| *r).find(|r| i64::from(r.code()) == code).unwrap_or(Reason::Unspecified)
-}
-
-fn join(urls: &[String]) -> String {
-    urls.join("\n")
-}
-
-fn split(s: &str) -> Vec<String> {
-    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
-}
-
 /// Opens a connection with the store's settings; checks (or, for a new
 /// file, writes) the schema.
 fn connect(location: &str, opts: &OpenOptions) -> CaResult<Connection> {
@@ -184,23 +168,6 @@ impl SqliteStore {
             .map_err(self.err("finding the CA"))?
             .ok_or_else(|| CaError::param(format!("store {}: no CA named {:?}", self.location, name)))
     }
-}
-
-/// What the index records of an issued certificate we did not just sign.
-fn issued_meta(der: &[u8]) -> CaResult<(Serial, IssuedCert<'_>)> {
-    let info = CertInfo::parse(der)?;
-    let sans = match info.extension(oid::SAN) {
-        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-        None => Vec::new(),
-    };
-    let meta = IssuedCert {
-        der,
-        subject: names::display_name(&info.subject_der),
-        sans,
-        not_before: info.not_before,
-        not_after: info.not_after,
-    };
-    Ok((info.serial, meta))
 }
 
 impl Engine for SqliteStore {

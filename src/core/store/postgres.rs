@@ -1,0 +1,251 @@
+//! The PostgreSQL engine: a store several hosts share, at a
+//! `postgresql://user:password@host:port/db?sslmode=...` URL (the password
+//! may come from PGPASSWORD instead). The database allocates serials and
+//! keeps issued records, revocations and CRL numbers transactional
+//! ([`state`]); the schema is versioned and migrated on open ([`schema`]);
+//! connections reopen by themselves after the server was away ([`conn`]).
+//! A store opened read-only (or a hot standby) answers status and OCSP and
+//! refuses every change with a `[CA:CONFIG]` error.
+
+mod conn;
+mod schema;
+mod state;
+
+use std::sync::Arc;
+
+use openssl::bn::BigNum;
+use postgres::types::ToSql;
+
+use super::super::authority::Pointers;
+use super::super::error::{CaError, CaResult};
+use super::super::revocation::Revocation;
+use super::super::secret::Secret;
+use super::super::serial::Serial;
+use super::super::state::{CaState, Snapshot};
+use super::{check_name, issued_meta, join, reason_from, split, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use conn::{Conn, Fail, Target};
+use state::PgCaState;
+
+pub use conn::redact;
+
+/// Whether `location` names a PostgreSQL store.
+pub fn is_url(location: &str) -> bool {
+    let l = location.get(..13).unwrap_or(location).to_ascii_lowercase();
+    l.starts_with("postgresql://") || l.starts_with("postgres://")
+}
+
+/// A serial as the decimal text a `numeric` column takes.
+fn serial_text(s: &Serial) -> CaResult<String> {
+    match s.to_i64() {
+        Some(n) => Ok(n.to_string()),
+        None => {
+            let bn = BigNum::from_slice(s.as_bytes()).map_err(|e| CaError::ssl("converting a serial", e))?;
+            let text = bn.to_dec_str().map_err(|e| CaError::ssl("converting a serial", e))?;
+            Ok(text.to_string())
+        }
+    }
+}
+
+/// A serial from a `numeric` column read as text.
+fn serial_from(text: &str) -> CaResult<Serial> {
+    if let Ok(n) = text.parse::<u64>() {
+        if n > 0 {
+            return Serial::from_u64(n);
+        }
+    }
+    let bad = || CaError::parse(format!("a serial in the store is not a positive integer: {text:?}"));
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let bn = BigNum::from_dec_str(text).map_err(|_| bad())?;
+    Serial::from_be_bytes(&bn.to_vec())
+}
+
+pub struct PgStore {
+    target: Arc<Target>,
+    conn: Conn,
+}
+
+impl PgStore {
+    pub fn open(location: &str, opts: &OpenOptions) -> CaResult<PgStore> {
+        let target = Arc::new(Target::parse(location, opts)?);
+        let mut conn = Conn::new(target.clone());
+        schema::ensure(&mut conn)?;
+        Ok(PgStore { target, conn })
+    }
+
+    fn ca_id(&mut self, name: &str) -> CaResult<i64> {
+        let id = self.conn.run("finding the CA", |l| {
+            Ok(match l.query_opt("SELECT id FROM jsec_ca.ca WHERE name = $1", &[&name])? {
+                Some(r) => Some(r.try_get::<_, i64>(0)?),
+                None => None,
+            })
+        })?;
+        id.ok_or_else(|| CaError::param(format!("store {}: no CA named {:?}", self.target.location(), name)))
+    }
+}
+
+const SAVE_CA: &str = "INSERT INTO jsec_ca.ca (name, cert, key_pem, key_encrypted, next_serial, history_below,
+        crl_number, crl_number_from_clock, crl_urls, ocsp_urls, ca_issuers_urls)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (name) DO NOTHING RETURNING id";
+const SAVE_ISSUED: &str = "INSERT INTO jsec_ca.issued (ca, serial, pending, subject, sans, not_before, not_after, der)
+    VALUES ($1, $2::text::numeric, false, $3, $4, $5, $6, $7)
+    ON CONFLICT (ca, serial) DO UPDATE SET pending = false, subject = EXCLUDED.subject, sans = EXCLUDED.sans,
+        not_before = EXCLUDED.not_before, not_after = EXCLUDED.not_after, der = EXCLUDED.der";
+const SAVE_USED: &str = "INSERT INTO jsec_ca.issued (ca, serial, pending) VALUES ($1, $2::text::numeric, false)
+    ON CONFLICT DO NOTHING";
+const SAVE_REVOKED: &str =
+    "INSERT INTO jsec_ca.revoked (ca, serial, reason, date) VALUES ($1, $2::text::numeric, $3, $4)";
+const LOAD_CA: &str = "SELECT id, cert, key_pem, key_encrypted, crl_urls, ocsp_urls, ca_issuers_urls
+    FROM jsec_ca.ca WHERE name = $1";
+
+/// Escapes `s` for ILIKE (whose escape character is the backslash).
+fn like(s: &str) -> String {
+    format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+impl Engine for PgStore {
+    fn save(&mut self, name: &str, record: &CaRecord, snap: Snapshot) -> CaResult<Box<dyn CaState>> {
+        check_name(name)?;
+        let location = self.target.location().to_string();
+        if self.target.read_only {
+            return Err(CaError::config(format!("store {location}: saving a CA: the store is opened read-only")));
+        }
+        let key_pem = std::str::from_utf8(record.key_pem.as_bytes())
+            .map_err(|_| CaError::parse("the CA's key PEM is not text"))?;
+        let (crl_urls, ocsp_urls, issuers_urls) =
+            (join(&record.pointers.crl_urls), join(&record.pointers.ocsp_urls), join(&record.pointers.ca_issuers_urls));
+        let (next, below, crl) = (snap.next_serial as i64, snap.history_below as i64, snap.crl_number as i64);
+        let id = self.conn.tx("saving a CA", |l| {
+            let row = l.query_opt(
+                SAVE_CA,
+                &[
+                    &name,
+                    &record.cert_der,
+                    &key_pem,
+                    &record.key_encrypted,
+                    &next,
+                    &below,
+                    &crl,
+                    &snap.crl_number_from_clock,
+                    &crl_urls,
+                    &ocsp_urls,
+                    &issuers_urls,
+                ],
+            )?;
+            let Some(row) = row else {
+                return Err(Fail::Ca(CaError::param(format!("store {location}: a CA named {name:?} is already saved"))));
+            };
+            let id: i64 = row.try_get(0)?;
+            for der in &snap.issued {
+                let (serial, m) = issued_meta(der)?;
+                let sans = m.sans.join("\n");
+                l.execute(SAVE_ISSUED, &[&id, &serial_text(&serial)?, &m.subject, &sans, &m.not_before, &m.not_after, der])?;
+            }
+            for s in &snap.used {
+                l.execute(SAVE_USED, &[&id, &serial_text(s)?])?;
+            }
+            for r in &snap.revocations {
+                l.execute(SAVE_REVOKED, &[&id, &serial_text(&r.serial)?, &i16::from(r.reason.code()), &r.date])?;
+            }
+            Ok(id)
+        })?;
+        Ok(Box::new(PgCaState::open(self.target.clone(), id)?))
+    }
+
+    fn load(&mut self, name: &str) -> CaResult<(CaRecord, Box<dyn CaState>)> {
+        let found = self.conn.run("loading a CA", |l| {
+            let Some(r) = l.query_opt(LOAD_CA, &[&name])? else { return Ok(None) };
+            let record = CaRecord {
+                cert_der: r.try_get(1)?,
+                key_pem: Secret::new(r.try_get::<_, String>(2)?.into_bytes()),
+                key_encrypted: r.try_get(3)?,
+                pointers: Pointers {
+                    crl_urls: split(r.try_get(4)?),
+                    ocsp_urls: split(r.try_get(5)?),
+                    ca_issuers_urls: split(r.try_get(6)?),
+                },
+            };
+            Ok(Some((r.try_get::<_, i64>(0)?, record)))
+        })?;
+        let Some((id, record)) = found else {
+            return Err(CaError::param(format!("store {}: no CA named {:?}", self.target.location(), name)));
+        };
+        Ok((record, Box::new(PgCaState::open(self.target.clone(), id)?)))
+    }
+
+    fn names(&mut self) -> CaResult<Vec<String>> {
+        self.conn.run("listing CAs", |l| {
+            let rows = l.query("SELECT name FROM jsec_ca.ca ORDER BY id", &[])?;
+            let mut names = Vec::with_capacity(rows.len());
+            for r in &rows {
+                names.push(r.try_get(0)?);
+            }
+            Ok(names)
+        })
+    }
+
+    fn find(&mut self, name: &str, f: &Filter) -> CaResult<Vec<IssuedRow>> {
+        let id = self.ca_id(name)?;
+        let mut sql = String::from(
+            "SELECT i.serial::text, i.subject, i.sans, i.not_before, i.not_after, i.der, r.reason, r.date
+             FROM jsec_ca.issued i LEFT JOIN jsec_ca.revoked r ON r.ca = i.ca AND r.serial = i.serial
+             WHERE i.ca = $1 AND NOT i.pending AND i.der IS NOT NULL",
+        );
+        let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(id)];
+        let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql + Sync>| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        };
+        if let Some(s) = &f.serial {
+            arg(&mut sql, " AND i.serial = ?::text::numeric", Box::new(serial_text(s)?));
+        }
+        if let Some(s) = &f.subject {
+            arg(&mut sql, " AND i.subject ILIKE ?", Box::new(like(s)));
+        }
+        if let Some(s) = &f.san {
+            arg(&mut sql, " AND i.sans ILIKE ?", Box::new(like(s)));
+        }
+        if let Some(t) = f.expires_before {
+            arg(&mut sql, " AND i.not_after < ?", Box::new(t));
+        }
+        if let Some(t) = f.expires_after {
+            arg(&mut sql, " AND i.not_after >= ?", Box::new(t));
+        }
+        match f.status {
+            Some(StatusFilter::Good) => sql.push_str(" AND r.reason IS NULL"),
+            Some(StatusFilter::Revoked) => sql.push_str(" AND r.reason IS NOT NULL"),
+            None => {}
+        }
+        sql.push_str(" ORDER BY i.serial");
+        arg(&mut sql, " LIMIT ?", Box::new(i64::from(f.limit)));
+        arg(&mut sql, " OFFSET ?", Box::new(f.offset.min(i64::MAX as u64) as i64));
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
+        self.conn.run("finding certificates", |l| {
+            let rows = l.query_text(&sql, &params)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let serial = serial_from(&r.try_get::<_, String>(0)?)?;
+                let revoked = match (r.try_get::<_, Option<i16>>(6)?, r.try_get::<_, Option<i64>>(7)?) {
+                    (Some(code), Some(date)) => Some(Revocation { serial, reason: reason_from(i64::from(code)), date }),
+                    _ => None,
+                };
+                out.push(IssuedRow {
+                    serial,
+                    subject: r.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    sans: split(&r.try_get::<_, Option<String>>(2)?.unwrap_or_default()),
+                    not_before: r.try_get::<_, Option<i64>>(3)?.unwrap_or(0),
+                    not_after: r.try_get::<_, Option<i64>>(4)?.unwrap_or(0),
+                    der: r.try_get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+                    revoked,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn location(&self) -> &str {
+        self.target.location()
+    }
+}
