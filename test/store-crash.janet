@@ -4,6 +4,7 @@
 # store passes PRAGMA integrity_check. Then four processes issue 250
 # certificates each into one store: 1,000 distinct serials, all recorded.
 (import ./support/check :as t)
+(import ./support/issuers)
 (import jsec/ca)
 
 (def dir (t/tmpdir "store-crash"))
@@ -11,23 +12,8 @@
 (def store (ca/open-store db))
 (ca/store-save store "root" (ca/generate {:common-name "Crash Root"}))
 
-(def child (string (os/cwd) "/test/support/store-issuer.janet"))
-(def env (merge (os/environ) {"JANET_PATH" (t/module-root)}))
-
-(defn spawn-issuer [db count]
-  (os/spawn [(t/janet-exe) child "--run" db "root" (string count)] :pe (merge env {:out :pipe})))
-
-(defn read-lines
-  "Reads what `p` printed until it exits or `seconds` pass; returns the serials
-  it was handed (numbers)."
-  [p seconds]
-  (def buf @"")
-  (def deadline (+ (os/clock) seconds))
-  (while (< (os/clock) deadline)
-    (def chunk (try (ev/with-deadline (- deadline (os/clock)) (:read (p :out) 4096)) ([_] nil)))
-    (if chunk (buffer/push buf chunk) (break)))
-  (seq [line :in (string/split "\n" buf) :when (string/has-prefix? "got " line)]
-    (scan-number (string "0x" (string/slice line 4)))))
+(defn spawn-issuer [db count] (issuers/spawn db "root" count))
+(def read-lines issuers/read-lines)
 
 (defn index
   "The serials in the store's index of CA root, as numbers."

@@ -13,14 +13,21 @@ use super::store_type;
 use super::values::{self as v, Opts};
 
 pub const OPEN_STORE_DOC: &str = "(ca/open-store location &opt opts)\n\n\
-Opens (creating it when missing) the store at `location`, a file path: an SQLite database that holds any\n\
-number of CAs with their keys, serial counters, issued certificates, revocations and CRL numbers, and that\n\
-several processes may use at once. Returns a ca/Store.\n\n\
+Opens (creating it when missing) the store at `location`, which holds any number of CAs with their keys,\n\
+serial counters, issued certificates, revocations and CRL numbers, and which several processes may use at\n\
+once. Returns a ca/Store. `location` is either\n\
+* a file path: an SQLite database, or\n\
+* a URL postgresql://user:password@host:port/database (or postgres://): a PostgreSQL database that several\n\
+  hosts share, its tables in the schema jsec_ca. The password may come from PGPASSWORD instead; TLS follows\n\
+  ?sslmode=disable|prefer|require|verify-ca|verify-full (default prefer) with ?sslrootcert=FILE (or\n\
+  system), and ?sslcert=FILE&sslkey=FILE for a client certificate. A read-only store may be a hot standby.\n\
+  A call that finds the server unreachable is a [CA:RESOURCE] error naming the store (never its password);\n\
+  the next call reconnects by itself.\n\n\
 Options:\n\
 * :busy-timeout - how long a call waits for another process's write lock, in milliseconds (default 5000)\n\
 * :read-only - true opens it without writing (an OCSP responder; issuing then fails)\n\n\
-A file that is not a jsec-ca store, one locked past the busy timeout, or a schema newer than this module\n\
-knows is a [CA:...] error.";
+A file or database that is not a jsec-ca store, one locked past the busy timeout, or a schema newer than\n\
+this module knows is a [CA:...] error.";
 
 pub fn open_store(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/open-store")?;

@@ -67,6 +67,30 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `e` and what caused it, "a: b: c" (the client crate's Display stops at
+/// the first: "error performing TLS handshake").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// The password in a URL's userinfo, as written.
+fn url_password(base: &str) -> Option<String> {
+    let rest = &base[base.find("://")? + 3..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    userinfo.split_once(':').map(|(_, p)| p.to_string())
+}
+
 fn percent_decode(s: &str, what: &str) -> CaResult<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -126,8 +150,12 @@ impl Target {
         }
         let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
         let mut config: Config = url.parse().map_err(|e: postgres::Error| {
-            // the crate's message names the option it did not like, never a value
-            CaError::param(format!("{what}: not a usable PostgreSQL URL: {e}"))
+            // the crate names the option it did not like, not its value; scrubbed all the same
+            let mut m = format!("{what}: not a usable PostgreSQL URL: {}", chain(&e));
+            if let Some(p) = url_password(base).filter(|p| p.len() >= 4) {
+                m = m.replace(&p, "***");
+            }
+            CaError::param(m)
         })?;
         if config.get_password().is_none() {
             if let Some(p) = std::env::var_os("PGPASSWORD") {
@@ -237,7 +265,7 @@ impl Target {
             None if e.is_closed() => CaError::resource(format!(
                 "{at}: the connection to the database was lost; the call did not complete, try again"
             )),
-            None => CaError::resource(format!("{at}: cannot reach the database: {e}")),
+            None => CaError::resource(format!("{at}: cannot reach the database: {}", chain(e))),
         };
         CaError::new(err.category, self.scrub(err.message))
     }
@@ -245,9 +273,10 @@ impl Target {
     /// The reply to a COMMIT was lost with the connection.
     fn uncertain(&self, doing: &str, e: &postgres::Error) -> CaError {
         let m = format!(
-            "store {}: {doing}: the connection to the database was lost while committing ({e}); whether the \
+            "store {}: {doing}: the connection to the database was lost while committing ({}); whether the \
              change was made is unknown: look before repeating it",
-            self.location
+            self.location,
+            chain(e)
         );
         CaError::resource(self.scrub(m))
     }

@@ -66,7 +66,7 @@ enum Found {
 }
 
 fn found(conn: &mut Conn) -> CaResult<Found> {
-    conn.run("reading the schema version", |l| {
+    conn.run("opening the store", |l| {
         let row = l.query_one(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'jsec_ca'),
                     to_regclass('jsec_ca.schema_version') IS NOT NULL",
