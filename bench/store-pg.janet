@@ -1,0 +1,104 @@
+# The store on PostgreSQL (issue 15), measured through Janet as users call
+# it, against SQLite and memory in the same run:
+#     JANET_PATH=build build/janet bench/store-pg.janet [ISSUES]
+# Starts a throwaway PostgreSQL cluster on loopback (scripts/pg-test-cluster;
+# fsync on, as a real server), and stops it at the end. Prints:
+# - :issue per call in memory, on an SQLite store and on a PostgreSQL store
+#   (each call two durable commits: the reservation and the record);
+# - the throughput of four processes issuing from one CA at once against one;
+# - status lookups per second, and the store's size per certificate.
+# Asserts nothing.
+(import jsec/ca)
+
+(def here (let [f (dyn :current-file)] (if-let [i (last (string/find-all "/" f))] (string/slice f 0 i) ".")))
+(def cluster-script (string here "/../scripts/pg-test-cluster"))
+(def opts {:common-name "bench.example" :san ["DNS:bench.example"]})
+
+(defn issue-loop
+  "Child mode: issues `count` certificates from CA `name` at `location`;
+  prints the wall-clock start and end of the loop (after a warm-up)."
+  [location name count]
+  (def authority (ca/store-load (ca/open-store location {:busy-timeout 60000}) name))
+  (for _ 0 5 (:issue authority opts))
+  (def t0 (os/clock :realtime))
+  (for _ 0 count (:issue authority opts))
+  (printf "%.6f %.6f" t0 (os/clock :realtime)))
+
+(defn per-op
+  "Median seconds per call of `f`, over `rounds` rounds of `n` calls."
+  [n rounds f]
+  (def times (seq [_ :range [0 rounds]]
+               (def t0 (os/clock))
+               (for i 0 n (f i))
+               (/ (- (os/clock) t0) n)))
+  (get (sort times) (div rounds 2)))
+
+(defn ms [s] (string/format "%7.3f ms" (* 1000 s)))
+
+(defn sh [& argv]
+  (def p (os/spawn argv :p {:out :pipe}))
+  (def out (:read (p :out) :all))
+  (unless (zero? (:wait p)) (error (string (string/join argv " ") " failed")))
+  (string out))
+
+(defn throughput
+  "Certificates per second of `procs` processes issuing `each` certificates
+  at once from CA `name`."
+  [location name procs each]
+  (def children (seq [_ :range [0 procs]]
+                  (os/spawn [(dyn :executable) (dyn :current-file) "--issue" location name (string each)]
+                            :pe (merge (os/environ) {:out :pipe}))))
+  (def spans (seq [p :in children]
+               (def out (string (:read (p :out) :all)))
+               (unless (zero? (:wait p)) (error "an issuing child failed"))
+               (map scan-number (string/split " " (string/trim out)))))
+  (/ (* procs each) (- (max ;(map last spans)) (min ;(map first spans)))))
+
+(defn bench [issues]
+  (def dir (string "/tmp/jsec-bench-store-pg-" (os/time) "-" (math/floor (* 1e6 (math/random)))))
+  (os/mkdir dir)
+  (def out (sh "bash" cluster-script "start" dir))
+  (defer (do (sh "bash" cluster-script "stop" dir) (sh "rm" "-rf" dir))
+    (def url (string/trim (get (peg/match '(* (thru "primary=") '(to "\n")) out) 0)))
+    (def memory (ca/generate {:common-name "Bench Memory Root"}))
+    (def sqlite-store (ca/open-store (string dir "/ca.db")))
+    (def pg-store (ca/open-store url))
+    (def on-sqlite (ca/generate {:common-name "Bench SQLite Root"}))
+    (def on-pg (ca/generate {:common-name "Bench PG Root"}))
+    (ca/store-save sqlite-store "root" on-sqlite)
+    (ca/store-save pg-store "root" on-pg)
+    (ca/store-save pg-store "shared" (ca/generate {:common-name "Bench Shared Root"}))
+    (ca/store-save (ca/open-store (string dir "/shared.db")) "shared" (ca/generate {:common-name "Bench Shared Root"}))
+    (def rounds 5)
+    (def n (div issues rounds))
+    (def mem (per-op n rounds (fn [_] (:issue memory opts))))
+    (def sq (per-op n rounds (fn [_] (:issue on-sqlite opts))))
+    (def pg (per-op n rounds (fn [_] (:issue on-pg opts))))
+    (def one (throughput url "shared" 1 issues))
+    (def four (throughput url "shared" 4 (div issues 2)))
+    (def sq-one (throughput (string dir "/shared.db") "shared" 1 issues))
+    (def sq-four (throughput (string dir "/shared.db") "shared" 4 (div issues 2)))
+    (def rows (+ issues 1))
+    (def rng (math/rng 7))
+    (def lookup (per-op 2000 3 (fn [_] (ca/get-status on-pg (+ 1 (math/rng-int rng rows))))))
+    (def [size count der]
+      (map scan-number
+           (string/split "|" (string/trim (sh "bash" cluster-script "sql" dir "primary"
+                                              (string "SELECT pg_total_relation_size('jsec_ca.issued'), count(der), sum(octet_length(der)) "
+                                                      "FROM jsec_ca.issued"))))))
+    (printf "store-pg benchmark (%d issues a figure; PostgreSQL on loopback, fsync on)" issues)
+    (printf "  :issue in memory                 %s" (ms mem))
+    (printf "  :issue, SQLite store             %s" (ms sq))
+    (printf "  :issue, PostgreSQL store         %s   = %.2fx SQLite (target: within 2x)" (ms pg) (/ pg sq))
+    (printf "  4 processes issuing at once, PostgreSQL: %6.0f/s against %6.0f/s for one = %.2fx (target: at least 1.6x)"
+            four one (/ four one))
+    (printf "  4 processes issuing at once, SQLite:     %6.0f/s against %6.0f/s for one = %.2fx (for comparison)"
+            sq-four sq-one (/ sq-four sq-one))
+    (printf "  ca/get-status on PostgreSQL      %8.0f lookups/s (one query each, no cache)" (/ 1 lookup))
+    (printf "  store size                       %.0f bytes per certificate for %.0f bytes of DER = %.2fx"
+            (/ size count) (/ der count) (/ size der))))
+
+(defn main [_ & args]
+  (if (= (first args) "--issue")
+    (let [[_ location name count] args] (issue-loop location name (scan-number count)))
+    (bench (scan-number (or (first args) "500")))))
