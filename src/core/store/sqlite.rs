@@ -453,7 +453,7 @@ impl SqliteCaState {
         {
             let mut st = self
                 .conn
-                .prepare_cached("SELECT serial, reason, date FROM revoked WHERE ca = ?1 ORDER BY rowid")
+                .prepare_cached("SELECT serial, reason, date FROM revoked NOT INDEXED WHERE ca = ?1 ORDER BY rowid")
                 .map_err(self.err("reading revocations"))?;
             let mut rows = st.query([self.ca]).map_err(self.err("reading revocations"))?;
             while let Some(r) = rows.next().map_err(self.err("reading revocations"))? {
