@@ -22,7 +22,7 @@ use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
 use super::serial::Serial;
 use super::state::memory::{self, MemoryState};
-use super::state::{self, CaState, IssuedCert, SerialStatus};
+use super::state::{self, CaState, SerialStatus};
 use super::store::{CaRecord, Engine};
 use super::time;
 use super::keys::shown;
@@ -394,19 +394,7 @@ impl Authority {
     ) -> CaResult<Vec<u8>> {
         let serial = self.state.reserve_serial(explicit)?;
         let cert = sign(self, serial)?;
-        let info = CertInfo::parse(&cert)?;
-        let sans = match info.extension(oid::SAN) {
-            Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-            None => Vec::new(),
-        };
-        let record = IssuedCert {
-            der: &cert,
-            subject: names::display_name(&info.subject_der),
-            sans,
-            not_before: info.not_before,
-            not_after: info.not_after,
-        };
-        self.state.record_issued(serial, &record)?;
+        self.state.record_issued(serial, &cert, &|| state::describe(&cert))?;
         Ok(cert)
     }
 

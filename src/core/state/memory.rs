@@ -6,7 +6,7 @@ use super::super::error::CaResult;
 use super::super::revocation::{Revocation, RevocationList};
 use super::super::serial::{Serial, UsedSerials};
 use super::super::time;
-use super::{check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot, MAX_COUNTER};
+use super::{check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot, MAX_COUNTER};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
@@ -92,7 +92,7 @@ impl CaState for MemoryState {
         }
     }
 
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()> {
+    fn record_issued(&mut self, serial: Serial, der: &[u8], _meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
         if let Some(n) = serial.to_i64() {
             if n as u64 == self.next_free() {
                 self.next_serial = n as u64 + 1;
@@ -100,7 +100,7 @@ impl CaState for MemoryState {
         }
         self.used_serials.insert(serial);
         if self.tracking {
-            self.issued.push(cert.der.to_vec());
+            self.issued.push(der.to_vec());
         }
         Ok(())
     }
