@@ -110,7 +110,10 @@
   (let [[ok status out] (ocsp "c.example")]
     (t/ok (and ok (= status "revoked")) (string "the revoked old certificate answers revoked: " out))))
 (os/proc-kill server true)
-(t/ok (string/find "d.example" (cli/exits new 0 "list after migrate" "list" "--dir" "ca")) "list shows what was issued after migrate")
+(let [listing (cli/exits new 0 "list after migrate" "list" "--dir" "ca")]
+  (t/ok (string/find "d.example" listing) "list shows what was issued after migrate")
+  (t/ok (and (string/find "a.example" listing) (string/find "c.example" listing))
+        (string "list shows the certificates issued before the migration too: " listing)))
 
 # --- a root-only CA without a password, migrated with one -----------------------------
 (def plain (cli/context work {"JSEC_CA_PASSWORD" ""} "test/support/jsec-ca-state-jdn"))

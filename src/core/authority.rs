@@ -171,6 +171,7 @@ impl Authority {
             loaded,
             // A self-issued CA certificate shares the issuer of everything we issue.
             own_serial: (info.issuer_der == info.subject_der).then_some(info.serial),
+            issued: restore.issued,
         })?;
         let mut lineage = vec![names::comparable(&info.subject_der)];
         if info.issuer_der != info.subject_der {
@@ -260,6 +261,17 @@ impl Authority {
         if let Some(bits) = info.key_usage_bits()? {
             if bits & ku::KEY_CERT_SIGN == 0 {
                 return Err(CaError::param("the certificate's key usage does not allow keyCertSign"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, der) in opts.restore.issued.iter().enumerate() {
+            let what = format!(":issued item {}", i + 1);
+            let issued = CertInfo::parse(der).map_err(|e| CaError::parse(format!("{what}: {}", e.message)))?;
+            if issued.issuer_der != info.subject_der || !keys::verify_signed(der, &cert_key)? {
+                return Err(CaError::param(format!("{what} was not issued by this CA")));
+            }
+            if !seen.insert(issued.serial) {
+                return Err(CaError::param(format!("{what} repeats serial {}", issued.serial.to_hex())));
             }
         }
         Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)

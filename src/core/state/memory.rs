@@ -35,6 +35,8 @@ pub struct Start {
     pub loaded: bool,
     /// The CA's own serial, when it is self-issued (it shares the issuer name).
     pub own_serial: Option<Serial>,
+    /// Certificates issued before (checked by the caller to be this CA's).
+    pub issued: Vec<Vec<u8>>,
 }
 
 impl MemoryState {
@@ -44,11 +46,14 @@ impl MemoryState {
         if let Some(s) = start.own_serial {
             used_serials.insert(s);
         }
+        for der in &start.issued {
+            used_serials.insert(super::super::cert_info::CertInfo::parse(der)?.serial);
+        }
         Ok(MemoryState {
             next_serial,
             used_serials,
             tracking: start.tracking,
-            issued: Vec::new(),
+            issued: start.issued,
             revocations: start.revocations,
             crl_number: start.crl_number.unwrap_or(1),
             crl_number_from_clock: start.loaded && start.crl_number.is_none(),

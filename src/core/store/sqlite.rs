@@ -290,6 +290,9 @@ impl Engine for SqliteStore {
         if let Some(s) = &f.serial {
             arg(&mut sql, " AND i.serial = ?", serial_value(s));
         }
+        if let Some(s) = &f.after {
+            arg(&mut sql, " AND i.serial > ?", serial_value(s));
+        }
         let like = |s: &str| Value::Text(format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         if let Some(s) = &f.subject {
             arg(&mut sql, " AND i.subject LIKE ? ESCAPE '\\'", like(s));
