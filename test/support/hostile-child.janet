@@ -17,7 +17,7 @@
    :extended-key-usage :ocsp-must-staple :not-before :not-after :copy-extensions :basic-constraints
    :next-update :revocation-time :revocation-reason :this-update :include-nonce
    :chain :name :legacy :key-password :truncate-to-issuer :busy-timeout :read-only :status :expires-before
-   :expires-after :limit :offset])
+   :expires-after :limit :offset :after :issued])
 
 (def methods
   [:generate-intermediate :issue :sign-csr :sign :get-cert :get-key :get-serial :set-serial
