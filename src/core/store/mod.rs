@@ -14,16 +14,11 @@ pub mod postgres;
 pub mod sqlite;
 
 use super::authority::Pointers;
-use super::cert_info::CertInfo;
 use super::error::{CaError, CaResult};
-use super::general_names::{self, GeneralName};
 use super::keys::shown;
-use super::names;
-use super::oid;
-use super::revocation::{Reason, REASON_NAMES};
 use super::secret::Secret;
 use super::serial::Serial;
-use super::state::{CaState, IssuedCert, Snapshot};
+use super::state::{CaState, Snapshot};
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -53,6 +48,8 @@ pub struct CaRecord {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub serial: Option<Serial>,
+    /// Serials after this one only: pages that cost the same wherever they start.
+    pub after: Option<Serial>,
     /// Case-insensitive substring of the subject ("CN=www.example.com, O=...").
     pub subject: Option<String>,
     /// Case-insensitive substring of any SAN entry ("DNS:www.example.com").
@@ -127,36 +124,4 @@ pub fn check_name(name: &str) -> CaResult<()> {
         )));
     }
     Ok(())
-}
-
-/// What the index records of an issued certificate we did not just sign
-/// (one saved from another state).
-fn issued_meta(der: &[u8]) -> CaResult<(Serial, IssuedCert<'_>)> {
-    let info = CertInfo::parse(der)?;
-    let sans = match info.extension(oid::SAN) {
-        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-        None => Vec::new(),
-    };
-    let meta = IssuedCert {
-        der,
-        subject: names::display_name(&info.subject_der),
-        sans,
-        not_before: info.not_before,
-        not_after: info.not_after,
-    };
-    Ok((info.serial, meta))
-}
-
-/// A stored CRL reason code (RFC 5280 CRLReason) as a reason.
-fn reason_from(code: i64) -> Reason {
-    REASON_NAMES.iter().map(|(_, r)| *r).find(|r| i64::from(r.code()) == code).unwrap_or(Reason::Unspecified)
-}
-
-/// URL lists are kept one per line.
-fn join(urls: &[String]) -> String {
-    urls.join("\n")
-}
-
-fn split(s: &str) -> Vec<String> {
-    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
 }

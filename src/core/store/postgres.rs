@@ -17,12 +17,13 @@ use openssl::bn::BigNum;
 use postgres::types::ToSql;
 
 use super::super::authority::Pointers;
+use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
-use super::super::revocation::Revocation;
+use super::super::revocation::{Reason, Revocation, REASON_NAMES};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
-use super::super::state::{CaState, Snapshot};
-use super::{check_name, issued_meta, join, reason_from, split, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use super::super::state::{self as ca_state, CaState, Snapshot};
+use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
 use conn::{Conn, Fail, Target};
 use state::PgCaState;
 
@@ -32,6 +33,20 @@ pub use conn::redact;
 pub fn is_url(location: &str) -> bool {
     let l = location.get(..13).unwrap_or(location).to_ascii_lowercase();
     l.starts_with("postgresql://") || l.starts_with("postgres://")
+}
+
+/// A stored CRL reason code (RFC 5280 CRLReason) as a reason.
+fn reason_from(code: i16) -> Reason {
+    REASON_NAMES.iter().map(|(_, r)| *r).find(|r| i16::from(r.code()) == code).unwrap_or(Reason::Unspecified)
+}
+
+/// URL lists are kept one per line.
+fn join(urls: &[String]) -> String {
+    urls.join("\n")
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
 /// A serial as the decimal text a `numeric` column takes.
@@ -139,7 +154,8 @@ impl Engine for PgStore {
             };
             let id: i64 = row.try_get(0)?;
             for der in &snap.issued {
-                let (serial, m) = issued_meta(der)?;
+                let serial = CertInfo::parse(der)?.serial;
+                let m = ca_state::describe(der)?;
                 let sans = m.sans.join("\n");
                 l.execute(SAVE_ISSUED, &[&id, &serial_text(&serial)?, &m.subject, &sans, &m.not_before, &m.not_after, der])?;
             }
@@ -201,6 +217,9 @@ impl Engine for PgStore {
         if let Some(s) = &f.serial {
             arg(&mut sql, " AND i.serial = ?::text::numeric", Box::new(serial_text(s)?));
         }
+        if let Some(s) = &f.after {
+            arg(&mut sql, " AND i.serial > ?::text::numeric", Box::new(serial_text(s)?));
+        }
         if let Some(s) = &f.subject {
             arg(&mut sql, " AND i.subject ILIKE ?", Box::new(like(s)));
         }
@@ -228,7 +247,7 @@ impl Engine for PgStore {
             for r in &rows {
                 let serial = serial_from(&r.try_get::<_, String>(0)?)?;
                 let revoked = match (r.try_get::<_, Option<i16>>(6)?, r.try_get::<_, Option<i64>>(7)?) {
-                    (Some(code), Some(date)) => Some(Revocation { serial, reason: reason_from(i64::from(code)), date }),
+                    (Some(code), Some(date)) => Some(Revocation { serial, reason: reason_from(code), date }),
                     _ => None,
                 };
                 out.push(IssuedRow {

@@ -9,13 +9,14 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
 use super::super::authority::Pointers;
+use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
-use super::super::revocation::{self, Change, Revocation, RevocationList};
+use super::super::revocation::{self, Change, Reason, Revocation, RevocationList, REASON_NAMES};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
-use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot};
+use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot};
 use super::super::time;
-use super::{check_name, issued_meta, join, reason_from, split, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
 
 /// PRAGMA application_id of a jsec-ca store ("JSCA").
 const APPLICATION_ID: i64 = 0x4a53_4341;
@@ -98,6 +99,18 @@ fn serial_from(v: ValueRef<'_>) -> CaResult<Serial> {
         ValueRef::Blob(b) => Serial::from_be_bytes(b),
         _ => Err(CaError::parse("a serial in the store is neither a positive integer nor a blob")),
     }
+}
+
+fn reason_from(code: i64) -> Reason {
+    REASON_NAMES.iter().map(|(_, r)| *r).find(|r| i64::from(r.code()) == code).unwrap_or(Reason::Unspecified)
+}
+
+fn join(urls: &[String]) -> String {
+    urls.join("\n")
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
 /// Opens a connection with the store's settings; checks (or, for a new
@@ -208,7 +221,8 @@ impl Engine for SqliteStore {
         .map_err(err("saving a CA"))?;
         let id = tx.last_insert_rowid();
         for der in &snap.issued {
-            let (serial, m) = issued_meta(der)?;
+            let serial = CertInfo::parse(der)?.serial;
+            let m = state::describe(der)?;
             tx.execute(
                 "INSERT OR REPLACE INTO issued (ca, serial, pending, subject, sans, not_before, not_after, der)
                  VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)",
@@ -275,6 +289,9 @@ impl Engine for SqliteStore {
         };
         if let Some(s) = &f.serial {
             arg(&mut sql, " AND i.serial = ?", serial_value(s));
+        }
+        if let Some(s) = &f.after {
+            arg(&mut sql, " AND i.serial > ?", serial_value(s));
         }
         let like = |s: &str| Value::Text(format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         if let Some(s) = &f.subject {
@@ -420,7 +437,7 @@ impl SqliteCaState {
         {
             let mut st = self
                 .conn
-                .prepare_cached("SELECT serial, reason, date FROM revoked WHERE ca = ?1 ORDER BY rowid")
+                .prepare_cached("SELECT serial, reason, date FROM revoked NOT INDEXED WHERE ca = ?1 ORDER BY rowid")
                 .map_err(self.err("reading revocations"))?;
             let mut rows = st.query([self.ca]).map_err(self.err("reading revocations"))?;
             while let Some(r) = rows.next().map_err(self.err("reading revocations"))? {
@@ -475,7 +492,8 @@ impl CaState for SqliteCaState {
         })
     }
 
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()> {
+    fn record_issued(&mut self, serial: Serial, der: &[u8], meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
+        let cert = meta()?;
         let changed = self
             .conn
             .prepare_cached(
@@ -490,7 +508,7 @@ impl CaState for SqliteCaState {
                     cert.sans.join("\n"),
                     cert.not_before,
                     cert.not_after,
-                    cert.der
+                    der
                 ])
             })
             .map_err(self.err("recording an issued certificate"))?;

@@ -14,12 +14,11 @@ use super::super::super::error::{CaError, CaResult};
 use super::super::super::revocation::{self, Change, Revocation, RevocationList};
 use super::super::super::serial::Serial;
 use super::super::super::state::{
-    self, check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot,
+    self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot,
 };
 use super::super::super::time;
-use super::super::reason_from;
 use super::conn::{Conn, Fail, Live, Target};
-use super::{serial_from, serial_text};
+use super::{reason_from, serial_from, serial_text};
 
 /// Advances the counter past used serials, one per try, and takes the
 /// serial it passed unless an explicit reservation holds it; one statement,
@@ -124,7 +123,7 @@ fn load_revocations(l: &mut Live, ca: i64) -> Result<(i64, RevocationList), Fail
         version = Some(r.try_get::<_, i64>(0)?);
         if let Some(serial) = r.try_get::<_, Option<String>>(1)? {
             let reason: i16 = r.try_get(2)?;
-            entries.push(Revocation { serial: serial_from(&serial)?, reason: reason_from(i64::from(reason)), date: r.try_get(3)? });
+            entries.push(Revocation { serial: serial_from(&serial)?, reason: reason_from(reason), date: r.try_get(3)? });
         }
     }
     let version = version.ok_or_else(|| CaError::resource("the CA's row is missing from the store"))?;
@@ -219,13 +218,14 @@ impl CaState for PgCaState {
         }
     }
 
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()> {
+    fn record_issued(&mut self, serial: Serial, der: &[u8], meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
         self.writable("recording an issued certificate")?;
+        let cert = meta()?;
         let key = serial_text(&serial)?;
         let sans = cert.sans.join("\n");
         let ca = self.ca;
         let changed = self.conn.run("recording an issued certificate", |l| {
-            Ok(l.execute(RECORD, &[&ca, &key, &cert.subject, &sans, &cert.not_before, &cert.not_after, &cert.der])?)
+            Ok(l.execute(RECORD, &[&ca, &key, &cert.subject, &sans, &cert.not_before, &cert.not_after, &der])?)
         })?;
         if changed != 1 {
             return Err(CaError::resource(format!(
@@ -265,7 +265,7 @@ impl CaState for PgCaState {
             let existing = match l.query_opt(REVOKED_ONE, &[&ca, &key])? {
                 Some(row) => {
                     let reason: i16 = row.try_get(0)?;
-                    Some(Revocation { serial: r.serial, reason: reason_from(i64::from(reason)), date: row.try_get(1)? })
+                    Some(Revocation { serial: r.serial, reason: reason_from(reason), date: row.try_get(1)? })
                 }
                 None => None,
             };
@@ -305,7 +305,7 @@ impl CaState for PgCaState {
             Ok((row.try_get::<_, Option<i16>>(0)?, row.try_get::<_, Option<i64>>(1)?, row.try_get::<_, Option<bool>>(2)?))
         })?;
         if let (Some(reason), Some(date)) = (reason, date) {
-            return Ok(SerialStatus::Revoked(Revocation { serial: *serial, reason: reason_from(i64::from(reason)), date }));
+            return Ok(SerialStatus::Revoked(Revocation { serial: *serial, reason: reason_from(reason), date }));
         }
         if serial.to_i64().is_some_and(|n| (n as u64) < self.history_below) {
             return Ok(SerialStatus::Good);
