@@ -148,15 +148,23 @@ impl Target {
                 _ => kept.push(pair),
             }
         }
-        let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        // the scheme is case-insensitive; the client crate's parser is not
+        let base = match base.find("://") {
+            Some(i) => format!("{}{}", base[..i].to_ascii_lowercase(), &base[i..]),
+            None => base.to_string(),
+        };
+        let url = if kept.is_empty() { base.clone() } else { format!("{base}?{}", kept.join("&")) };
         let mut config: Config = url.parse().map_err(|e: postgres::Error| {
             // the crate names the option it did not like, not its value; scrubbed all the same
             let mut m = format!("{what}: not a usable PostgreSQL URL: {}", chain(&e));
-            if let Some(p) = url_password(base).filter(|p| p.len() >= 4) {
+            if let Some(p) = url_password(&base).filter(|p| p.len() >= 4) {
                 m = m.replace(&p, "***");
             }
             CaError::param(m)
         })?;
+        if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+            return Err(CaError::param(format!("{what}: the URL names no host (postgresql://user@host:port/database)")));
+        }
         if config.get_password().is_none() {
             if let Some(p) = std::env::var_os("PGPASSWORD") {
                 config.password(p.to_string_lossy().as_bytes());
@@ -165,6 +173,15 @@ impl Target {
         let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
+        }
+        // A server that vanishes mid-call (no reset, no reply) is an error
+        // within a minute, not a call that hangs for the kernel's quarter
+        // of an hour; the URL may say otherwise.
+        if !kept.iter().any(|p| p.starts_with("tcp_user_timeout=")) {
+            config.tcp_user_timeout(Duration::from_secs(60));
+        }
+        if !kept.iter().any(|p| p.starts_with("keepalives_idle=")) {
+            config.keepalives_idle(Duration::from_secs(60));
         }
         if config.get_application_name().is_none() {
             config.application_name("jsec-ca");
