@@ -15,14 +15,16 @@
 (def opts {:common-name "bench.example" :san ["DNS:bench.example"]})
 
 (defn issue-loop
-  "Child mode: issues `count` certificates from CA `name` at `location`;
-  prints the wall-clock start and end of the loop (after a warm-up)."
-  [location name count]
+  "Child mode: issues `count` certificates from CA `name` at `location`,
+  starting at wall-clock time `start` (after a warm-up), so that children
+  spawned one after the other issue at the same time; prints when it ended."
+  [location name count start]
   (def authority (ca/store-load (ca/open-store location {:busy-timeout 60000}) name))
   (for _ 0 5 (:issue authority opts))
-  (def t0 (os/clock :realtime))
+  (def wait (- start (os/clock :realtime)))
+  (when (> wait 0) (ev/sleep wait))
   (for _ 0 count (:issue authority opts))
-  (printf "%.6f %.6f" t0 (os/clock :realtime)))
+  (printf "%.6f" (os/clock :realtime)))
 
 (defn per-op
   "Median seconds per call of `f`, over `rounds` rounds of `n` calls."
@@ -45,14 +47,16 @@
   "Certificates per second of `procs` processes issuing `each` certificates
   at once from CA `name`."
   [location name procs each]
+  (def start (+ (os/clock :realtime) 3))
   (def children (seq [_ :range [0 procs]]
-                  (os/spawn [(dyn :executable) (dyn :current-file) "--issue" location name (string each)]
+                  (os/spawn [(dyn :executable) (dyn :current-file) "--issue" location name (string each)
+                             (string/format "%.6f" start)]
                             :pe (merge (os/environ) {:out :pipe}))))
-  (def spans (seq [p :in children]
-               (def out (string (:read (p :out) :all)))
-               (unless (zero? (:wait p)) (error "an issuing child failed"))
-               (map scan-number (string/split " " (string/trim out)))))
-  (/ (* procs each) (- (max ;(map last spans)) (min ;(map first spans)))))
+  (def ends (seq [p :in children]
+              (def out (string (:read (p :out) :all)))
+              (unless (zero? (:wait p)) (error "an issuing child failed"))
+              (scan-number (string/trim out))))
+  (/ (* procs each) (- (max ;ends) start)))
 
 (defn bench [issues]
   (def dir (string "/tmp/jsec-bench-store-pg-" (os/time) "-" (math/floor (* 1e6 (math/random)))))
@@ -74,10 +78,10 @@
     (def mem (per-op n rounds (fn [_] (:issue memory opts))))
     (def sq (per-op n rounds (fn [_] (:issue on-sqlite opts))))
     (def pg (per-op n rounds (fn [_] (:issue on-pg opts))))
-    (def one (throughput url "shared" 1 issues))
-    (def four (throughput url "shared" 4 (div issues 2)))
-    (def sq-one (throughput (string dir "/shared.db") "shared" 1 issues))
-    (def sq-four (throughput (string dir "/shared.db") "shared" 4 (div issues 2)))
+    (def one (throughput url "shared" 1 (* 2 issues)))
+    (def four (throughput url "shared" 4 issues))
+    (def sq-one (throughput (string dir "/shared.db") "shared" 1 (* 2 issues)))
+    (def sq-four (throughput (string dir "/shared.db") "shared" 4 issues))
     (def rows (+ issues 1))
     (def rng (math/rng 7))
     (def lookup (per-op 2000 3 (fn [_] (ca/get-status on-pg (+ 1 (math/rng-int rng rows))))))
@@ -100,5 +104,5 @@
 
 (defn main [_ & args]
   (if (= (first args) "--issue")
-    (let [[_ location name count] args] (issue-loop location name (scan-number count)))
+    (let [[_ location name count start] args] (issue-loop location name (scan-number count) (scan-number start)))
     (bench (scan-number (or (first args) "500")))))

@@ -35,7 +35,7 @@
     (reserved, no certificate) nor recorded with their certificate."
     [name]
     (pg/sql c (string "SELECT count(*) FROM jsec_ca.issued i JOIN jsec_ca.ca c ON c.id = i.ca "
-                      "WHERE c.name = '" name "' AND i.serial < c.next_serial AND (pending <> (der IS NULL))")))
+                      "WHERE c.name = '" name "' AND i.serial < 9223372036854775807 AND (pending <> (der IS NULL))")))
 
   # --- four processes, one CA -----------------------------------------------------------
 
@@ -104,9 +104,9 @@
 
   # --- a connection dropped mid-call ------------------------------------------------------
 
-  # one session holds the CA row's lock; another terminates every jsec-ca
+  # one session locks the index against writers; another terminates every jsec-ca
   # backend that waits for a lock, every 0.1 s for 2 s
-  (def holder (pg/sql-proc c ["BEGIN" "SELECT 1 FROM jsec_ca.ca WHERE name = 'outage' FOR UPDATE" `\echo locked`
+  (def holder (pg/sql-proc c ["BEGIN" "LOCK TABLE jsec_ca.issued IN EXCLUSIVE MODE" `\echo locked`
                               "SELECT pg_sleep(2.5)" "COMMIT"]))
   (def seen @"")
   (while (not (string/find "locked" seen))

@@ -30,7 +30,7 @@
                                                  "INSERT INTO jsec_ca.schema_version (version) VALUES (" v ") ON CONFLICT DO NOTHING")
                                      :primary "suite"))
      :hold-lock (fn [seconds]
-                  (def p (pg/sql-proc c ["BEGIN" "SELECT 1 FROM jsec_ca.ca FOR UPDATE" `\echo locked`
+                  (def p (pg/sql-proc c ["BEGIN" "LOCK TABLE jsec_ca.issued IN EXCLUSIVE MODE" `\echo locked`
                                          (string "SELECT pg_sleep(" seconds ")") "COMMIT"] "suite"))
                   (def seen @"")
                   (while (not (string/find "locked" seen))

@@ -100,9 +100,9 @@ impl PgStore {
     }
 }
 
-const SAVE_CA: &str = "INSERT INTO jsec_ca.ca (name, cert, key_pem, key_encrypted, next_serial, history_below,
+const SAVE_CA: &str = "INSERT INTO jsec_ca.ca (name, cert, key_pem, key_encrypted, history_below,
         crl_number, crl_number_from_clock, crl_urls, ocsp_urls, ca_issuers_urls)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
     ON CONFLICT (name) DO NOTHING RETURNING id";
 const SAVE_ISSUED: &str = "INSERT INTO jsec_ca.issued (ca, serial, pending, subject, sans, not_before, not_after, der)
     VALUES ($1, $2::text::numeric, false, $3, $4, $5, $6, $7)
@@ -131,7 +131,8 @@ impl Engine for PgStore {
             .map_err(|_| CaError::parse("the CA's key PEM is not text"))?;
         let (crl_urls, ocsp_urls, issuers_urls) =
             (join(&record.pointers.crl_urls), join(&record.pointers.ocsp_urls), join(&record.pointers.ca_issuers_urls));
-        let (next, below, crl) = (snap.next_serial as i64, snap.history_below as i64, snap.crl_number as i64);
+        let (below, crl) = (snap.history_below as i64, snap.crl_number as i64);
+        let start = snap.next_serial.max(snap.history_below).clamp(1, ca_state::MAX_COUNTER - 1);
         let id = self.conn.tx("saving a CA", |l| {
             let row = l.query_opt(
                 SAVE_CA,
@@ -140,7 +141,6 @@ impl Engine for PgStore {
                     &record.cert_der,
                     &key_pem,
                     &record.key_encrypted,
-                    &next,
                     &below,
                     &crl,
                     &snap.crl_number_from_clock,
@@ -153,6 +153,13 @@ impl Engine for PgStore {
                 return Err(Fail::Ca(CaError::param(format!("store {location}: a CA named {name:?} is already saved"))));
             };
             let id: i64 = row.try_get(0)?;
+            // the CA's serial counter (state::counter_sequence)
+            l.batch(&format!(
+                "CREATE SEQUENCE {} AS bigint MINVALUE 1 MAXVALUE {} START WITH {} CACHE 1 NO CYCLE",
+                state::counter_sequence(id),
+                ca_state::MAX_COUNTER - 1,
+                start
+            ))?;
             for der in &snap.issued {
                 let serial = CertInfo::parse(der)?.serial;
                 let m = ca_state::describe(der)?;
@@ -205,7 +212,7 @@ impl Engine for PgStore {
     fn find(&mut self, name: &str, f: &Filter) -> CaResult<Vec<IssuedRow>> {
         let id = self.ca_id(name)?;
         let mut sql = String::from(
-            "SELECT i.serial::text, i.subject, i.sans, i.not_before, i.not_after, i.der, r.reason, r.date
+            "SELECT i.serial::text AS serial_text, i.subject, i.sans, i.not_before, i.not_after, i.der, r.reason, r.date
              FROM jsec_ca.issued i LEFT JOIN jsec_ca.revoked r ON r.ca = i.ca AND r.serial = i.serial
              WHERE i.ca = $1 AND NOT i.pending AND i.der IS NOT NULL",
         );
@@ -242,7 +249,7 @@ impl Engine for PgStore {
         arg(&mut sql, " OFFSET ?", Box::new(f.offset.min(i64::MAX as u64) as i64));
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
         self.conn.run("finding certificates", |l| {
-            let rows = l.query_text(&sql, &params)?;
+            let rows = l.query(&sql, &params)?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let serial = serial_from(&r.try_get::<_, String>(0)?)?;

@@ -267,6 +267,7 @@ impl Target {
                     "25006" => CaError::config(format!(
                         "{at}: the store is read-only (the server is a standby, or its transactions are read-only)"
                     )),
+                    "2200H" => CaError::resource(format!("{at}: the serial counter is exhausted")),
                     "55P03" => CaError::resource(format!(
                         "{at}: the store is locked by another process past the busy timeout; try again"
                     )),
@@ -364,42 +365,37 @@ fn lost(e: &postgres::Error) -> bool {
 /// An open connection and the statements prepared on it.
 pub struct Live {
     client: Client,
-    statements: HashMap<&'static str, Statement>,
+    statements: HashMap<String, Statement>,
 }
 
 impl Live {
-    fn statement(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
         let s = self.client.prepare(sql)?;
-        self.statements.insert(sql, s.clone());
+        self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
 
-    pub fn query(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, postgres::Error> {
+    pub fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, postgres::Error> {
         let s = self.statement(sql)?;
         self.client.query(&s, params)
     }
 
-    pub fn query_opt(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error> {
+    pub fn query_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, postgres::Error> {
         let s = self.statement(sql)?;
         self.client.query_opt(&s, params)
     }
 
-    pub fn query_one(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<Row, postgres::Error> {
+    pub fn query_one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Row, postgres::Error> {
         let s = self.statement(sql)?;
         self.client.query_one(&s, params)
     }
 
-    pub fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, postgres::Error> {
+    pub fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, postgres::Error> {
         let s = self.statement(sql)?;
         self.client.execute(&s, params)
-    }
-
-    /// A statement built at run time (not kept prepared).
-    pub fn query_text(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, postgres::Error> {
-        self.client.query(sql, params)
     }
 
     /// Statements without parameters, in one round trip.

@@ -13,6 +13,12 @@ pub const VERSION: i32 = 1;
 /// `MIGRATIONS[v]` takes a store from version `v` to `v + 1`.
 const MIGRATIONS: &[&str] = &[V1];
 
+/// Each CA's serial counter is a sequence of its own, jsec_ca.serial_<id>
+/// (CACHE 1, at most 2^63-2): nextval never hands one value out twice and
+/// holds no lock, so issuing processes do not wait for each other's commits;
+/// a reservation's commit makes its value durable (the sequence's WAL comes
+/// before it). The index tables carry no foreign keys: CAs are never
+/// deleted, and a key check would lock the CA row on every insert.
 const V1: &str = "
 CREATE TABLE jsec_ca.ca (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -20,7 +26,6 @@ CREATE TABLE jsec_ca.ca (
     cert bytea NOT NULL,
     key_pem text NOT NULL,
     key_encrypted boolean NOT NULL,
-    next_serial bigint NOT NULL,
     -- serials below this count as used (and possibly issued before the store)
     history_below bigint NOT NULL,
     crl_number bigint NOT NULL,
@@ -29,12 +34,13 @@ CREATE TABLE jsec_ca.ca (
     ocsp_urls text NOT NULL,
     ca_issuers_urls text NOT NULL,
     -- bumped by every transaction that changes this CA's revocations (which
-    -- hold this row's lock): a reader's copy is current while it matches
+    -- hold this row's lock, as CRL numbering does): a reader's copy is
+    -- current while it matches
     revocation_version bigint NOT NULL DEFAULT 0
 );
 -- pending: reserved, not (yet) recorded; never handed out, never reused.
 CREATE TABLE jsec_ca.issued (
-    ca bigint NOT NULL REFERENCES jsec_ca.ca (id),
+    ca bigint NOT NULL,
     serial numeric NOT NULL,
     seq bigint GENERATED ALWAYS AS IDENTITY,
     pending boolean NOT NULL,
@@ -48,7 +54,7 @@ CREATE TABLE jsec_ca.issued (
 CREATE INDEX issued_not_after ON jsec_ca.issued (ca, not_after);
 -- seq order is revocation order
 CREATE TABLE jsec_ca.revoked (
-    ca bigint NOT NULL REFERENCES jsec_ca.ca (id),
+    ca bigint NOT NULL,
     serial numeric NOT NULL,
     seq bigint GENERATED ALWAYS AS IDENTITY,
     reason smallint NOT NULL,

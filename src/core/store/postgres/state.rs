@@ -1,9 +1,10 @@
 //! The live state of one CA in a PostgreSQL store, on a connection of its
-//! own. The database does the serializing: a serial is taken by one
-//! statement that advances the CA row's counter (holding its row lock) and
-//! inserts the pending row, committed before anything is signed with it;
-//! revocations and CRL numbers change in transactions that hold the same
-//! row lock. Status is read from the database on every call (one indexed
+//! own. The database allocates serials: one statement takes the next value
+//! of the CA's sequence and inserts the pending row, committed before
+//! anything is signed with it (a sequence never hands a value out twice and
+//! holds no lock, so processes issuing at once share the commits' flushes
+//! instead of queueing behind each other's); revocations and CRL numbers
+//! change in transactions that hold the CA row's lock. Status is read from the database on every call (one indexed
 //! query), so a revocation committed anywhere answers at the next request;
 //! the list of revocations (CRLs) is cached and checked against the CA's
 //! revocation counter, which every revoking transaction bumps.
@@ -20,32 +21,18 @@ use super::super::super::time;
 use super::conn::{Conn, Fail, Live, Target};
 use super::{reason_from, serial_from, serial_text};
 
-/// Advances the counter past used serials, one per try, and takes the
-/// serial it passed unless an explicit reservation holds it; one statement,
-/// so one commit. No row when the counter is exhausted.
-const RESERVE: &str = "
-WITH c AS (
-    UPDATE jsec_ca.ca SET next_serial = GREATEST(next_serial, history_below, 1) + 1
-    WHERE id = $1 AND GREATEST(next_serial, history_below, 1) < 9223372036854775807
-    RETURNING next_serial - 1 AS n),
-i AS (
-    INSERT INTO jsec_ca.issued (ca, serial, pending) SELECT $1, n, true FROM c
-    ON CONFLICT DO NOTHING RETURNING serial)
-SELECT c.n, EXISTS (SELECT 1 FROM i) FROM c";
-
-const LOCK_COUNTER: &str = "SELECT GREATEST(next_serial, history_below, 1) FROM jsec_ca.ca WHERE id = $1 FOR UPDATE";
-const COUNTER: &str = "SELECT GREATEST(next_serial, history_below, 1) FROM jsec_ca.ca WHERE id = $1";
-const USED_FROM: &str = "SELECT serial::text FROM jsec_ca.issued
+/// (the text column has a name of its own: ORDER BY serial would sort the text)
+const USED_FROM: &str = "SELECT serial::text AS serial_text FROM jsec_ca.issued
     WHERE ca = $1 AND serial >= $2::text::numeric ORDER BY serial LIMIT 256";
 const USED: &str = "SELECT EXISTS (SELECT 1 FROM jsec_ca.issued WHERE ca = $1 AND serial = $2::text::numeric)";
-const PENDING: &str = "INSERT INTO jsec_ca.issued (ca, serial, pending) VALUES ($1, $2::text::numeric, true)";
-const SET_COUNTER: &str = "UPDATE jsec_ca.ca SET next_serial = $2 WHERE id = $1";
+const PENDING: &str = "INSERT INTO jsec_ca.issued (ca, serial, pending) VALUES ($1, $2::text::numeric, true)
+    ON CONFLICT DO NOTHING";
 /// Idempotent: a repeat after a lost reply finds the row already recorded.
 const RECORD: &str = "UPDATE jsec_ca.issued
     SET pending = false, subject = $3, sans = $4, not_before = $5, not_after = $6, der = $7
     WHERE ca = $1 AND serial = $2::text::numeric AND (pending OR der = $7)";
 const ISSUED: &str = "SELECT der FROM jsec_ca.issued WHERE ca = $1 AND NOT pending AND der IS NOT NULL ORDER BY seq";
-const UNRECORDED: &str = "SELECT serial::text FROM jsec_ca.issued WHERE ca = $1 AND der IS NULL ORDER BY serial";
+const UNRECORDED: &str = "SELECT serial::text AS serial_text FROM jsec_ca.issued WHERE ca = $1 AND der IS NULL ORDER BY serial";
 const BUMP: &str =
     "UPDATE jsec_ca.ca SET revocation_version = revocation_version + 1 WHERE id = $1 RETURNING revocation_version";
 const REVOKED_ONE: &str = "SELECT reason, date FROM jsec_ca.revoked WHERE ca = $1 AND serial = $2::text::numeric";
@@ -55,7 +42,7 @@ const REVOKE_UPDATE: &str = "UPDATE jsec_ca.revoked SET reason = $3 WHERE ca = $
 const REVOKE_DELETE: &str = "DELETE FROM jsec_ca.revoked WHERE ca = $1 AND serial = $2::text::numeric";
 const REVOCATION_VERSION: &str = "SELECT revocation_version FROM jsec_ca.ca WHERE id = $1";
 /// The revocations with the counter they go with (one statement, one snapshot).
-const REVOCATIONS: &str = "SELECT c.revocation_version, r.serial::text, r.reason, r.date
+const REVOCATIONS: &str = "SELECT c.revocation_version, r.serial::text AS serial_text, r.reason, r.date
     FROM jsec_ca.ca c LEFT JOIN jsec_ca.revoked r ON r.ca = c.id WHERE c.id = $1 ORDER BY r.seq";
 const STATUS: &str = "SELECT r.reason, r.date, i.pending
     FROM (SELECT $2::text::numeric AS serial) q
@@ -67,9 +54,42 @@ const LOCK_CRL: &str =
 const SET_CRL: &str = "UPDATE jsec_ca.ca SET crl_number = $2 WHERE id = $1";
 const HISTORY: &str = "SELECT history_below FROM jsec_ca.ca WHERE id = $1";
 
+/// The sequence that is CA `id`'s serial counter.
+pub fn counter_sequence(id: i64) -> String {
+    format!("jsec_ca.serial_{id}")
+}
+
+/// The statements that name the CA's sequence.
+struct CounterSql {
+    /// The counter's next value, taken with the pending row it reserves
+    /// unless an explicit reservation holds it (then the caller takes the
+    /// next). One statement, one commit.
+    reserve: String,
+    /// The value nextval returns next.
+    peek: String,
+    set: String,
+}
+
+impl CounterSql {
+    fn new(id: i64) -> CounterSql {
+        let seq = counter_sequence(id);
+        CounterSql {
+            reserve: format!(
+                "WITH q AS (SELECT nextval('{seq}') AS s),
+                 i AS (INSERT INTO jsec_ca.issued (ca, serial, pending) SELECT $1, s, true FROM q WHERE s >= $2
+                       ON CONFLICT DO NOTHING RETURNING serial)
+                 SELECT q.s, EXISTS (SELECT 1 FROM i) FROM q"
+            ),
+            peek: format!("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq}"),
+            set: format!("SELECT setval('{seq}', $1, false)"),
+        }
+    }
+}
+
 pub struct PgCaState {
     conn: Conn,
     ca: i64,
+    counter: CounterSql,
     history_below: u64,
     revocations: RevocationList,
     /// The revocation counter the cache was read at; None: not loaded.
@@ -137,6 +157,7 @@ impl PgCaState {
         Ok(PgCaState {
             conn,
             ca,
+            counter: CounterSql::new(ca),
             history_below: history_below.max(0) as u64,
             revocations: RevocationList::default(),
             cache_version: None,
@@ -173,18 +194,20 @@ impl PgCaState {
 impl CaState for PgCaState {
     fn next_serial(&mut self) -> CaResult<u64> {
         let ca = self.ca;
+        let (peek, below) = (&self.counter.peek, self.history_below);
         self.conn.run("reading the serial counter", |l| {
-            let from: i64 = l.query_one(COUNTER, &[&ca])?.try_get(0)?;
-            next_free(l, ca, from)
+            let from: i64 = l.query_one(peek, &[])?.try_get(0)?;
+            next_free(l, ca, from.max(below as i64))
         })
     }
 
     fn set_serial(&mut self, n: u64) -> CaResult<()> {
         self.writable("setting the serial counter")?;
-        let n = check_counter(n, "serial")? as i64;
-        let ca = self.ca;
+        // serials below history_below count as used: the counter starts past them
+        let n = check_counter(n, "serial")?.max(self.history_below).min(state::MAX_COUNTER - 1) as i64;
+        let set = &self.counter.set;
         self.conn.run("setting the serial counter", |l| {
-            l.execute(SET_COUNTER, &[&ca, &n])?;
+            l.query_one(set, &[&n])?;
             Ok(())
         })
     }
@@ -192,28 +215,34 @@ impl CaState for PgCaState {
     fn reserve_serial(&mut self, explicit: Option<Serial>) -> CaResult<Serial> {
         self.writable("reserving a serial")?;
         let ca = self.ca;
+        let below = self.history_below as i64;
         match explicit {
             None => loop {
-                let row = self.conn.run("reserving a serial", |l| Ok(l.query_opt(RESERVE, &[&ca])?))?;
-                let Some(row) = row else { return counter_serial(state::MAX_COUNTER) };
-                let taken = || -> Result<(i64, bool), postgres::Error> { Ok((row.try_get(0)?, row.try_get(1)?)) };
-                match taken() {
-                    Ok((n, true)) => return counter_serial(n.max(0) as u64),
-                    // an explicit serial held that one: the counter moved past it
-                    Ok((_, false)) => continue,
-                    Err(e) => return Err(self.conn.target().error("reserving a serial", &e)),
+                let reserve = &self.counter.reserve;
+                let (n, taken) = self.conn.run("reserving a serial", |l| {
+                    let row = l.query_one(reserve, &[&ca, &below])?;
+                    Ok((row.try_get::<_, i64>(0)?, row.try_get::<_, bool>(1)?))
+                })?;
+                if taken {
+                    return counter_serial(n.max(0) as u64);
                 }
+                // an explicit serial held that value: the next one
             },
             Some(e) => {
                 let key = serial_text(&e)?;
                 let history_below = self.history_below;
-                self.conn.tx("reserving a serial", |l| {
-                    let from: i64 = l.query_one(LOCK_COUNTER, &[&ca])?.try_get(0)?;
-                    let next = next_free(l, ca, from)?;
+                let peek = &self.counter.peek;
+                let took = self.conn.run("reserving a serial", |l| {
+                    let from: i64 = l.query_one(peek, &[])?.try_get(0)?;
+                    let next = next_free(l, ca, from.max(history_below as i64))?;
                     check_explicit(&e, used(l, ca, history_below, &e)?, next)?;
-                    l.execute(PENDING, &[&ca, &key])?;
-                    Ok(e)
-                })
+                    Ok((l.execute(PENDING, &[&ca, &key])?, next))
+                })?;
+                match took {
+                    (1, _) => Ok(e),
+                    // another process reserved it meanwhile
+                    (_, next) => check_explicit(&e, true, next).map(|()| e),
+                }
             }
         }
     }
