@@ -4,8 +4,10 @@
 # Starts a throwaway PostgreSQL cluster on loopback (scripts/pg-test-cluster;
 # fsync on, as a real server), and stops it at the end. Prints:
 # - :issue per call in memory, on an SQLite store and on a PostgreSQL store
-#   (each call two durable commits: the reservation and the record);
-# - the throughput of four processes issuing from one CA at once against one;
+#   (each call two durable commits: the reservation and the record), the
+#   two stores timed in alternating rounds;
+# - the throughput of four processes issuing from one CA at once against one
+#   (three times each, alternating);
 # - status lookups per second, and the store's size per certificate.
 # Asserts nothing.
 (import jsec/ca)
@@ -35,6 +37,26 @@
                (/ (- (os/clock) t0) n)))
   (get (sort times) (div rounds 2)))
 
+(defn median [xs] (get (sort (array ;xs)) (div (length xs) 2)))
+
+(defn interleaved
+  "Seconds per call of each of `fs` (a struct of name -> fn), timed in turn
+  over `rounds` rounds of `n` calls, so that a disk whose flushes slow down
+  or speed up mid-run (other work on the machine) touches each alike.
+  Returns {name median} and the median of each round's ratio b/a."
+  [n rounds a b fs]
+  (def times @{})
+  (def ratios @[])
+  (for _ 0 rounds
+    (def round @{})
+    (eachp [name f] fs
+      (def t0 (os/clock))
+      (for i 0 n (f i))
+      (put round name (/ (- (os/clock) t0) n))
+      (put times name (array/push (get times name @[]) (round name))))
+    (array/push ratios (/ (round b) (round a))))
+  [(tabseq [[name ts] :pairs times] name (median ts)) (median ratios)])
+
 (defn ms [s] (string/format "%7.3f ms" (* 1000 s)))
 
 (defn sh [& argv]
@@ -47,7 +69,7 @@
   "Certificates per second of `procs` processes issuing `each` certificates
   at once from CA `name`."
   [location name procs each]
-  (def start (+ (os/clock :realtime) 3))
+  (def start (+ (os/clock :realtime) 2))
   (def children (seq [_ :range [0 procs]]
                   (os/spawn [(dyn :executable) (dyn :current-file) "--issue" location name (string each)
                              (string/format "%.6f" start)]
@@ -73,13 +95,18 @@
     (ca/store-save pg-store "root" on-pg)
     (ca/store-save pg-store "shared" (ca/generate {:common-name "Bench Shared Root"}))
     (ca/store-save (ca/open-store (string dir "/shared.db")) "shared" (ca/generate {:common-name "Bench Shared Root"}))
-    (def rounds 5)
-    (def n (div issues rounds))
-    (def mem (per-op n rounds (fn [_] (:issue memory opts))))
-    (def sq (per-op n rounds (fn [_] (:issue on-sqlite opts))))
-    (def pg (per-op n rounds (fn [_] (:issue on-pg opts))))
-    (def one (throughput url "shared" 1 (* 2 issues)))
-    (def four (throughput url "shared" 4 issues))
+    (def rounds 9)
+    (def n (max 1 (div issues rounds)))
+    (def mem (per-op n 3 (fn [_] (:issue memory opts))))
+    (def [{:sqlite sq :pg pg} pg-ratio]
+      (interleaved n rounds :sqlite :pg {:sqlite (fn [_] (:issue on-sqlite opts)) :pg (fn [_] (:issue on-pg opts))}))
+    # one process, then four, three times over; the median of the three ratios
+    (def pairs (seq [_ :range [0 3]]
+                 (def alone (throughput url "shared" 1 (* 2 issues)))
+                 [alone (throughput url "shared" 4 issues)]))
+    (def one (median (map first pairs)))
+    (def four (median (map last pairs)))
+    (def four-ratio (median (map (fn [[o f]] (/ f o)) pairs)))
     (def sq-one (throughput (string dir "/shared.db") "shared" 1 (* 2 issues)))
     (def sq-four (throughput (string dir "/shared.db") "shared" 4 issues))
     (def rows (+ issues 1))
@@ -93,9 +120,10 @@
     (printf "store-pg benchmark (%d issues a figure; PostgreSQL on loopback, fsync on)" issues)
     (printf "  :issue in memory                 %s" (ms mem))
     (printf "  :issue, SQLite store             %s" (ms sq))
-    (printf "  :issue, PostgreSQL store         %s   = %.2fx SQLite (target: within 2x)" (ms pg) (/ pg sq))
-    (printf "  4 processes issuing at once, PostgreSQL: %6.0f/s against %6.0f/s for one = %.2fx (target: at least 1.6x)"
-            four one (/ four one))
+    (printf "  :issue, PostgreSQL store         %s   = %.2fx SQLite (target: within 2x; median of %d interleaved rounds)"
+            (ms pg) pg-ratio rounds)
+    (printf "  4 processes issuing at once, PostgreSQL: %6.0f/s against %6.0f/s for one = %.2fx (target: at least 1.6x; median of 3)"
+            four one four-ratio)
     (printf "  4 processes issuing at once, SQLite:     %6.0f/s against %6.0f/s for one = %.2fx (for comparison)"
             sq-four sq-one (/ sq-four sq-one))
     (printf "  ca/get-status on PostgreSQL      %8.0f lookups/s (one query each, no cache)" (/ 1 lookup))

@@ -1,8 +1,8 @@
 //! The PostgreSQL engine: a store several hosts share, at a
 //! `postgresql://user:password@host:port/db?sslmode=...` URL (the password
-//! may come from PGPASSWORD instead). The database allocates serials and
-//! keeps issued records, revocations and CRL numbers transactional
-//! ([`state`]); the schema is versioned and migrated on open ([`schema`]);
+//! may come from PGPASSWORD instead). The database allocates serials (a
+//! sequence per CA) and keeps issued records, revocations and CRL numbers
+//! transactional ([`state`]); the schema is versioned and migrated on open ([`schema`]);
 //! connections reopen by themselves after the server was away ([`conn`]).
 //! A store opened read-only (or a hot standby) answers status and OCSP and
 //! refuses every change with a `[CA:CONFIG]` error.
