@@ -53,6 +53,8 @@ c.executemany("INSERT INTO revoked (ca, serial, reason, date) VALUES (?, ?, 1, 1
               ((ca, nxt + i) for i in range(rows)))
 c.execute("UPDATE ca SET next_serial = ? WHERE id = ?", (nxt + rows, ca))
 c.execute("COMMIT")
+# as SQLite's automatic checkpoints would have done along the way
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 `))
 (os/execute ["python3" "-c" py db (string rows) (leaf :cert)] :px)
 (def fill-seconds (- (os/clock) t0))

@@ -80,7 +80,7 @@ pub fn store_cas(args: &[Janet]) -> CaResult<Janet> {
 }
 
 const FIND_KEYS: &[&str] =
-    &["serial", "subject", "san", "status", "expires-before", "expires-after", "limit", "offset"];
+    &["serial", "after", "subject", "san", "status", "expires-before", "expires-after", "limit", "offset"];
 
 pub const STORE_FIND_DOC: &str = "(ca/store-find store name &opt filters)\n\n\
 Returns an array of the certificates the CA `name` issued, by serial, each a table\n\
@@ -93,6 +93,8 @@ Filters:\n\
 * :status - :good or :revoked\n\
 * :expires-before, :expires-after - notAfter before / at or after a time (Unix seconds or ISO 8601)\n\
 * :limit (default 100, at most 100000), :offset (default 0) - pagination\n\
+* :after - serials after this one only: the next page after the last serial of this one, as fast at the\n  \
+millionth row as at the first\n\
 Method form: (:find store name &opt filters).";
 
 pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
@@ -101,6 +103,7 @@ pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
     let o = Opts::read(args.get(2), "ca/store-find", FIND_KEYS)?;
     let filter = Filter {
         serial: o.with("serial", v::serial)?,
+        after: o.with("after", v::serial)?,
         subject: o.with("subject", v::text)?,
         san: o.with("san", v::text)?,
         status: o

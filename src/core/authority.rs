@@ -22,7 +22,7 @@ use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
 use super::serial::Serial;
 use super::state::memory::{self, MemoryState};
-use super::state::{self, CaState, IssuedCert, SerialStatus};
+use super::state::{self, CaState, SerialStatus};
 use super::store::{CaRecord, Engine};
 use super::time;
 use super::keys::shown;
@@ -197,6 +197,7 @@ impl Authority {
             loaded,
             // A self-issued CA certificate shares the issuer of everything we issue.
             own_serial: (info.issuer_der == info.subject_der).then_some(info.serial),
+            issued: restore.issued,
         })?;
         let mut lineage = vec![names::comparable(&info.subject_der)];
         if info.issuer_der != info.subject_der {
@@ -286,6 +287,17 @@ impl Authority {
         if let Some(bits) = info.key_usage_bits()? {
             if bits & ku::KEY_CERT_SIGN == 0 {
                 return Err(CaError::param("the certificate's key usage does not allow keyCertSign"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, der) in opts.restore.issued.iter().enumerate() {
+            let what = format!(":issued item {}", i + 1);
+            let issued = CertInfo::parse(der).map_err(|e| CaError::parse(format!("{what}: {}", e.message)))?;
+            if issued.issuer_der != info.subject_der || !keys::verify_signed(der, &cert_key)? {
+                return Err(CaError::param(format!("{what} was not issued by this CA")));
+            }
+            if !seen.insert(issued.serial) {
+                return Err(CaError::param(format!("{what} repeats serial {}", issued.serial.to_hex())));
             }
         }
         Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
@@ -420,19 +432,7 @@ impl Authority {
     ) -> CaResult<Vec<u8>> {
         let serial = self.state.reserve_serial(explicit)?;
         let cert = sign(self, serial)?;
-        let info = CertInfo::parse(&cert)?;
-        let sans = match info.extension(oid::SAN) {
-            Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-            None => Vec::new(),
-        };
-        let record = IssuedCert {
-            der: &cert,
-            subject: names::display_name(&info.subject_der),
-            sans,
-            not_before: info.not_before,
-            not_after: info.not_after,
-        };
-        self.state.record_issued(serial, &record)?;
+        self.state.record_issued(serial, &cert, &|| state::describe(&cert))?;
         Ok(cert)
     }
 

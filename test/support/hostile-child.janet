@@ -17,7 +17,7 @@
    :extended-key-usage :ocsp-must-staple :not-before :not-after :copy-extensions :basic-constraints
    :next-update :revocation-time :revocation-reason :this-update :include-nonce
    :chain :name :legacy :key-password :truncate-to-issuer :busy-timeout :read-only :status :expires-before
-   :expires-after :limit :offset])
+   :expires-after :limit :offset :after :issued])
 
 (def methods
   [:generate-intermediate :issue :issue-async :sign-csr :sign :get-cert :get-key :get-serial :set-serial
@@ -253,6 +253,15 @@
       (each [_ v] values
         (def args (with-arg base pos v))
         (attempt (call-desc m [(fx :ca) ;args]) |(m (receiver) ;args)))))
+  # Every ca/Store method: the receiver a valid store, each other position hostile.
+  (each [m base] [[:save ["fresh" (fx :ca) {}]] [:load ["h" {}]] [:cas []] [:find ["h" {}]] [:close []]]
+    (def receiver (if (= m :close) (fx :closable) (fx :store)))
+    (defn call [args] (m receiver ;(if (= m :save) (slice (own-name-and-ca [receiver ;args]) 1) args)))
+    (check-base (call-desc m [receiver ;base]) |(call base))
+    (for pos 0 (+ 1 (length base))
+      (each [_ v] values
+        (def args (with-arg base pos v))
+        (attempt (call-desc m [receiver ;args]) |(call args)))))
   # the foreign memory behind the pointer values (so valgrind sees no leak)
   (when-let [[_ p] (find |(= (first $) "pointer") values)]
     ((get-in root-env ['ffi/free :value]) p))

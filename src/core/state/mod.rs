@@ -9,7 +9,11 @@
 
 pub mod memory;
 
+use super::cert_info::CertInfo;
 use super::error::{CaError, CaResult};
+use super::general_names::{self, GeneralName};
+use super::names;
+use super::oid;
 use super::revocation::{Revocation, RevocationList};
 use super::serial::Serial;
 
@@ -17,10 +21,9 @@ use super::serial::Serial;
 /// and the next serial after the last one must fit too.
 pub const MAX_COUNTER: u64 = i64::MAX as u64;
 
-/// What the index keeps of an issued certificate.
+/// What the index keeps of an issued certificate besides its DER.
 #[derive(Debug, Clone)]
-pub struct IssuedCert<'a> {
-    pub der: &'a [u8],
+pub struct IssuedMeta {
     /// "CN=www.example.com, O=Example", for listing and searching.
     pub subject: String,
     /// The SAN entries, "DNS:x" form.
@@ -67,8 +70,10 @@ pub trait CaState {
     /// no restart can hand the serial out again, whatever happens next.
     fn reserve_serial(&mut self, explicit: Option<Serial>) -> CaResult<Serial>;
     /// Records the certificate signed with a serial from `reserve_serial`;
-    /// it is in the index (committed) when this returns.
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()>;
+    /// it is in the index (committed) when this returns. `meta` describes it
+    /// for an index that keeps more than the DER (computed only when asked:
+    /// issuing in memory does not pay for it).
+    fn record_issued(&mut self, serial: Serial, der: &[u8], meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()>;
     fn is_tracking(&self) -> bool;
     /// DER of the issued certificates, oldest first, or None when not tracking.
     fn issued(&mut self) -> CaResult<Option<&[Vec<u8>]>>;
@@ -85,6 +90,21 @@ pub trait CaState {
     fn with_next_crl(&mut self, sign: &mut dyn FnMut(u64, &RevocationList) -> CaResult<Vec<u8>>) -> CaResult<Vec<u8>>;
     /// All of it, to move it elsewhere.
     fn snapshot(&mut self) -> CaResult<Snapshot>;
+}
+
+/// What the index keeps of a certificate, read from its DER.
+pub fn describe(der: &[u8]) -> CaResult<IssuedMeta> {
+    let info = CertInfo::parse(der)?;
+    let sans = match info.extension(oid::SAN) {
+        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
+        None => Vec::new(),
+    };
+    Ok(IssuedMeta {
+        subject: names::display_name(&info.subject_der),
+        sans,
+        not_before: info.not_before,
+        not_after: info.not_after,
+    })
 }
 
 /// An explicit serial must be unused, and must not lie ahead of the counter:

@@ -45,6 +45,8 @@ pub struct CaRecord {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub serial: Option<Serial>,
+    /// Serials after this one only: pages that cost the same wherever they start.
+    pub after: Option<Serial>,
     /// Case-insensitive substring of the subject ("CN=www.example.com, O=...").
     pub subject: Option<String>,
     /// Case-insensitive substring of any SAN entry ("DNS:www.example.com").

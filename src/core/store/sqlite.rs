@@ -11,13 +11,10 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use super::super::authority::Pointers;
 use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
-use super::super::general_names::{self, GeneralName};
-use super::super::names;
-use super::super::oid;
 use super::super::revocation::{self, Change, Reason, Revocation, RevocationList, REASON_NAMES};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
-use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, Snapshot};
+use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot};
 use super::super::time;
 use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
 
@@ -186,23 +183,6 @@ impl SqliteStore {
     }
 }
 
-/// What the index records of an issued certificate we did not just sign.
-fn issued_meta(der: &[u8]) -> CaResult<(Serial, IssuedCert<'_>)> {
-    let info = CertInfo::parse(der)?;
-    let sans = match info.extension(oid::SAN) {
-        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-        None => Vec::new(),
-    };
-    let meta = IssuedCert {
-        der,
-        subject: names::display_name(&info.subject_der),
-        sans,
-        not_before: info.not_before,
-        not_after: info.not_after,
-    };
-    Ok((info.serial, meta))
-}
-
 impl Engine for SqliteStore {
     fn save(&mut self, name: &str, record: &CaRecord, snap: Snapshot) -> CaResult<Box<dyn CaState>> {
         check_name(name)?;
@@ -241,7 +221,8 @@ impl Engine for SqliteStore {
         .map_err(err("saving a CA"))?;
         let id = tx.last_insert_rowid();
         for der in &snap.issued {
-            let (serial, m) = issued_meta(der)?;
+            let serial = CertInfo::parse(der)?.serial;
+            let m = state::describe(der)?;
             tx.execute(
                 "INSERT OR REPLACE INTO issued (ca, serial, pending, subject, sans, not_before, not_after, der)
                  VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)",
@@ -308,6 +289,9 @@ impl Engine for SqliteStore {
         };
         if let Some(s) = &f.serial {
             arg(&mut sql, " AND i.serial = ?", serial_value(s));
+        }
+        if let Some(s) = &f.after {
+            arg(&mut sql, " AND i.serial > ?", serial_value(s));
         }
         let like = |s: &str| Value::Text(format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         if let Some(s) = &f.subject {
@@ -453,7 +437,7 @@ impl SqliteCaState {
         {
             let mut st = self
                 .conn
-                .prepare_cached("SELECT serial, reason, date FROM revoked WHERE ca = ?1 ORDER BY rowid")
+                .prepare_cached("SELECT serial, reason, date FROM revoked NOT INDEXED WHERE ca = ?1 ORDER BY rowid")
                 .map_err(self.err("reading revocations"))?;
             let mut rows = st.query([self.ca]).map_err(self.err("reading revocations"))?;
             while let Some(r) = rows.next().map_err(self.err("reading revocations"))? {
@@ -508,7 +492,8 @@ impl CaState for SqliteCaState {
         })
     }
 
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()> {
+    fn record_issued(&mut self, serial: Serial, der: &[u8], meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
+        let cert = meta()?;
         let changed = self
             .conn
             .prepare_cached(
@@ -523,7 +508,7 @@ impl CaState for SqliteCaState {
                     cert.sans.join("\n"),
                     cert.not_before,
                     cert.not_after,
-                    cert.der
+                    der
                 ])
             })
             .map_err(self.err("recording an issued certificate"))?;
