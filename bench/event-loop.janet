@@ -15,7 +15,9 @@
 #    (synchronous, one caller) is the floor. The CPU seconds this process
 #    got per wall second tell whether the cores were free (about 2 for the
 #    concurrent modes on two idle cores); certificates per CPU second,
-#    whether concurrency cost anything.
+#    whether concurrency cost anything. The ceiling: what two processes of
+#    raw OpenSSL (`openssl speed -multi 2 rsa2048`) get against one, in the
+#    same rounds: 2.0 on two free cores.
 #
 # SECONDS 0 skips the latency runs, ROUNDS 0 the throughput. A request
 # without an answer after 30 s counts as infinitely late ("timeout").
@@ -123,6 +125,17 @@
   (def wall (- (os/clock :monotonic) t0))
   [(/ n wall) (/ (- (os/clock :cputime) c0) wall)])
 
+(defn- openssl-sign-rate
+  "RSA-2048 signatures a second of `openssl speed` in `processes` processes at once (their sum)."
+  [processes]
+  (def p (os/spawn ["openssl" "speed" "-seconds" "1" "-mr" ;(if (> processes 1) ["-multi" (string processes)] [])
+                    "rsa2048"]
+                   :p {:out :pipe :err (file/open "/dev/null" :w)}))
+  (def out (string (:read (p :out) :all)))
+  (:wait p)
+  (def line (find |(string/has-prefix? "+F2:" $) (string/split "\n" out)))
+  (and line (scan-number (get (string/split ":" line) 3))))
+
 (def modes
   [["ca/issue, 1 caller (floor)" 1 ca/issue]
    ["ca/issue-async, 1 caller" 1 ca/issue-async]
@@ -131,7 +144,11 @@
 (when (pos? rounds)
 (def rates (seq [_ :in modes] @[]))
 (def cpu (seq [_ :in modes] @[]))
+(def ceiling @[])
 (for r 0 rounds
+  (def one (openssl-sign-rate 1))
+  (def two (openssl-sign-rate 2))
+  (when (and one two) (array/push ceiling (/ two one)))
   (eachp [i [_ callers issue]] modes
     (def [per-second cores] (rate-of callers keys-per-round issue))
     (array/push (rates i) per-second)
@@ -146,7 +163,11 @@
 (eachp [i [name]] modes
   (def cores (percentile (sorted (cpu i)) 0.5))
   (printf "| %-38s | %10.2f | %16.2f | %17.2f | %16.2f |" name (medians i) (/ (medians i) single) cores
-          (/ (medians i) cores))))
+          (/ (medians i) cores)))
+(printf "Ceiling of this machine now: raw OpenSSL in 2 processes does %.2fx the RSA-2048 signatures of 1"
+        (or (percentile (sorted ceiling) 0.5) 0))
+(printf "(openssl speed -multi 2 rsa2048 against one process, median of %d rounds, interleaved with the modes)."
+        (length ceiling)))
 
 (printf "\nload average before %s, after %s; %d CPUs" load-before (loadavg) (os/cpu-count))
 (os/execute ["rm" "-rf" dir] :p)
