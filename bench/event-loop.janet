@@ -9,8 +9,10 @@
 #    process issuing RSA-4096 certificates in a loop through ca/issue, then
 #    through ca/issue-async. Prints p50, p99 and max per run.
 # 2. Throughput. RSA-2048 certificates through ca/issue-async from 1, 2 and
-#    4 concurrent fibers, ROUNDS (default 5) rounds of KEYS (default 16)
-#    certificates each, the modes interleaved within each round; prints the
+#    4 concurrent fibers, ROUNDS (default 3) rounds of KEYS (default 32)
+#    certificates each, the modes interleaved within each round (a round
+#    ends when its last key is back, so few keys per round would measure
+#    the wait for one slow RSA key on an otherwise idle core); prints the
 #    median rate per mode and its ratio to the single caller. ca/issue
 #    (synchronous, one caller) is the floor. The CPU seconds this process
 #    got per wall second tell whether the cores were free (about 2 for the
@@ -27,8 +29,8 @@
 (import ../examples/ocsp-responder :as responder)
 
 (def seconds (scan-number (or (get (dyn :args) 1) "20")))
-(def rounds (scan-number (or (get (dyn :args) 2) "5")))
-(def keys-per-round (scan-number (or (get (dyn :args) 3) "16")))
+(def rounds (scan-number (or (get (dyn :args) 2) "3")))
+(def keys-per-round (scan-number (or (get (dyn :args) 3) "32")))
 (def rate 20)
 (def host "127.0.0.1")
 (def here (let [f (os/realpath (dyn :current-file))] (string/slice f 0 (- (length f) (length "/event-loop.janet")))))
