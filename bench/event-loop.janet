@@ -9,7 +9,7 @@
 #    process issuing RSA-4096 certificates in a loop through ca/issue, then
 #    through ca/issue-async. Prints p50, p99 and max per run.
 # 2. Throughput. RSA-2048 certificates through ca/issue-async from 1, 2 and
-#    4 concurrent fibers, ROUNDS (default 3) rounds of KEYS (default 32)
+#    4 concurrent fibers, ROUNDS (default 5) rounds of KEYS (default 32)
 #    certificates each, the modes interleaved within each round (a round
 #    ends when its last key is back, so few keys per round would measure
 #    the wait for one slow RSA key on an otherwise idle core); prints the
@@ -29,7 +29,7 @@
 (import ../examples/ocsp-responder :as responder)
 
 (def seconds (scan-number (or (get (dyn :args) 1) "20")))
-(def rounds (scan-number (or (get (dyn :args) 2) "3")))
+(def rounds (scan-number (or (get (dyn :args) 2) "5")))
 (def keys-per-round (scan-number (or (get (dyn :args) 3) "32")))
 (def rate 20)
 (def host "127.0.0.1")
@@ -50,9 +50,6 @@
 (spit (string dir "/leaf.pem") (leaf :cert))
 (os/execute ["openssl" "ocsp" "-issuer" (string dir "/ca.pem") "-cert" (string dir "/leaf.pem")
              "-no_nonce" "-reqout" (string dir "/req.der")] :px {:out (file/open "/dev/null" :w)})
-# (The responder logs "Broken pipe" on stderr for each request the client gave up on.)
-(def server (responder/serve the-ca host 0))
-(def port (in (net/localname server) 1))
 
 (defn- percentile [sorted-xs p]
   (get sorted-xs (min (dec (length sorted-xs)) (math/floor (* p (length sorted-xs))))))
@@ -65,8 +62,9 @@
 
 (defn- load-run
   "Runs the client for `seconds` while `issuer` (a function or nil) issues in
-  a fiber of this process; returns the latencies, failures and issues."
-  [issuer]
+  a fiber of this process, the responder at `port`; returns the latencies,
+  failures and issues."
+  [port issuer]
   (var issuing true)
   (var issued 0)
   (def stopped (ev/chan 1))
@@ -92,6 +90,9 @@
    ["while ca/issue-async makes RSA-4096 keys" |(ca/issue-async the-ca rsa-4096)]])
 
 (when (pos? seconds)
+# (The responder logs "Broken pipe" on stderr for each request the client gave up on.)
+(def server (responder/serve the-ca host 0))
+(def port (in (net/localname server) 1))
 (printf "OCSP latency, %d requests/s for %d s (%d requests a run), loopback, one connection each:"
         rate seconds (* rate seconds))
 (printf "| %-42s | %9s | %9s | %9s | %8s | %14s |" "run" "p50 ms" "p99 ms" "max ms" "failures" "RSA-4096 certs")
@@ -99,11 +100,11 @@
         (string/repeat "-" 11) (string/repeat "-" 10) (string/repeat "-" 16))
 (def p99s @{})
 (each [name issuer] runs
-  (def {:latencies ls :failures f :issued n} (load-run issuer))
+  (def {:latencies ls :failures f :issued n} (load-run port issuer))
   (put p99s name (percentile ls 0.99))
   (printf "| %-42s | %s | %s | %s | %8d | %14s |" name (ms (percentile ls 0.5)) (ms (percentile ls 0.99))
-          (ms (last ls)) f (if issuer (string n) "-"))))
-(:close server)
+          (ms (last ls)) f (if issuer (string n) "-")))
+(:close server))
 
 # --- throughput ----------------------------------------------------------------------
 
