@@ -10,7 +10,7 @@
 
 (def methods
   "Every method of ca/CA, in the order the module registers them."
-  [:generate-intermediate :issue :sign-csr :sign :get-cert :get-key
+  [:generate-intermediate :issue :issue-async :sign-csr :sign :get-cert :get-key
    :get-serial :set-serial :is-tracking :get-issued :revoke :get-revoked
    :generate-crl :crl :get-crl-number :parse-ocsp-request
    :create-ocsp-response :get-status :ocsp-error-response])
@@ -18,7 +18,7 @@
 (def groups
   "Sections of the reference; a binding in none of them lands in \"Other\"."
   [["Constructors" '[ca/generate ca/generate-intermediate ca/create]]
-   ["Issuing" '[ca/issue ca/sign]]
+   ["Issuing" '[ca/issue ca/issue-async ca/sign]]
    ["The CA's certificate and key" '[ca/get-cert ca/get-key]]
    ["Serial counter and tracking" '[ca/get-serial ca/set-serial ca/is-tracking ca/get-issued]]
    ["Revocation and CRLs" '[ca/revoke ca/get-revoked ca/crl ca/get-crl-number]]

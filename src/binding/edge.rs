@@ -5,7 +5,9 @@
 //! C frames. So every cfunction body runs inside [`run`]: the body returns a
 //! `CaResult`, panics are caught, every Rust value is dropped inside
 //! [`compute`], and only then does [`run`] raise the error (a plain Janet
-//! string, which has no destructor).
+//! string, which has no destructor). The same holds for a body that waits on
+//! the event loop (it returns a [`Deferred`]): `janet_await` is a `longjmp`
+//! too, made from [`run`] once the job is a raw pointer.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -14,12 +16,36 @@ use janetrs::Janet;
 
 use crate::core::error::{CaError, CaResult};
 
-/// A cfunction body: the arguments as Janet values, a Janet value or an error.
-pub type Body = fn(&[Janet]) -> CaResult<Janet>;
+use super::event_loop::{self, Deferred};
+
+/// What a cfunction body returns: a Janet value, or a [`Deferred`] job whose
+/// finishing step makes the value (see [`super::event_loop`]).
+pub trait Reply {
+    fn into_ready(self) -> Ready;
+}
+
+/// A body's reply with no destructor left: what [`run`] acts on.
+pub enum Ready {
+    Value(raw::Janet),
+    /// A job from `Deferred::into_raw`.
+    Await(*mut std::ffi::c_void),
+}
+
+impl Reply for Janet {
+    fn into_ready(self) -> Ready {
+        Ready::Value(self.raw_data())
+    }
+}
+
+impl Reply for Deferred {
+    fn into_ready(self) -> Ready {
+        Ready::Await(self.into_raw())
+    }
+}
 
 /// Runs `body` and drops every Rust value before returning; on error returns
 /// the message as a Janet string for the caller to raise.
-fn compute(argc: i32, argv: *mut raw::Janet, body: Body) -> Result<raw::Janet, raw::Janet> {
+fn compute<R: Reply>(argc: i32, argv: *mut raw::Janet, body: fn(&[Janet]) -> CaResult<R>) -> Result<Ready, raw::Janet> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let args: &[Janet] = if argc <= 0 || argv.is_null() {
             &[]
@@ -28,10 +54,10 @@ fn compute(argc: i32, argv: *mut raw::Janet, body: Body) -> Result<raw::Janet, r
             // call; `Janet` is `repr(transparent)` over the C `Janet`.
             unsafe { std::slice::from_raw_parts(argv as *const Janet, argc as usize) }
         };
-        body(args)
+        body(args).map(Reply::into_ready)
     }));
     let message = match outcome {
-        Ok(Ok(value)) => return Ok(value.raw_data()),
+        Ok(Ok(ready)) => return Ok(ready),
         Ok(Err(err)) => err.to_string(),
         Err(_) => CaError::resource("internal error in jsec/ca (a bug: please report it); the CA is unchanged")
             .to_string(),
@@ -39,13 +65,16 @@ fn compute(argc: i32, argv: *mut raw::Janet, body: Body) -> Result<raw::Janet, r
     Err(janet_string(&message))
 }
 
-/// The cfunction entry point: returns the body's value, or raises its error.
+/// The cfunction entry point: returns the body's value, or raises its error,
+/// or suspends the calling fiber until its deferred job is done.
 ///
 /// # Safety
 /// Must be called only from a cfunction Janet invoked, with its `argc`/`argv`.
-pub unsafe fn run(argc: i32, argv: *mut raw::Janet, body: Body) -> raw::Janet {
+pub unsafe fn run<R: Reply>(argc: i32, argv: *mut raw::Janet, body: fn(&[Janet]) -> CaResult<R>) -> raw::Janet {
     match compute(argc, argv, body) {
-        Ok(value) => value,
+        Ok(Ready::Value(value)) => value,
+        // SAFETY: as below; the job is a raw pointer made in this call.
+        Ok(Ready::Await(job)) => unsafe { event_loop::start(job) },
         // SAFETY: no value with a destructor is alive in this frame or in
         // `compute` (already returned); the message is GC-managed.
         Err(message) => unsafe { raw::janet_panicv(message) },

@@ -2,13 +2,14 @@
 
 use janetrs::Janet;
 
-use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
+use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, Issued, LoadOptions, SignOptions};
 use crate::core::error::{CaError, CaResult};
 use crate::core::keys::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;
 use super::edge::arity;
+use super::event_loop::Deferred;
 use super::options as opt;
 use super::values::{self as v, Opts};
 
@@ -173,13 +174,14 @@ OCSPSigning also adds id-pkix-ocsp-nocheck, as RFC 6960 recommends for delegated
 The certificate carries basicConstraints CA:FALSE, keyUsage, subject and authority key identifiers.\n\
 Method form: (:issue ca &opt opts).";
 
-pub fn issue(args: &[Janet]) -> CaResult<Janet> {
-    arity(args, 1, 2, "ca/issue")?;
-    let ca = ca_type::authority(&args[0], "ca/issue ca")?;
-    let o = Opts::read(args.get(1), "ca/issue", ISSUE_KEYS)?;
+/// The CA and options of an issue call named `name` (ca/issue, ca/issue-async).
+fn issue_args<'a>(args: &[Janet], name: &str) -> CaResult<(&'a mut Authority, IssueOptions)> {
+    arity(args, 1, 2, name)?;
+    let ca = ca_type::authority(&args[0], &format!("{name} ca"))?;
+    let o = Opts::read(args.get(1), name, ISSUE_KEYS)?;
     let subject = opt::subject(&o, None)?;
     if subject.common_name().is_none() {
-        return Err(CaError::param("ca/issue needs :common-name"));
+        return Err(CaError::param(format!("{name} needs :common-name")));
     }
     let opts = IssueOptions {
         subject,
@@ -193,8 +195,48 @@ pub fn issue(args: &[Janet]) -> CaResult<Janet> {
         policies: opt::policies(&o)?,
         truncate_to_issuer: truncate_to_issuer(&o, &["days-valid"])?,
     };
+    Ok((ca, opts))
+}
+
+fn issued_table(issued: &Issued) -> Janet {
+    v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jsecret(&issued.key_pem))])
+}
+
+pub fn issue(args: &[Janet]) -> CaResult<Janet> {
+    let (ca, opts) = issue_args(args, "ca/issue")?;
     let issued = ca.issue(opts)?;
-    Ok(v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jsecret(&issued.key_pem))]))
+    Ok(issued_table(&issued))
+}
+
+pub const ISSUE_ASYNC_DOC: &str = "(ca/issue-async ca &opt opts)\n\n\
+As ca/issue (same options, same result, same errors for bad options), but the key pair is generated on\n\
+a thread of Janet's event loop: the calling fiber waits and every other fiber keeps running meanwhile\n\
+(an RSA-4096 key takes seconds). The options are checked before any thread starts; the certificate is\n\
+signed and takes its serial from the counter when the key is back, so concurrent calls on one CA get\n\
+distinct serials, in the order their keys arrive. A fiber cancelled while it waits (ev/cancel) gets no\n\
+certificate and uses no serial.\n\
+Must be called from a fiber the event loop runs (a script's main fiber, ev/go, a net/server handler, and\n\
+fibers they resume); [CA:CONFIG] where the wait could not reach the event loop: in a fiber that catches\n\
+its await signal (fiber/new with :a, :u or :w), in Janet code called from C (an OCSP status function), or in\n\
+a host that runs no event loop. Each call has a thread of its own; bound the number of concurrent calls\n\
+yourself when they come from untrusted requests.\n\
+Method form: (:issue-async ca &opt opts).";
+
+pub fn issue_async(args: &[Janet]) -> CaResult<Deferred> {
+    let (ca, opts) = issue_args(args, "ca/issue-async")?;
+    let plan = ca.prepare_issue(opts)?;
+    let key_type = plan.key_type();
+    let ca_value = args[0];
+    Deferred::new(
+        "ca/issue-async",
+        move || key_type.generate_encoded(),
+        move |key| {
+            let ca = ca_type::authority(&ca_value, "ca/issue-async ca")?;
+            let issued = ca.finish_issue(plan, key?)?;
+            Ok(issued_table(&issued))
+        },
+        &[&args[0]],
+    )
 }
 
 /// ":basic-constraints" as OpenSSL writes it: "CA:FALSE", "critical,CA:TRUE,pathlen:0".

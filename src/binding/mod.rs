@@ -9,6 +9,7 @@
 pub mod abstract_box;
 pub mod ca_type;
 pub mod edge;
+pub mod event_loop;
 pub mod issuance;
 pub mod ocsp;
 pub mod options;
@@ -31,6 +32,7 @@ cfunctions! {
     cf_generate_intermediate => issuance::generate_intermediate;
     cf_create => issuance::create;
     cf_issue => issuance::issue;
+    cf_issue_async => issuance::issue_async;
     cf_sign => issuance::sign;
     cf_get_cert => issuance::get_cert;
     cf_get_key => issuance::get_key;
@@ -63,6 +65,7 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("generate-intermediate", cf_generate_intermediate, issuance::GENERATE_INTERMEDIATE_DOC),
     ("create", cf_create, issuance::CREATE_DOC),
     ("issue", cf_issue, issuance::ISSUE_DOC),
+    ("issue-async", cf_issue_async, issuance::ISSUE_ASYNC_DOC),
     ("sign", cf_sign, issuance::SIGN_DOC),
     ("get-cert", cf_get_cert, issuance::GET_CERT_DOC),
     ("get-key", cf_get_key, issuance::GET_KEY_DOC),
@@ -99,9 +102,10 @@ macro_rules! method {
 }
 
 /// Methods of `ca/CA`: the same cfunctions as the module functions.
-pub static METHODS: MethodTable<20> = MethodTable([
+pub static METHODS: MethodTable<21> = MethodTable([
     method!(c"generate-intermediate", cf_generate_intermediate),
     method!(c"issue", cf_issue),
+    method!(c"issue-async", cf_issue_async),
     method!(c"sign-csr", cf_sign),
     method!(c"sign", cf_sign),
     method!(c"get-cert", cf_get_cert),

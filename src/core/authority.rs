@@ -59,6 +59,32 @@ pub struct Issued {
     pub key_pem: Secret,
 }
 
+/// An issuance checked against its CA and waiting for its key
+/// ([`Authority::prepare_issue`], then [`Authority::finish_issue`]): plain
+/// data, so the key can be generated anywhere meanwhile.
+pub struct IssuePlan {
+    /// The key identifier of the CA that prepared it.
+    issuer_key_id: Vec<u8>,
+    key_type: KeyType,
+    subject_der: Vec<u8>,
+    /// (notBefore, notAfter), Unix seconds.
+    validity: (i64, i64),
+    ku_bits: u16,
+    ext_key_usage: Option<ExtKeyUsage>,
+    /// The encoded subjectAltName, when there are names.
+    san: Option<Vec<u8>>,
+    pointers: PointerOverrides,
+    must_staple: bool,
+    policies: Vec<Vec<u8>>,
+}
+
+impl IssuePlan {
+    /// The type of key the certificate is for.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+}
+
 pub struct Authority {
     key: PKey<Private>,
     sig_alg: SigAlg,
@@ -537,8 +563,19 @@ impl Authority {
         self.constraints.iter().try_for_each(|nc| super::constraints::check_names(nc, subject, san))
     }
 
-    /// `ca/issue`: a new key pair and its certificate.
+    /// `ca/issue`: a new key pair and its certificate. The three steps below,
+    /// in a row: check every option, generate the key, sign and record.
     pub fn issue(&mut self, opts: IssueOptions) -> CaResult<Issued> {
+        let plan = self.prepare_issue(opts)?;
+        // Only now, with every option checked, do the expensive work.
+        let key = plan.key_type().generate_encoded()?;
+        self.finish_issue(plan, key)
+    }
+
+    /// The first step of `issue`: checks every option against this CA and
+    /// returns what the certificate will say, all but its key and serial.
+    /// Changes nothing: a plan that is never finished costs the CA nothing.
+    pub fn prepare_issue(&self, opts: IssueOptions) -> CaResult<IssuePlan> {
         if opts.subject.common_name().is_none() {
             return Err(CaError::param(":common-name is required"));
         }
@@ -558,26 +595,47 @@ impl Authority {
         if ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign is for CA certificates; use ca/generate-intermediate"));
         }
-        let subject = opts.subject.to_der();
-        let mut san_names = opts.san.clone();
+        let subject_der = opts.subject.to_der();
+        let mut san_names = opts.san;
         add_subject_emails(&opts.subject, &mut san_names);
         self.check_constraints(&opts.subject, &san_names)?;
         let san = (!san_names.is_empty()).then(|| ext::subject_alt_names(&san_names));
+        Ok(IssuePlan {
+            issuer_key_id: self.key_id.clone(),
+            key_type: opts.key_type,
+            subject_der,
+            validity: (now, not_after),
+            ku_bits,
+            ext_key_usage: opts.ext_key_usage,
+            san,
+            pointers: opts.pointers,
+            must_staple: opts.must_staple,
+            policies: opts.policies,
+        })
+    }
 
-        // Only now, with every option checked, do the expensive work.
-        let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = opts.key_type.generate_encoded()?;
+    /// The last step of `issue`: signs `plan` for `new_key` (generated for
+    /// `plan.key_type()`) with the next serial, and records the certificate.
+    /// Refuses a plan another CA prepared.
+    pub fn finish_issue(&mut self, plan: IssuePlan, new_key: NewKey) -> CaResult<Issued> {
+        if plan.issuer_key_id != self.key_id {
+            return Err(CaError::config("an issuance prepared by one CA cannot be finished by another"));
+        }
+        let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = new_key;
         let mut set = ExtensionSet::default();
         set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
-        set.set(oid::KEY_USAGE, true, ext::key_usage(ku_bits));
-        if let Some(eku) = &opts.ext_key_usage {
+        set.set(oid::KEY_USAGE, true, ext::key_usage(plan.ku_bits));
+        if let Some(eku) = &plan.ext_key_usage {
             set.set(oid::EXT_KEY_USAGE, eku.critical, eku.to_der());
         }
-        if let Some(san) = san {
+        if let Some(san) = plan.san {
             set.set(oid::SAN, false, san);
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&spki)?, &self.key_id);
-        self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
+        self.finish_extensions(&mut set, &plan.pointers, plan.must_staple, &plan.policies);
+        let subject = plan.subject_der;
+        let validity = plan.validity;
+        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, validity, &spki, &set))?;
         drop(key);
         Ok(Issued { cert_pem: pem::encode("CERTIFICATE", &cert), key_pem })
     }
@@ -731,6 +789,47 @@ mod tests {
         assert!(inter_x.verify(&root_x.public_key().unwrap()).unwrap());
         assert!(leaf_x.verify(&inter_x.public_key().unwrap()).unwrap());
         assert_eq!(inter.next_serial().unwrap(), 2);
+    }
+
+    #[test]
+    fn prepared_issuance_finishes_with_a_key_made_elsewhere() {
+        let mut root = Authority::generate_root(CaOptions { subject: subject("Root"), ..CaOptions::root() }).unwrap();
+        let plan = root
+            .prepare_issue(IssueOptions {
+                subject: subject("leaf"),
+                san: vec![GeneralName::Dns("leaf.example".into())],
+                key_type: KeyType::Ed25519,
+                ..IssueOptions::default()
+            })
+            .unwrap();
+        assert_eq!(root.next_serial().unwrap(), 1, "preparing reserves no serial");
+        let key_type = plan.key_type();
+        let key = std::thread::spawn(move || key_type.generate_encoded()).join().unwrap().unwrap();
+        let issued = root.finish_issue(plan, key).unwrap();
+        let leaf = X509::from_pem(issued.cert_pem.as_bytes()).unwrap();
+        let root_x = X509::from_der(root.cert_der()).unwrap();
+        assert!(leaf.verify(&root_x.public_key().unwrap()).unwrap());
+        assert_eq!(root.next_serial().unwrap(), 2);
+        let private = PKey::private_key_from_pem(issued.key_pem.as_bytes()).unwrap();
+        assert!(private.public_eq(&leaf.public_key().unwrap()));
+    }
+
+    #[test]
+    fn a_plan_finishes_only_at_the_ca_that_prepared_it() {
+        let a = Authority::generate_root(CaOptions { subject: subject("A"), ..CaOptions::root() }).unwrap();
+        let mut b = Authority::generate_root(CaOptions { subject: subject("B"), ..CaOptions::root() }).unwrap();
+        let plan = a.prepare_issue(IssueOptions { subject: subject("leaf"), ..IssueOptions::default() }).unwrap();
+        let key = plan.key_type().generate_encoded().unwrap();
+        let err = b.finish_issue(plan, key).err().unwrap();
+        assert_eq!(err.category, crate::core::error::Category::Config);
+        assert_eq!(b.next_serial().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_new_key_can_cross_threads() {
+        fn send<T: Send + 'static>() {}
+        send::<NewKey>();
+        send::<CaResult<NewKey>>();
     }
 
     #[test]

@@ -49,6 +49,8 @@
     # a parent of its own each time: a CA certifies one CA of each name
     ["generate-intermediate" 500 |(ca/generate-intermediate (ca/generate) {:common-name "Kinds Sub"}) false]
     ["issue" 1000 |(:issue root {:common-name "gc.example" :san ["DNS:gc.example"]}) true]
+    # the key made on a thread of the event loop (a thread per call), signed back here
+    ["issue-async" 1000 |(:issue-async root {:common-name "gc.example" :san ["DNS:gc.example"]}) true]
     ["issue ed25519" 1000 |(:issue root {:common-name "ed.example" :key-type :ed25519}) true]
     ["issue under name constraints" 1000 |(:issue constrained {:common-name "www.example.com"}) false]
     ["sign-csr" 1000 |(:sign-csr root csr) true]
@@ -63,6 +65,8 @@
     ["get-key, get-cert" 1000 |(do (ca/get-key root) (ca/get-cert root)) false]
     ["create from PEM" 1000 |(ca/create cert-pem key-pem {:serial 1000}) false]
     ["error: bad :san" 4000 |(swallow |(ca/issue root {:common-name "x" :san ["BAD:x"]})) false]
+    ["error: issue-async in a fiber that catches its await" 4000
+     |(swallow |(resume (fiber/new |(ca/issue-async root {:common-name "x"}) :w))) false]
     ["error: name outside the constraints" 4000 |(swallow |(:issue constrained {:common-name "x.other.org"})) false]
     ["error: garbage CSR" 4000 |(swallow |(ca/sign root "garbage")) false]
     ["error: malformed CSR PEM" 4000 |(swallow |(ca/sign root malformed-csr)) false]

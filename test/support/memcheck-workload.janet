@@ -36,6 +36,16 @@
   (ca/create (ca/get-cert root) key {:password "pw" :serial 10})
   (swallow |(ca/create (ca/get-cert root) key {:password "wrong"}))
   (swallow |(ca/create "junk" "junk"))
+  # The event-loop bridge: concurrent waiting calls, one cancelled while it
+  # waits (its job comes back to nobody), one refused, one with bad input.
+  (def issued (ev/chan 3))
+  (for i 0 3 (ev/spawn (ev/give issued (:issue-async inter {:common-name (string "a" i ".example")}))))
+  (repeat 3 (ev/take issued))
+  (def victim (ev/spawn (try (:issue-async inter {:common-name "cancelled.example"}) ([_] nil))))
+  (ev/sleep 0)
+  (ev/cancel victim "cancelled")
+  (swallow |(resume (fiber/new |(ca/issue-async inter {:common-name "masked.example"}) :w)))
+  (swallow |(ca/issue-async inter {:common-name "x" :san ["BAD:x"]}))
   (def {:kinds kinds} (call-kinds/make dir))
   (each [_ _ thunk] kinds (repeat 3 (thunk)))
   (length kinds))
