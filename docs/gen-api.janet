@@ -23,7 +23,8 @@
    ["Serial counter and tracking" '[ca/get-serial ca/set-serial ca/is-tracking ca/get-issued]]
    ["Revocation and CRLs" '[ca/revoke ca/get-revoked ca/crl ca/get-crl-number]]
    ["OCSP" '[ca/parse-ocsp-request ca/create-ocsp-response ca/get-status ca/ocsp-error-response]]
-   ["Export" '[ca/pkcs12]]])
+   ["Export" '[ca/pkcs12]]
+   ["Introspection" '[ca/version]]])
 
 (def- repo-root
   (let [here (os/realpath (dyn :current-file "docs/gen-api.janet"))]

@@ -14,6 +14,7 @@ pub mod options;
 pub mod pkcs12;
 pub mod revocation;
 pub mod values;
+pub mod version;
 
 use std::ffi::CString;
 
@@ -44,6 +45,7 @@ cfunctions! {
     cf_get_status => ocsp::get_status;
     cf_ocsp_error_response => ocsp::ocsp_error_response;
     cf_pkcs12 => pkcs12::pkcs12;
+    cf_version => version::version;
 }
 
 type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
@@ -70,6 +72,7 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("get-status", cf_get_status, ocsp::GET_STATUS_DOC),
     ("ocsp-error-response", cf_ocsp_error_response, ocsp::OCSP_ERROR_RESPONSE_DOC),
     ("pkcs12", cf_pkcs12, pkcs12::PKCS12_DOC),
+    ("version", cf_version, version::VERSION_DOC),
 ];
 
 /// A NULL-terminated method table Janet can read from any thread.

@@ -89,7 +89,8 @@
    'ca/create-ocsp-response [[c (fx :info) :good {}] 3]
    'ca/get-status [[c 5] nil]
    'ca/ocsp-error-response [[:internal-error] nil]
-   'ca/pkcs12 [[(fx :cert) (fx :key) {:password "pw"}] 2]})
+   'ca/pkcs12 [[(fx :cert) (fx :key) {:password "pw"}] 2]
+   'ca/version [[] nil]})
 
 (defn- method-calls
   "Each method with valid arguments after the receiver (a valid CA)."
