@@ -105,7 +105,7 @@ impl KeyType {
             PKey::from_ec_key(key).ssl("wrapping the EC key")
         };
         let rsa = |bits: u32| -> CaResult<PKey<Private>> {
-            let key = Rsa::generate(bits).ssl("generating an RSA key")?;
+            let key = super::rsa_keygen::generate(bits)?;
             PKey::from_rsa(key).ssl("wrapping the RSA key")
         };
         match self {
