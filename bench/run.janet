@@ -209,8 +209,10 @@
 (print "peers:  python3 bench/peer.py (cryptography " python-version ")")
 (print "        " (if go-bin (string go-bin " (bench/peer.go, " go-version ")") "Go skipped: no go command (apt-get install golang-go)"))
 
-# The floor and the peers of each operation run right before the module's own
-# measurement of it, one at a time, so that all see the same machine load.
+# The peers, then the floor, of each operation run right before the module's
+# own measurement of it, one at a time, so that all see about the same
+# machine load; the floor runs last, closest to the module's measurement,
+# since the x floor ratios are the tighter targets.
 (def floor @{})
 (def floor-p25 @{})
 (def floor-p75 @{})
@@ -267,16 +269,16 @@
     (def f |(:issue c opts))
     (if iters
       (let [spec (string name "=" (scaled iters))]
-        (run-floor spec)
         (each p peer-names (run-peer p spec))
+        (run-floor spec)
         (row (string ":issue :" kt) (measure 5 (scaled iters) f) name name))
       (let [spec (string name "=1x" (rsa-keys kt))]
-        (run-floor spec)
         (run-peer "python" spec)
         (run-peer "go" (string name "=1x" (go-rsa-keys kt)))
+        (run-floor spec)
         (row (string ":issue :" kt) (measure (rsa-keys kt) 1 f kt) name name))))
-  (run-floor (string "sign-csr=" (scaled 400)))
   (each p peer-names (run-peer p (string "sign-csr=" (scaled 200))))
+  (run-floor (string "sign-csr=" (scaled 400)))
   (row ":sign-csr (P-256 CSR)" (measure 5 (scaled 300) |(:sign-csr c csr)) "sign-csr" "sign-csr"))
 
 (print "OCSP ...")
@@ -284,15 +286,15 @@
 (if (string? ocsp-info)
   (array/push notes (string "OCSP skipped: ca/parse-ocsp-request raised " ocsp-info))
   (do
-    (run-floor (string "ocsp-parse=" (scaled 5000)))
     (run-peer "python" (string "ocsp-parse=" (scaled 2000)))
+    (run-floor (string "ocsp-parse=" (scaled 5000)))
     (row "ca/parse-ocsp-request" (measure 5 (scaled 5000) |(ca/parse-ocsp-request ocsp-req)) "ocsp-parse" "ocsp-parse")
     (def resp (try (:create-ocsp-response ocsp-ca ocsp-info :good) ([e] e)))
     (if (string? resp)
       (array/push notes (string "OCSP response skipped: :create-ocsp-response raised " resp))
       (do
-        (run-floor (string "ocsp-sign=" (scaled 2000)))
         (run-peer "python" (string "ocsp-response=" (scaled 400)))
+        (run-floor (string "ocsp-sign=" (scaled 2000)))
         (row ":create-ocsp-response" (measure 5 (scaled 2000) |(:create-ocsp-response ocsp-ca ocsp-info :good))
              "ocsp-sign" "ocsp-response")))))
 (array/push notes "no Go figure for OCSP: Go's OCSP package (golang.org/x/crypto/ocsp) is not in the standard library")
@@ -312,10 +314,10 @@
 (each [n c] crl-cas
   (def iters (max 1 (div 200000 n)))
   (def rounds (if (>= n 1000000) 3 5))
-  (run-floor (string "crl-" n "=" (max 1 (div 400000 n)) (if (>= n 1000000) "x3" "")))
   (def peer-name (when (= n peer-crl-size) (string "crl-" n)))
   (when peer-name
     (each p peer-names (run-peer p (string peer-name "=1x3"))))
+  (run-floor (string "crl-" n "=" (max 1 (div 400000 n)) (if (>= n 1000000) "x3" "")))
   (def crl (:generate-crl c))
   (put results (string "crl-bytes-" n) (length crl))
   (row (string ":generate-crl " n " entries") (measure rounds iters |(:generate-crl c))
