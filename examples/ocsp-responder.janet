@@ -3,6 +3,7 @@
 # As a script:
 #   janet examples/ocsp-responder.janet --port 8888 --cert ca.pem --key ca.key
 #         --serial NEXT [--host 127.0.0.1] [--revoke SERIAL[:REASON[:UNIX-TIME]]]...
+#   janet examples/ocsp-responder.janet --port 8888 --store ca.db --ca NAME [--password P]
 #         [--revoked FILE.jdn] [--responder-cert r.pem --responder-key r.key]
 #         [--path /ocsp/] [--max-seconds N]
 # answers POST (body = DER request, Content-Type application/ocsp-request)
@@ -10,6 +11,8 @@
 # with application/ocsp-response, from the CA's own revocation list.
 # --serial is the CA's next serial (ca/get-serial): serials below it are answered
 # from the revocation list, others :unknown, since the CA never issued them;
+# --store/--ca answer for the CA saved in a store (ca/open-store), live: a
+# revocation another process commits is in the very next answer;
 # --revoked reads a JDN list like [{:serial 5 :reason :key-compromise :date 1700000000}];
 # --responder-* sign with a delegated responder certificate (EKU OCSPSigning);
 # --max-seconds exits after N seconds (a safety net for test harnesses).
@@ -170,6 +173,9 @@
       "--host" (put o :host value)
       "--path" (put o :path value)
       "--serial" (put o :serial (or (scan-number value) (error (string "bad serial " value))))
+      "--store" (put o :store value)
+      "--ca" (put o :ca value)
+      "--password" (put o :password value)
       "--cert" (put o :cert (slurp value))
       "--key" (put o :key (slurp value))
       "--revoke" (array/push (o :revoked) (revoke-arg value))
@@ -179,12 +185,16 @@
       "--max-seconds" (put o :max-seconds (scan-number value))
       (error (string "unknown flag " flag)))
     (+= i 2))
-  (unless (and (o :port) (o :cert) (o :key))
+  (unless (and (o :port) (or (and (o :cert) (o :key)) (and (o :store) (o :ca))))
     (eprint "usage: janet examples/ocsp-responder.janet --port P --cert ca.pem --key ca.key --serial NEXT [--host H] [--path /]")
     (eprint "       [--revoke SERIAL[:REASON[:TIME]]]... [--revoked file.jdn] [--responder-cert c --responder-key k]")
     (eprint "       [--max-seconds N]")
+    (eprint "   or: janet examples/ocsp-responder.janet --port P --store ca.db --ca NAME [--password P]")
     (os/exit 2))
-  (def ca (ca/create (o :cert) (o :key) {:serial (get o :serial 1) :revoked (o :revoked)}))
+  (def ca (if (o :store)
+            (ca/store-load (ca/open-store (o :store) {:read-only true}) (o :ca)
+                           (if (o :password) {:password (o :password)} {}))
+            (ca/create (o :cert) (o :key) {:serial (get o :serial 1) :revoked (o :revoked)})))
   (def opts (when (o :responder-cert) {:responder {:cert (o :responder-cert) :key (o :responder-key)}}))
   (serve ca (o :host) (o :port) opts (o :path))
   (when-let [n (o :max-seconds)]

@@ -4,19 +4,12 @@
 
 (import jsec/ca)
 (import ./support/check :as t)
+(import ./support/responder)
 
 (math/seedrandom (os/cryptorand 8))
 (def dir (t/tmpdir "ocsp"))
 (defn path [name] (string dir "/" name))
 (defn has? [out & needles] (all |(string/find $ out) needles))
-
-(def here (let [f (dyn :current-file)] (if-let [i (last (string/find-all "/" f))] (string/slice f 0 i) ".")))
-(def responder-script (string here "/../examples/ocsp-responder.janet"))
-# The child responder imports the same jsec/ca as this process, under scripts/test and jpm test alike.
-(def module-root
-  (let [found (os/realpath (first (module/find "jsec/ca")))]
-    (string/slice found 0 (- (length found) (length "/jsec/ca.so")))))
-(def janet-exe (let [exe (dyn :executable "janet")] (if (string/find "/" exe) (os/realpath exe) exe)))
 
 # ---------------------------------------------------------------- fixtures
 
@@ -51,7 +44,6 @@
 
 (def procs @[])
 
-(defn protect-slurp [p] (try (slurp p) ([_] nil)))
 
 (defn stop-all []
   (each p procs (protect (os/proc-kill p true)))
@@ -60,29 +52,9 @@
 (defn start-responder
   "Spawns examples/ocsp-responder.janet on a random high port; waits (bounded) until it listens."
   [name & flags]
-  (var result nil)
-  (for attempt 0 5
-    (when result (break))
-    (def port (+ 20000 (math/floor (* 40000 (math/random)))))
-    (def log-path (path (string name "-" attempt ".log")))
-    (def log (file/open log-path :w))
-    (def p (os/spawn [janet-exe responder-script "--port" (string port) "--max-seconds" "300" ;flags]
-                     :pe (merge (os/environ) {"JANET_PATH" module-root :out log :err log})))
-    (file/close log)
-    (array/push procs p)
-    (def deadline (+ (os/clock) 10))
-    (var state nil)
-    (while (and (nil? state) (< (os/clock) deadline))
-      (def text (or (protect-slurp log-path) ""))
-      (cond
-        (string/find "listening" text) (set state :up)
-        (string/find "error" text) (set state :failed)
-        (ev/sleep 0.05)))
-    (if (= state :up)
-      (set result port)
-      (do (eprint name " did not start on port " port ": " (slurp log-path))
-        (protect (os/proc-kill p true)))))
-  (or result (error (string name ": responder did not start"))))
+  (def {:port port :proc p} (responder/start dir name flags))
+  (array/push procs p)
+  port)
 
 (defn query
   "Runs the openssl ocsp client against the responder on `port`; returns its output."

@@ -109,6 +109,8 @@ Options:\n\
 * :password - password of an encrypted key; an encrypted key without it is an error, never a prompt\n\
 * :crl-url, :ocsp-url, :ca-issuers-url - URLs stamped into issued certificates\n\
 * :revoked - revocations to restore, in the shape ca/get-revoked returns\n\
+* :issued - certificates this CA issued before (PEM list, each checked to be this CA's): their serials\n  \
+count as used, ca/get-issued lists them when tracking, and ca/store-save indexes them\n\
 * :crl-number - next CRL number to restore; without it CRL numbers are at least the current time in\n  \
 microseconds, so a restarted CA never publishes a number it used before\n\
 Name constraints in the loaded certificate are enforced on everything the CA issues.";
@@ -120,7 +122,7 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
     let o = Opts::read(
         args.get(2),
         "ca/create",
-        &["serial", "track-issued", "password", "crl-url", "ocsp-url", "ca-issuers-url", "revoked", "crl-number"],
+        &["serial", "track-issued", "password", "crl-url", "ocsp-url", "ca-issuers-url", "revoked", "crl-number", "issued"],
     )?;
     let mut opts = LoadOptions::default();
     if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
@@ -132,6 +134,13 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
     opts.password = o.with("password", v::secret)?;
     opts.pointers = opt::pointers(&o)?;
     opts.restore = opt::restore(&o)?;
+    if let Some(list) = o.with("issued", v::string_list)? {
+        opts.restore.issued = list
+            .iter()
+            .enumerate()
+            .map(|(i, pem)| crate::core::pem::certificate_der(pem.as_bytes()).map_err(v::within(&format!(":issued item {}", i + 1))))
+            .collect::<CaResult<Vec<_>>>()?;
+    }
     let result = Authority::load(cert, key, opts);
     Ok(ca_type::wrap(result?))
 }

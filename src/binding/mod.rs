@@ -6,12 +6,15 @@
 //! below lists every function once; the `ca/CA` method table points at the
 //! same cfunctions, so `(ca/issue ca o)` and `(:issue ca o)` are one code path.
 
+pub mod abstract_box;
 pub mod ca_type;
 pub mod edge;
 pub mod issuance;
 pub mod ocsp;
 pub mod options;
 pub mod pkcs12;
+pub mod store;
+pub mod store_type;
 pub mod revocation;
 pub mod values;
 pub mod version;
@@ -45,6 +48,12 @@ cfunctions! {
     cf_get_status => ocsp::get_status;
     cf_ocsp_error_response => ocsp::ocsp_error_response;
     cf_pkcs12 => pkcs12::pkcs12;
+    cf_open_store => store::open_store;
+    cf_store_save => store::store_save;
+    cf_store_load => store::store_load;
+    cf_store_cas => store::store_cas;
+    cf_store_find => store::store_find;
+    cf_store_close => store::store_close;
     cf_version => version::version;
 }
 
@@ -72,13 +81,19 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("get-status", cf_get_status, ocsp::GET_STATUS_DOC),
     ("ocsp-error-response", cf_ocsp_error_response, ocsp::OCSP_ERROR_RESPONSE_DOC),
     ("pkcs12", cf_pkcs12, pkcs12::PKCS12_DOC),
+    ("open-store", cf_open_store, store::OPEN_STORE_DOC),
+    ("store-save", cf_store_save, store::STORE_SAVE_DOC),
+    ("store-load", cf_store_load, store::STORE_LOAD_DOC),
+    ("store-cas", cf_store_cas, store::STORE_CAS_DOC),
+    ("store-find", cf_store_find, store::STORE_FIND_DOC),
+    ("store-close", cf_store_close, store::STORE_CLOSE_DOC),
     ("version", cf_version, version::VERSION_DOC),
 ];
 
 /// A NULL-terminated method table Janet can read from any thread.
-pub struct MethodTable(pub [raw::JanetMethod; 20]);
+pub struct MethodTable<const N: usize>(pub [raw::JanetMethod; N]);
 // SAFETY: the table is immutable static data (string literals and fn pointers).
-unsafe impl Sync for MethodTable {}
+unsafe impl<const N: usize> Sync for MethodTable<N> {}
 
 macro_rules! method {
     ($name:literal, $f:ident) => {
@@ -87,7 +102,7 @@ macro_rules! method {
 }
 
 /// Methods of `ca/CA`: the same cfunctions as the module functions.
-pub static METHODS: MethodTable = MethodTable([
+pub static METHODS: MethodTable<20> = MethodTable([
     method!(c"generate-intermediate", cf_generate_intermediate),
     method!(c"issue", cf_issue),
     method!(c"sign-csr", cf_sign),
@@ -122,6 +137,16 @@ const _: () = if let Some((major, minor, patch)) = JANET_HEADER_VERSION {
          use a cargo target directory per Janet header (as scripts/build and project.janet do)"
     );
 };
+
+/// Methods of `ca/Store`: the same cfunctions as the `ca/store-*` functions.
+pub static STORE_METHODS: MethodTable<6> = MethodTable([
+    method!(c"save", cf_store_save),
+    method!(c"load", cf_store_load),
+    method!(c"cas", cf_store_cas),
+    method!(c"find", cf_store_find),
+    method!(c"close", cf_store_close),
+    raw::JanetMethod { name: std::ptr::null(), cfun: None },
+]);
 
 /// Tells the loader which Janet this module was built against.
 #[no_mangle]

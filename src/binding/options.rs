@@ -191,5 +191,6 @@ pub fn restore(o: &Opts) -> CaResult<RestoreState> {
         crl_number: o
             .with("crl-number", |x, w| v::int_in(x, w, 1, i64::MAX as i128))?
             .map(|n| n as u64),
+        issued: Vec::new(),
     })
 }

@@ -22,7 +22,8 @@ use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
 use super::serial::Serial;
 use super::state::memory::{self, MemoryState};
-use super::state::{self, CaState, IssuedCert, SerialStatus};
+use super::state::{self, CaState, SerialStatus};
+use super::store::{CaRecord, Engine};
 use super::time;
 use super::keys::shown;
 use super::usage::{self, ku, ExtKeyUsage};
@@ -170,6 +171,7 @@ impl Authority {
             loaded,
             // A self-issued CA certificate shares the issuer of everything we issue.
             own_serial: (info.issuer_der == info.subject_der).then_some(info.serial),
+            issued: restore.issued,
         })?;
         let mut lineage = vec![names::comparable(&info.subject_der)];
         if info.issuer_der != info.subject_der {
@@ -261,7 +263,48 @@ impl Authority {
                 return Err(CaError::param("the certificate's key usage does not allow keyCertSign"));
             }
         }
+        let mut seen = std::collections::HashSet::new();
+        for (i, der) in opts.restore.issued.iter().enumerate() {
+            let what = format!(":issued item {}", i + 1);
+            let issued = CertInfo::parse(der).map_err(|e| CaError::parse(format!("{what}: {}", e.message)))?;
+            if issued.issuer_der != info.subject_der || !keys::verify_signed(der, &cert_key)? {
+                return Err(CaError::param(format!("{what} was not issued by this CA")));
+            }
+            if !seen.insert(issued.serial) {
+                return Err(CaError::param(format!("{what} repeats serial {}", issued.serial.to_hex())));
+            }
+        }
         Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
+    }
+
+    /// Saves this CA into a store under `name` (its key encrypted with
+    /// `password` when given) and moves its state there: from now on every
+    /// change this CA makes is committed to the store.
+    pub fn save_to(&mut self, store: &mut dyn Engine, name: &str, password: Option<&[u8]>) -> CaResult<()> {
+        let record = CaRecord {
+            cert_der: self.cert_der.clone(),
+            key_pem: self.key_pem(password)?,
+            key_encrypted: password.is_some(),
+            pointers: self.pointers.clone(),
+        };
+        let snapshot = self.state.snapshot()?;
+        self.state = store.save(name, &record, snapshot)?;
+        Ok(())
+    }
+
+    /// The CA saved in `store` under `name`, writing through to it.
+    pub fn load_from(store: &mut dyn Engine, name: &str, password: Option<&[u8]>) -> CaResult<Authority> {
+        let (record, state) = store.load(name)?;
+        if record.key_encrypted && password.is_none() {
+            return Err(CaError::param(format!(
+                "the key of CA {name:?} in store {} is encrypted; pass :password",
+                store.location()
+            )));
+        }
+        let key = keys::load_private_key(record.key_pem.as_bytes(), password)?;
+        let mut ca = Authority::from_parts(key, record.cert_der, 1, true, record.pointers, RestoreState::default(), true)?;
+        ca.state = state;
+        Ok(ca)
     }
 
     /// A CA this CA certifies must not have this CA's name or an ancestor's:
@@ -363,19 +406,7 @@ impl Authority {
     ) -> CaResult<Vec<u8>> {
         let serial = self.state.reserve_serial(explicit)?;
         let cert = sign(self, serial)?;
-        let info = CertInfo::parse(&cert)?;
-        let sans = match info.extension(oid::SAN) {
-            Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
-            None => Vec::new(),
-        };
-        let record = IssuedCert {
-            der: &cert,
-            subject: names::display_name(&info.subject_der),
-            sans,
-            not_before: info.not_before,
-            not_after: info.not_after,
-        };
-        self.state.record_issued(serial, &record)?;
+        self.state.record_issued(serial, &cert, &|| state::describe(&cert))?;
         Ok(cert)
     }
 

@@ -21,6 +21,7 @@ pub mod rsa_keygen;
 pub mod secret;
 pub mod serial;
 pub mod state;
+pub mod store;
 pub mod strings;
 pub mod time;
 pub mod usage;

@@ -56,6 +56,9 @@ pub struct CaOptions {
 pub struct RestoreState {
     pub revoked: Vec<Revocation>,
     pub crl_number: Option<u64>,
+    /// DER of certificates this CA issued before (`ca/create` `:issued`):
+    /// their serials are used, and a store the CA is saved into indexes them.
+    pub issued: Vec<Vec<u8>>,
 }
 
 impl CaOptions {

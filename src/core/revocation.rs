@@ -1,7 +1,6 @@
 //! The CA's revocation list: O(1) amortised revoke, duplicate detection by
 //! hash lookup, revocation order preserved for `get-revoked` and CRLs.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::error::{CaError, CaResult};
@@ -77,6 +76,48 @@ pub struct Revocation {
     pub date: i64,
 }
 
+/// What recording a revocation does to the entry of its serial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Unchanged,
+    Insert(Revocation),
+    /// The entry keeps its date (the first revocation's) and takes this reason.
+    Update(Reason),
+    /// A hold released (:remove-from-crl): the entry leaves later CRLs.
+    Remove,
+}
+
+/// The rules every CA state applies when `r` is recorded for a serial whose
+/// entry is `existing`: a revocation only strengthens ([`Reason::updated_to`]),
+/// a permanent one never goes back on hold, and :remove-from-crl releases
+/// only a hold.
+pub fn change(existing: Option<&Revocation>, r: Revocation) -> CaResult<Change> {
+    match (existing, r.reason) {
+        (Some(e), Reason::RemoveFromCrl) if e.reason == Reason::CertificateHold => Ok(Change::Remove),
+        (_, Reason::RemoveFromCrl) => Err(CaError::param(format!(
+            ":remove-from-crl releases a :certificate-hold, but serial {} is not on hold",
+            r.serial.to_hex()
+        ))),
+        (None, _) => Ok(Change::Insert(r)),
+        (Some(e), Reason::CertificateHold) if e.reason != Reason::CertificateHold => Err(CaError::param(format!(
+            "serial {} is revoked permanently (:{}); it cannot be put on :certificate-hold",
+            r.serial.to_hex(),
+            e.reason.name()
+        ))),
+        (Some(e), new) => match e.reason.updated_to(new) {
+            Some(reason) if reason == e.reason => Ok(Change::Unchanged),
+            Some(reason) => Ok(Change::Update(reason)),
+            None => Err(CaError::param(format!(
+                "serial {} is already revoked as :{}; its reason can change only to :key-compromise \
+                 (or from :certificate-hold to a permanent reason), not to :{}",
+                r.serial.to_hex(),
+                e.reason.name(),
+                new.name()
+            ))),
+        },
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RevocationList {
     entries: Vec<Revocation>,
@@ -84,6 +125,12 @@ pub struct RevocationList {
 }
 
 impl RevocationList {
+    /// A list of entries already checked (as a store read them back).
+    pub fn from_entries(entries: Vec<Revocation>) -> RevocationList {
+        let index = entries.iter().enumerate().map(|(i, r)| (r.serial, i)).collect();
+        RevocationList { entries, index }
+    }
+
     pub fn entries(&self) -> &[Revocation] {
         &self.entries
     }
@@ -100,48 +147,26 @@ impl RevocationList {
         self.index.get(serial).map(|i| &self.entries[*i])
     }
 
-    /// Records a revocation. Revoking again may only strengthen the entry's
-    /// reason ([`Reason::updated_to`]); its date stays the first revocation's. :remove-from-crl releases a hold (the entry
-    /// leaves later CRLs). On error nothing changes.
+    /// Records a revocation under [`change`]'s rules. On error nothing changes.
     pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
-        if r.reason == Reason::RemoveFromCrl {
-            let Some(i) = self.index.get(&r.serial).copied().filter(|i| self.entries[*i].reason == Reason::CertificateHold) else {
-                return Err(CaError::param(format!(
-                    ":remove-from-crl releases a :certificate-hold, but serial {} is not on hold",
-                    r.serial.to_hex()
-                )));
-            };
-            self.index.remove(&r.serial);
-            self.entries.remove(i);
-            for (j, e) in self.entries.iter().enumerate().skip(i) {
-                self.index.insert(e.serial, j);
-            }
-            return Ok(());
-        }
-        let next = self.entries.len();
-        match self.index.entry(r.serial) {
-            Entry::Occupied(slot) => {
-                let e = &mut self.entries[*slot.get()];
-                if r.reason == Reason::CertificateHold && e.reason != Reason::CertificateHold {
-                    return Err(CaError::param(format!(
-                        "serial {} is revoked permanently (:{}); it cannot be put on :certificate-hold",
-                        r.serial.to_hex(),
-                        e.reason.name()
-                    )));
-                }
-                e.reason = e.reason.updated_to(r.reason).ok_or_else(|| {
-                    CaError::param(format!(
-                        "serial {} is already revoked as :{}; its reason can change only to :key-compromise \
-                         (or from :certificate-hold to a permanent reason), not to :{}",
-                        r.serial.to_hex(),
-                        e.reason.name(),
-                        r.reason.name()
-                    ))
-                })?;
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(next);
+        match change(self.get(&r.serial), r)? {
+            Change::Unchanged => {}
+            Change::Insert(r) => {
+                self.index.insert(r.serial, self.entries.len());
                 self.entries.push(r);
+            }
+            Change::Update(reason) => {
+                if let Some(i) = self.index.get(&r.serial).copied() {
+                    self.entries[i].reason = reason;
+                }
+            }
+            Change::Remove => {
+                if let Some(i) = self.index.remove(&r.serial) {
+                    self.entries.remove(i);
+                    for (j, e) in self.entries.iter().enumerate().skip(i) {
+                        self.index.insert(e.serial, j);
+                    }
+                }
             }
         }
         Ok(())

@@ -158,6 +158,20 @@ impl UsedSerials {
         }
     }
 
+    /// Every used serial at or above `floor` (wide ones included), for moving
+    /// the set into a store.
+    pub fn at_or_above(&self, floor: u64) -> Vec<Serial> {
+        let mut out: Vec<Serial> = self.wide.iter().copied().collect();
+        for (start, end) in &self.runs {
+            for v in (*start).max(floor)..*end {
+                if let Ok(s) = Serial::from_u64(v) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
     /// The first value at or after `from` that is not used.
     pub fn next_free(&self, from: u64) -> u64 {
         match self.run_of(from) {

@@ -27,7 +27,7 @@
     (not (modified source)) [nil (string source " not found (run from the repository root)")]
     (and built (>= built (modified source))) [binary nil]
     (let [cache (string (os/cwd) "/build/go-cache")
-          tmp (string binary ".tmp-" (os/getpid))
+          tmp (string binary ".tmp-" (math/rng-int (math/rng (os/cryptorand 8)) 2000000000))
           [code out] (try (run-env {"HOME" cache "GOCACHE" (string cache "/build") "GOPATH" (string cache "/path")
                                     "GO111MODULE" "off" "GOFLAGS" "" "CGO_ENABLED" "0"}
                                    "go" "build" "-o" tmp source)

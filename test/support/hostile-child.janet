@@ -16,7 +16,8 @@
    :ocsp-url :ca-issuers-url :certificate-policies :revoked :crl-number :password :san :key-usage
    :extended-key-usage :ocsp-must-staple :not-before :not-after :copy-extensions :basic-constraints
    :next-update :revocation-time :revocation-reason :this-update :include-nonce
-   :chain :name :legacy :key-password])
+   :chain :name :legacy :key-password :truncate-to-issuer :busy-timeout :read-only :status :expires-before
+   :expires-after :limit :offset :after :issued])
 
 (def methods
   [:generate-intermediate :issue :sign-csr :sign :get-cert :get-key :get-serial :set-serial
@@ -63,8 +64,11 @@
   (openssl "ocsp" "-issuer" (string dir "/root.pem") "-serial" "5" "-reqout" (string dir "/req.der"))
   (def der (slurp (string dir "/req.der")))
   (def info (ca/parse-ocsp-request der))
+  (def store-path (string dir "/hostile.db"))
+  (def store (ca/open-store store-path))
+  (ca/store-save store "h" (ca/generate {:common-name "Hostile Stored Root"}))
   {:ca the-ca :cert (ca/get-cert the-ca) :key (ca/get-key the-ca) :csr (slurp (string dir "/csr.pem"))
-   :der der :info info})
+   :der der :info info :store store :store-path store-path :closable (ca/open-store store-path)})
 
 (defn- base-calls
   "Each function with valid arguments, and the position of its options (or nil)."
@@ -90,6 +94,12 @@
    'ca/get-status [[c 5] nil]
    'ca/ocsp-error-response [[:internal-error] nil]
    'ca/pkcs12 [[(fx :cert) (fx :key) {:password "pw"}] 2]
+   'ca/open-store [[(fx :store-path) {}] 1]
+   'ca/store-save [[(fx :store) "fresh" c {}] 3]
+   'ca/store-load [[(fx :store) "h" {}] 2]
+   'ca/store-cas [[(fx :store)] nil]
+   'ca/store-find [[(fx :store) "h" {}] 2]
+   'ca/store-close [[(fx :closable)] nil]
    'ca/version [[] nil]})
 
 (defn- method-calls
@@ -149,6 +159,8 @@
    "(int/s64 -5)" "pointer" "a-ca" "csr-pem"])
 
 (defn- run-matrix [dir quick]
+  # ca/open-store creates the files hostile locations name: keep them in `dir`.
+  (os/cd dir)
   (def fx (make-fixtures dir))
   (def values (if quick
                 (filter |(index-of (first $) quick-labels) (hostile-values fx))
@@ -183,10 +195,21 @@
   # and serials), so every generate-intermediate gets a parent of its own
   # wherever the fixture CA would be the parent.
   (defn own-parent [args] (if (= (first args) (fx :ca)) [(ca/generate) ;(slice args 1)] args))
+  # A store name is saved once, and a saved CA belongs to its store: each
+  # store-save gets a name and a CA of its own wherever the valid ones stand.
+  (var saved 0)
+  (defn own-name-and-ca [args]
+    (def args (array ;args))
+    (when (= (get args 1) "fresh") (put args 1 (string "fresh-" (++ saved))))
+    (when (= (get args 2) (fx :ca)) (put args 2 (ca/generate)))
+    args)
   (each name fns
     (unless (calls name) (printf "BAD no base call for %s" name) (++ bad))
     (def f (let [raw (get-in (curenv) [name :value])]
-             (if (= name 'ca/generate-intermediate) (fn [& args] (raw ;(own-parent args))) raw)))
+             (case name
+               'ca/generate-intermediate (fn [& args] (raw ;(own-parent args)))
+               'ca/store-save (fn [& args] (raw ;(own-name-and-ca args)))
+               raw)))
     (def [base opt-pos] (or (calls name) [[] nil]))
     (check-base (call-desc name base) |(f ;base))
     (attempt (call-desc name []) |(f))
@@ -228,6 +251,15 @@
       (each [_ v] values
         (def args (with-arg base pos v))
         (attempt (call-desc m [(fx :ca) ;args]) |(m (receiver) ;args)))))
+  # Every ca/Store method: the receiver a valid store, each other position hostile.
+  (each [m base] [[:save ["fresh" (fx :ca) {}]] [:load ["h" {}]] [:cas []] [:find ["h" {}]] [:close []]]
+    (def receiver (if (= m :close) (fx :closable) (fx :store)))
+    (defn call [args] (m receiver ;(if (= m :save) (slice (own-name-and-ca [receiver ;args]) 1) args)))
+    (check-base (call-desc m [receiver ;base]) |(call base))
+    (for pos 0 (+ 1 (length base))
+      (each [_ v] values
+        (def args (with-arg base pos v))
+        (attempt (call-desc m [receiver ;args]) |(call args)))))
   # the foreign memory behind the pointer values (so valgrind sees no leak)
   (when-let [[_ p] (find |(= (first $) "pointer") values)]
     ((get-in root-env ['ffi/free :value]) p))

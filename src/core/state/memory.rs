@@ -6,7 +6,7 @@ use super::super::error::CaResult;
 use super::super::revocation::{Revocation, RevocationList};
 use super::super::serial::{Serial, UsedSerials};
 use super::super::time;
-use super::{check_counter, check_explicit, counter_serial, CaState, IssuedCert, SerialStatus, MAX_COUNTER};
+use super::{check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot, MAX_COUNTER};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
@@ -35,6 +35,8 @@ pub struct Start {
     pub loaded: bool,
     /// The CA's own serial, when it is self-issued (it shares the issuer name).
     pub own_serial: Option<Serial>,
+    /// Certificates issued before (checked by the caller to be this CA's).
+    pub issued: Vec<Vec<u8>>,
 }
 
 impl MemoryState {
@@ -44,11 +46,14 @@ impl MemoryState {
         if let Some(s) = start.own_serial {
             used_serials.insert(s);
         }
+        for der in &start.issued {
+            used_serials.insert(super::super::cert_info::CertInfo::parse(der)?.serial);
+        }
         Ok(MemoryState {
             next_serial,
             used_serials,
             tracking: start.tracking,
-            issued: Vec::new(),
+            issued: start.issued,
             revocations: start.revocations,
             crl_number: start.crl_number.unwrap_or(1),
             crl_number_from_clock: start.loaded && start.crl_number.is_none(),
@@ -92,7 +97,7 @@ impl CaState for MemoryState {
         }
     }
 
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()> {
+    fn record_issued(&mut self, serial: Serial, der: &[u8], _meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
         if let Some(n) = serial.to_i64() {
             if n as u64 == self.next_free() {
                 self.next_serial = n as u64 + 1;
@@ -100,7 +105,7 @@ impl CaState for MemoryState {
         }
         self.used_serials.insert(serial);
         if self.tracking {
-            self.issued.push(cert.der.to_vec());
+            self.issued.push(der.to_vec());
         }
         Ok(())
     }
@@ -139,5 +144,19 @@ impl CaState for MemoryState {
         let crl = sign(n, &self.revocations)?;
         self.crl_number = n.saturating_add(1);
         Ok(crl)
+    }
+
+    fn snapshot(&mut self) -> CaResult<Snapshot> {
+        let next = self.next_free();
+        let history_below = next.max(self.earlier_serials_below);
+        Ok(Snapshot {
+            next_serial: next,
+            history_below,
+            used: self.used_serials.at_or_above(history_below),
+            issued: self.issued.clone(),
+            revocations: self.revocations.entries().to_vec(),
+            crl_number: self.crl_number,
+            crl_number_from_clock: self.crl_number_from_clock,
+        })
     }
 }

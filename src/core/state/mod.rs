@@ -9,7 +9,11 @@
 
 pub mod memory;
 
+use super::cert_info::CertInfo;
 use super::error::{CaError, CaResult};
+use super::general_names::{self, GeneralName};
+use super::names;
+use super::oid;
 use super::revocation::{Revocation, RevocationList};
 use super::serial::Serial;
 
@@ -17,16 +21,31 @@ use super::serial::Serial;
 /// and the next serial after the last one must fit too.
 pub const MAX_COUNTER: u64 = i64::MAX as u64;
 
-/// What the index keeps of an issued certificate.
+/// What the index keeps of an issued certificate besides its DER.
 #[derive(Debug, Clone)]
-pub struct IssuedCert<'a> {
-    pub der: &'a [u8],
+pub struct IssuedMeta {
     /// "CN=www.example.com, O=Example", for listing and searching.
     pub subject: String,
     /// The SAN entries, "DNS:x" form.
     pub sans: Vec<String>,
     pub not_before: i64,
     pub not_after: i64,
+}
+
+/// Everything a state holds, to move it into another (a store).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The counter's next value.
+    pub next_serial: u64,
+    /// Serials below this one count as used, and as possibly issued.
+    pub history_below: u64,
+    /// Serials used at or above `history_below` (explicit ones).
+    pub used: Vec<Serial>,
+    /// DER of the issued certificates known (when tracking), oldest first.
+    pub issued: Vec<Vec<u8>>,
+    pub revocations: Vec<Revocation>,
+    pub crl_number: u64,
+    pub crl_number_from_clock: bool,
 }
 
 /// What a CA knows of a serial.
@@ -51,8 +70,10 @@ pub trait CaState {
     /// no restart can hand the serial out again, whatever happens next.
     fn reserve_serial(&mut self, explicit: Option<Serial>) -> CaResult<Serial>;
     /// Records the certificate signed with a serial from `reserve_serial`;
-    /// it is in the index (committed) when this returns.
-    fn record_issued(&mut self, serial: Serial, cert: &IssuedCert<'_>) -> CaResult<()>;
+    /// it is in the index (committed) when this returns. `meta` describes it
+    /// for an index that keeps more than the DER (computed only when asked:
+    /// issuing in memory does not pay for it).
+    fn record_issued(&mut self, serial: Serial, der: &[u8], meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()>;
     fn is_tracking(&self) -> bool;
     /// DER of the issued certificates, oldest first, or None when not tracking.
     fn issued(&mut self) -> CaResult<Option<&[Vec<u8>]>>;
@@ -67,6 +88,23 @@ pub trait CaState {
     /// Runs `sign` with the next CRL number and the revocations, and advances
     /// the number only when `sign` succeeded (atomically, for a store).
     fn with_next_crl(&mut self, sign: &mut dyn FnMut(u64, &RevocationList) -> CaResult<Vec<u8>>) -> CaResult<Vec<u8>>;
+    /// All of it, to move it elsewhere.
+    fn snapshot(&mut self) -> CaResult<Snapshot>;
+}
+
+/// What the index keeps of a certificate, read from its DER.
+pub fn describe(der: &[u8]) -> CaResult<IssuedMeta> {
+    let info = CertInfo::parse(der)?;
+    let sans = match info.extension(oid::SAN) {
+        Some(e) => general_names::decode_all(&e.value, "subjectAltName")?.iter().map(GeneralName::describe).collect(),
+        None => Vec::new(),
+    };
+    Ok(IssuedMeta {
+        subject: names::display_name(&info.subject_der),
+        sans,
+        not_before: info.not_before,
+        not_after: info.not_after,
+    })
 }
 
 /// An explicit serial must be unused, and must not lie ahead of the counter:

@@ -1,0 +1,87 @@
+# The store at a million certificates (issue 13), measured through Janet as
+# users call it, against the same calls on an empty store and in memory, in
+# one run:
+#     JANET_PATH=build build/janet bench/store.janet [DIR] [ROWS]
+# ROWS (default 1,000,000) rows are put into the index in bulk with Python's
+# sqlite3 (each a copy of a real certificate's DER under its own serial), and
+# as many revocations, since issuing a million certificates one durable
+# commit at a time would take the benchmark an hour. Prints ratios; asserts
+# nothing.
+(import jsec/ca)
+
+(def dir (or (get (dyn :args) 1) (string "/tmp/jsec-bench-store-" (os/time))))
+(def rows (scan-number (or (get (dyn :args) 2) "1000000")))
+(os/mkdir dir)
+(def db (string dir "/ca.db"))
+(each f [db (string db "-wal") (string db "-shm")] (protect (os/rm f)))
+
+(defn per-op
+  "Median seconds per call of `f`, over `rounds` rounds of `n` calls."
+  [n rounds f]
+  (def times (seq [_ :range [0 rounds]]
+               (def t0 (os/clock))
+               (for i 0 n (f i))
+               (/ (- (os/clock) t0) n)))
+  (get (sort times) (div rounds 2)))
+
+(defn ms [s] (string/format "%8.3f ms" (* 1000 s)))
+
+(def store (ca/open-store db))
+(def root (ca/generate {:common-name "Bench Store Root"}))
+(ca/store-save store "root" root)
+(def memory (ca/generate {:common-name "Bench Memory Root"}))
+(def opts {:common-name "bench.example" :san ["DNS:bench.example"]})
+(def leaf (:issue root opts))
+
+(def mem-issue (per-op 200 5 (fn [_] (:issue memory opts))))
+(def empty-issue (per-op 200 5 (fn [_] (:issue root opts))))
+
+# --- a million rows, in bulk -------------------------------------------------------
+(def t0 (os/clock))
+(def py (string `
+import sqlite3, ssl, sys
+db, rows, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+der = ssl.PEM_cert_to_DER_cert(pem)
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("PRAGMA synchronous=OFF")
+ca, nxt = c.execute("SELECT id, next_serial FROM ca WHERE name = 'root'").fetchone()
+c.execute("BEGIN")
+c.executemany("INSERT INTO issued (ca, serial, pending, subject, sans, not_before, not_after, der) "
+              "VALUES (?, ?, 0, 'CN=bench.example', 'DNS:bench.example', 1700000000, 1900000000, ?)",
+              ((ca, nxt + i, der) for i in range(rows)))
+c.executemany("INSERT INTO revoked (ca, serial, reason, date) VALUES (?, ?, 1, 1700000000)",
+              ((ca, nxt + i) for i in range(rows)))
+c.execute("UPDATE ca SET next_serial = ? WHERE id = ?", (nxt + rows, ca))
+c.execute("COMMIT")
+# as SQLite's automatic checkpoints would have done along the way
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+`))
+(os/execute ["python3" "-c" py db (string rows) (leaf :cert)] :px)
+(def fill-seconds (- (os/clock) t0))
+
+(def full (ca/store-load (ca/open-store db) "root"))
+# the first CRL of a freshly loaded CA reads every revocation from the store
+(def cold-crl (per-op 1 1 (fn [_] (ca/crl full))))
+(def full-issue (per-op 200 5 (fn [_] (:issue full opts))))
+(def rng (math/rng 7))
+(def lookup (per-op 20000 3 (fn [_] (ca/get-status full (+ 1 (math/rng-int rng rows))))))
+(def store-crl (per-op 1 3 (fn [_] (ca/crl full))))
+(for i 1 (+ rows 1) (ca/revoke memory i :key-compromise))
+(def mem-crl (per-op 1 3 (fn [_] (ca/crl memory))))
+# what the store holds once the WAL is checkpointed into the database file
+(os/execute ["python3" "-c" (string "import sqlite3; sqlite3.connect('" db "').execute('PRAGMA wal_checkpoint(TRUNCATE)')")] :px)
+(def size (+ (os/stat db :size) (or (os/stat (string db "-wal") :size) 0)))
+(spit (string dir "/leaf.pem") (leaf :cert))
+(def der-size (let [p (os/spawn ["openssl" "x509" "-outform" "DER" "-in" (string dir "/leaf.pem")] :p {:out :pipe})
+                    out (:read (p :out) :all)] (:wait p) (length out)))
+
+(printf "store benchmark: %d rows put in the index in bulk in %.1f s (and %d revocations)" rows fill-seconds rows)
+(printf "  :issue in memory                     %s" (ms mem-issue))
+(printf "  :issue, empty store                  %s   (the two durable commits: %s)" (ms empty-issue) (ms (- empty-issue mem-issue)))
+(printf "  :issue, store with %7d rows      %s   = %.2fx the empty store" rows (ms full-issue) (/ full-issue empty-issue))
+(printf "  ca/get-status at %7d rows         %8.0f lookups/s" rows (/ 1 lookup))
+(printf "  :generate-crl, %7d revocations   store %s, memory %s = %.2fx" rows (ms store-crl) (ms mem-crl) (/ store-crl mem-crl))
+(printf "  :generate-crl, cold (first after a load, reading every revocation)  %s = %.2fx memory" (ms cold-crl) (/ cold-crl mem-crl))
+(printf "  store size                           %.1f MB for %.1f MB of certificate DER = %.2fx"
+        (/ size 1e6) (/ (* der-size (+ rows 1000)) 1e6) (/ size (* der-size (+ rows 1000))))
+(os/execute ["rm" "-rf" dir] :p)

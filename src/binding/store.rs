@@ -1,0 +1,152 @@
+//! The store functions: opening a store, saving a CA into it (from then on
+//! the CA writes through), loading a CA from it, listing and finding.
+
+use janetrs::Janet;
+
+use crate::core::authority::Authority;
+use crate::core::error::{CaError, CaResult};
+use crate::core::store::{self, Filter, OpenOptions, StatusFilter};
+
+use super::ca_type;
+use super::edge::arity;
+use super::store_type;
+use super::values::{self as v, Opts};
+
+pub const OPEN_STORE_DOC: &str = "(ca/open-store location &opt opts)\n\n\
+Opens (creating it when missing) the store at `location`, a file path: an SQLite database that holds any\n\
+number of CAs with their keys, serial counters, issued certificates, revocations and CRL numbers, and that\n\
+several processes may use at once. Returns a ca/Store.\n\n\
+Options:\n\
+* :busy-timeout - how long a call waits for another process's write lock, in milliseconds (default 5000)\n\
+* :read-only - true opens it without writing (an OCSP responder; issuing then fails)\n\n\
+A file that is not a jsec-ca store, one locked past the busy timeout, or a schema newer than this module\n\
+knows is a [CA:...] error.";
+
+pub fn open_store(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 2, "ca/open-store")?;
+    let location = v::text(&args[0], "ca/open-store location")?;
+    let o = Opts::read(args.get(1), "ca/open-store", &["busy-timeout", "read-only"])?;
+    let mut opts = OpenOptions::default();
+    if let Some(ms) = o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))? {
+        opts.busy_timeout_ms = ms as u32;
+    }
+    opts.read_only = o.with("read-only", v::boolean)?.unwrap_or(false);
+    Ok(store_type::wrap(store::open(&location, &opts)?))
+}
+
+pub const STORE_SAVE_DOC: &str = "(ca/store-save store name ca &opt opts)\n\n\
+Saves `ca` into `store` under `name` (a name not used yet): its certificate, its key (encrypted with\n\
+{:password \"...\"}, PBES2/AES-256, and never in clear when a password is given), serial counter, the\n\
+certificates it tracked, revocations and CRL number. From then on `ca` writes through: every issue,\n\
+sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\
+Method form: (:save store name ca &opt opts).";
+
+pub fn store_save(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 3, 4, "ca/store-save")?;
+    let name = v::text(&args[1], "ca/store-save name")?;
+    let o = Opts::read(args.get(3), "ca/store-save", &["password"])?;
+    let password = o.with("password", v::secret)?;
+    let ca = ca_type::authority(&args[2], "ca/store-save ca")?;
+    let engine = store_type::engine(&args[0], "ca/store-save store")?;
+    ca.save_to(engine, &name, password.as_ref().map(|p| p.as_bytes()))?;
+    Ok(args[2])
+}
+
+pub const STORE_LOAD_DOC: &str = "(ca/store-load store name &opt opts)\n\n\
+Returns the CA saved in `store` under `name` as a ca/CA that writes through to the store: serials are\n\
+reserved in a committed transaction before anything is signed with them (so they never repeat, across\n\
+processes and crashes), each issued certificate is in the store's index before it is returned, and\n\
+ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\
+Options: :password (for a key saved with one).\n\
+Method form: (:load store name &opt opts).";
+
+pub fn store_load(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 3, "ca/store-load")?;
+    let name = v::text(&args[1], "ca/store-load name")?;
+    let o = Opts::read(args.get(2), "ca/store-load", &["password"])?;
+    let password = o.with("password", v::secret)?;
+    let engine = store_type::engine(&args[0], "ca/store-load store")?;
+    let ca = Authority::load_from(engine, &name, password.as_ref().map(|p| p.as_bytes()))?;
+    Ok(ca_type::wrap(ca))
+}
+
+pub const STORE_CAS_DOC: &str = "(ca/store-cas store)\n\n\
+Returns an array of the names of the CAs saved in `store`, oldest first. Method form: (:cas store).";
+
+pub fn store_cas(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/store-cas")?;
+    let names = store_type::engine(&args[0], "ca/store-cas store")?.names()?;
+    Ok(v::array(names.iter().map(|n| v::jstring(n))))
+}
+
+const FIND_KEYS: &[&str] =
+    &["serial", "after", "subject", "san", "status", "expires-before", "expires-after", "limit", "offset"];
+
+pub const STORE_FIND_DOC: &str = "(ca/store-find store name &opt filters)\n\n\
+Returns an array of the certificates the CA `name` issued, by serial, each a table\n\
+@{:serial <int/s64 or \"0x..\"> :subject \"CN=...\" :san [\"DNS:...\"] :not-before <Unix seconds>\n\
+:not-after <Unix seconds> :status :good|:revoked :cert <PEM>} (revoked ones also :revocation-reason and\n\
+:revocation-time).\n\n\
+Filters:\n\
+* :serial - that serial only\n\
+* :subject, :san - a case-insensitive substring of the subject or of a SAN entry\n\
+* :status - :good or :revoked\n\
+* :expires-before, :expires-after - notAfter before / at or after a time (Unix seconds or ISO 8601)\n\
+* :limit (default 100, at most 100000), :offset (default 0) - pagination\n\
+* :after - serials after this one only: the next page after the last serial of this one, as fast at the\n  \
+millionth row as at the first\n\
+Method form: (:find store name &opt filters).";
+
+pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 3, "ca/store-find")?;
+    let name = v::text(&args[1], "ca/store-find name")?;
+    let o = Opts::read(args.get(2), "ca/store-find", FIND_KEYS)?;
+    let filter = Filter {
+        serial: o.with("serial", v::serial)?,
+        after: o.with("after", v::serial)?,
+        subject: o.with("subject", v::text)?,
+        san: o.with("san", v::text)?,
+        status: o
+            .with("status", v::name)?
+            .map(|s| match s.as_str() {
+                "good" => Ok(StatusFilter::Good),
+                "revoked" => Ok(StatusFilter::Revoked),
+                _ => Err(CaError::param(format!(":status must be :good or :revoked, got {s:?}"))),
+            })
+            .transpose()?,
+        expires_before: o.with("expires-before", v::time)?,
+        expires_after: o.with("expires-after", v::time)?,
+        limit: o.with("limit", |x, w| v::int_in(x, w, 0, 100_000))?.unwrap_or(100) as u32,
+        offset: o.with("offset", |x, w| v::int_in(x, w, 0, i64::MAX as i128))?.unwrap_or(0) as u64,
+    };
+    let rows = store_type::engine(&args[0], "ca/store-find store")?.find(&name, &filter)?;
+    Ok(v::array(rows.iter().map(|r| {
+        let mut pairs = vec![
+            ("serial", v::jserial(&r.serial)),
+            ("subject", v::jstring(&r.subject)),
+            ("san", v::array(r.sans.iter().map(|s| v::jstring(s)))),
+            ("not-before", Janet::number(r.not_before as f64)),
+            ("not-after", Janet::number(r.not_after as f64)),
+            ("cert", v::jstring(&crate::core::pem::encode("CERTIFICATE", &r.der))),
+        ];
+        match &r.revoked {
+            Some(rev) => {
+                pairs.push(("status", v::jkeyword("revoked")));
+                pairs.push(("revocation-reason", v::jkeyword(rev.reason.name())));
+                pairs.push(("revocation-time", Janet::number(rev.date as f64)));
+            }
+            None => pairs.push(("status", v::jkeyword("good"))),
+        }
+        v::table(&pairs)
+    })))
+}
+
+pub const STORE_CLOSE_DOC: &str = "(ca/store-close store)\n\n\
+Closes `store` (CAs loaded from it keep their own connections and go on working). Closing twice is fine.\n\
+Method form: (:close store).";
+
+pub fn store_close(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/store-close")?;
+    store_type::handle(&args[0], "ca/store-close store")?.engine = None;
+    Ok(Janet::nil())
+}

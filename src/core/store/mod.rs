@@ -1,0 +1,120 @@
+//! Stores: state that outlives a process and is shared between processes.
+//! One store holds any number of CAs, each with its certificate and key
+//! (encrypted when a password is given), serial counter, index of issued
+//! certificates, revocations and CRL number.
+//!
+//! A CA loaded from a store (or saved into one) writes through: its
+//! [`CaState`] is the store's, so every change is committed before the call
+//! that made it returns, and what other processes commit is seen at once.
+//! The engine is chosen by the location; SQLite is the embedded default.
+
+pub mod sqlite;
+
+use super::authority::Pointers;
+use super::error::{CaError, CaResult};
+use super::keys::shown;
+use super::secret::Secret;
+use super::serial::Serial;
+use super::state::{CaState, Snapshot};
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// How long a call waits for another process's write lock (ms).
+    pub busy_timeout_ms: u32,
+    /// Answer from the store without ever writing to it (an OCSP responder).
+    pub read_only: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { busy_timeout_ms: 5000, read_only: false }
+    }
+}
+
+/// A CA as a store keeps it, apart from its state.
+pub struct CaRecord {
+    pub cert_der: Vec<u8>,
+    /// PKCS#8 PEM, encrypted (PBES2) when the CA was saved with a password.
+    pub key_pem: Secret,
+    pub key_encrypted: bool,
+    pub pointers: Pointers,
+}
+
+/// Which issued certificates `find` returns.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub serial: Option<Serial>,
+    /// Serials after this one only: pages that cost the same wherever they start.
+    pub after: Option<Serial>,
+    /// Case-insensitive substring of the subject ("CN=www.example.com, O=...").
+    pub subject: Option<String>,
+    /// Case-insensitive substring of any SAN entry ("DNS:www.example.com").
+    pub san: Option<String>,
+    pub status: Option<StatusFilter>,
+    /// notAfter before this time (Unix seconds).
+    pub expires_before: Option<i64>,
+    /// notAfter at or after this time.
+    pub expires_after: Option<i64>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Good,
+    Revoked,
+}
+
+/// One row of the issued index.
+#[derive(Debug, Clone)]
+pub struct IssuedRow {
+    pub serial: Serial,
+    pub subject: String,
+    pub sans: Vec<String>,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub der: Vec<u8>,
+    pub revoked: Option<super::revocation::Revocation>,
+}
+
+/// A store engine. Issuance never sees it: a loaded CA talks to its
+/// [`CaState`] only.
+pub trait Engine {
+    /// Saves a CA under `name` (a new name) with its state; returns the
+    /// state that now lives in the store.
+    fn save(&mut self, name: &str, record: &CaRecord, state: Snapshot) -> CaResult<Box<dyn CaState>>;
+    /// The CA saved under `name` and its live state.
+    fn load(&mut self, name: &str) -> CaResult<(CaRecord, Box<dyn CaState>)>;
+    /// Names of the CAs in the store.
+    fn names(&mut self) -> CaResult<Vec<String>>;
+    /// Issued certificates of the CA `name` matching `filter`, by serial.
+    fn find(&mut self, name: &str, filter: &Filter) -> CaResult<Vec<IssuedRow>>;
+    /// Where the store is, for messages.
+    fn location(&self) -> &str;
+}
+
+/// Opens the store at `location` (a file path: SQLite).
+pub fn open(location: &str, opts: &OpenOptions) -> CaResult<Box<dyn Engine>> {
+    if location.is_empty() {
+        return Err(CaError::param("the store location must not be empty"));
+    }
+    if location.contains("://") {
+        return Err(CaError::param(format!(
+            "store location {}: only file paths (SQLite) are supported by this build",
+            shown(location)
+        )));
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(location, opts)?))
+}
+
+/// A CA name in a store: printable, non-empty, short.
+pub fn check_name(name: &str) -> CaResult<()> {
+    if name.is_empty() || name.len() > 200 || name.chars().any(|c| c.is_control()) {
+        return Err(CaError::param(format!(
+            "a CA name in a store is 1 to 200 characters without control characters, got {}",
+            shown(name)
+        )));
+    }
+    Ok(())
+}
