@@ -1,6 +1,10 @@
 //! Build script for the jsec-ca native module.
 //!
 //! Environment it reads:
+//! - `CARGO_FEATURE_VENDORED_OPENSSL` / `CARGO_FEATURE_SYSTEM_OPENSSL`: the
+//!   OpenSSL to link (built from source, the default, or the system's). Both
+//!   at once is refused: features are additive, so `--features system-openssl`
+//!   alone would still build the vendored one; it needs `--no-default-features`.
 //! - `CARGO_FEATURE_SYSTEM_JANET` (set by `--features system-janet`, which jpm's
 //!   `project.janet` uses): build against an installed Janet's `janet.h`.
 //! - `JANET_HEADERPATH`: the directory holding that `janet.h` (read by
@@ -44,6 +48,13 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=JANET_HEADERPATH");
     println!("cargo::rustc-check-cfg=cfg(janet_gcperthread)");
+
+    if env::var_os("CARGO_FEATURE_VENDORED_OPENSSL").is_some() && env::var_os("CARGO_FEATURE_SYSTEM_OPENSSL").is_some() {
+        panic!(
+            "features vendored-openssl (a default feature) and system-openssl exclude each other: \
+             build with --no-default-features --features module,system-openssl"
+        );
+    }
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let system = env::var_os("CARGO_FEATURE_SYSTEM_JANET").is_some();

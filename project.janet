@@ -11,7 +11,8 @@
 #
 # The module is a Rust cdylib, so there is no declare-native: a phony step
 # runs cargo and copies the library into place. Needs cargo, libclang (bindgen),
-# libssl-dev and pkg-config (the openssl crate).
+# perl and make (to build OpenSSL from source); with JSEC_OPENSSL=system,
+# libssl-dev and pkg-config instead.
 # Without jpm, see scripts/build (it builds its own Janet too).
 
 (declare-project
@@ -74,9 +75,17 @@
                   {"JANET_HEADERPATH" (absolute headerpath)
                    "CARGO_TARGET_DIR" target-dir
                    "RUSTFLAGS" (string (or (os/getenv "RUSTFLAGS") "") " -L native=" stubdir)}))
-  (print "cargo build --release --features system-janet (JANET_HEADERPATH=" headerpath ")")
+  # OpenSSL: 3.5 built from source and linked in (the default features; the
+  # first build compiles it, 2-3 minutes), or with JSEC_OPENSSL=system the
+  # system's libssl (feature system-openssl).
+  (def features
+    (case (os/getenv "JSEC_OPENSSL" "vendored")
+      "vendored" ["--features" "system-janet"]
+      "system" ["--no-default-features" "--features" "module,system-janet,system-openssl"]
+      (errorf "JSEC_OPENSSL must be vendored or system, not %v" (os/getenv "JSEC_OPENSSL"))))
+  (print "cargo build --release " (string/join features " ") " (JANET_HEADERPATH=" headerpath ")")
   (flush)
-  (def status (os/execute ["cargo" "build" "--release" "--features" "system-janet"] :pe env))
+  (def status (os/execute ["cargo" "build" "--release" ;features] :pe env))
   (unless (zero? status) (errorf "cargo build failed with exit code %d" status))
   (def library (slurp (string target-dir "/release/" cargo-library)))
   (unless (= library (try (slurp target) ([_] nil)))

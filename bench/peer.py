@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""The peer of the benchmark (issue 7): Python `cryptography` doing what
+"""A peer of the benchmark (issues 7 and 12): Python `cryptography` doing what
 `bench/run.janet` asks of jsec/ca, with the same inputs and outputs.
 
     python3 bench/peer.py [--rounds N] [--csr PATH] [--ocsp-request PATH] [op[=I[xR]] ...]
 
 Operations (default: all):
-  issue-ec-p256, issue-ec-p384, issue-rsa-2048
+  issue-ec-p256, issue-ec-p384, issue-ec-p521, issue-rsa-2048, issue-rsa-3072,
+  issue-ed25519
       what (:issue ca {...}) does: a new key of that type, a certificate for
       it signed by a P-256 CA (ECDSA-SHA256): subject CN=bench.example, SAN
       DNS:bench.example, basicConstraints CA:FALSE critical, keyUsage critical
@@ -23,9 +24,17 @@ Operations (default: all):
       what (:create-ocsp-response ca info :good) does: a signed basic OCSP
       response for that CertID (by hash), status good, this/next update,
       echoing the nonce; returns the DER.
+  crl-N
+      what (:generate-crl ca) does for a CA holding N revoked serials (1..N,
+      one revocation date, no reason): a CRL (last/next update, CRL number,
+      AKI) signed by the P-256 CA, as PEM. The entries are built once,
+      outside the timing, as the CA holds them, and handed to the builder's
+      constructor: the documented way, add_revoked_certificate once per
+      entry, copies the list each time (quadratic: about 28 s for 100,000).
 
 `op=I` runs I iterations per round, `op=IxR` also sets the rounds of that
-operation. Prints `peer <name> <seconds-per-op>`, the median over the rounds.
+operation. Prints `peer <name> <seconds-per-op>`, the median over the rounds,
+and `peer-p25` / `peer-p75` lines with the quartiles of the rounds.
 """
 
 import datetime
@@ -35,23 +44,30 @@ import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_OPS = [
     ("issue-ec-p256", 200),
     ("issue-ec-p384", 60),
+    ("issue-ec-p521", 40),
     ("issue-rsa-2048", 1),
+    ("issue-rsa-3072", 1),
+    ("issue-ed25519", 200),
     ("sign-csr", 200),
     ("ocsp-parse", 2000),
     ("ocsp-response", 400),
+    ("crl-100000", 1),
 ]
 
 KEYGEN = {
     "issue-ec-p256": lambda: ec.generate_private_key(ec.SECP256R1()),
     "issue-ec-p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    "issue-ec-p521": lambda: ec.generate_private_key(ec.SECP521R1()),
     "issue-rsa-2048": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    "issue-rsa-3072": lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072),
+    "issue-ed25519": lambda: ed25519.Ed25519PrivateKey.generate(),
 }
 
 
@@ -130,6 +146,17 @@ class CA:
         cert = self._end_entity(csr.subject, csr.public_key(), False)
         return cert.public_bytes(serialization.Encoding.PEM)
 
+    def crl(self, revoked, number):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        b = x509.CertificateRevocationListBuilder(
+            issuer_name=self.name,
+            last_update=now,
+            next_update=now + datetime.timedelta(days=30),
+            revoked_certificates=revoked,
+        )
+        b = b.add_extension(self.aki, critical=False).add_extension(x509.CRLNumber(number), critical=False)
+        return b.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
     def ocsp_response(self, info):
         now = datetime.datetime.now(datetime.timezone.utc)
         b = ocsp.OCSPResponseBuilder().add_response_by_hash(
@@ -180,7 +207,15 @@ def make_ocsp_request(ca):
     return b.build().public_bytes(serialization.Encoding.DER)
 
 
+def quartile(xs, q):
+    """Quartile q (0.25, 0.75) of sorted xs, linearly interpolated (as bench_floor.rs)."""
+    x = q * (len(xs) - 1)
+    lo, hi = int(x), min(int(x) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (x - lo)
+
+
 def measure(rounds, iters, f):
+    """(median, p25, p75) of the seconds per call over the rounds, after one warm-up call."""
     f()  # warm-up
     per_round = []
     for _ in range(rounds):
@@ -188,7 +223,8 @@ def measure(rounds, iters, f):
         for _ in range(iters):
             f()
         per_round.append((time.perf_counter() - t) / iters)
-    return statistics.median(per_round)
+    per_round.sort()
+    return statistics.median(per_round), quartile(per_round, 0.25), quartile(per_round, 0.75)
 
 
 def main(argv):
@@ -227,13 +263,23 @@ def main(argv):
             secs = measure(r, iters, lambda: ca.sign_csr(csr))
         elif name == "ocsp-parse":
             secs = measure(r, iters, lambda: parse_ocsp_request(ocsp_der))
+        elif name.startswith("crl-"):
+            when = datetime.datetime.now(datetime.timezone.utc)
+            revoked = [
+                x509.RevokedCertificateBuilder().serial_number(i).revocation_date(when).build()
+                for i in range(1, int(name[4:]) + 1)
+            ]
+            number = iter(range(1, 1 << 62))
+            secs = measure(r, iters, lambda: ca.crl(revoked, next(number)))
         elif name == "ocsp-response":
             info = parse_ocsp_request(ocsp_der)
             secs = measure(r, iters, lambda: ca.ocsp_response(info))
         else:
             print(f"peer.py: unknown operation {name!r}", file=sys.stderr)
             return 2
-        print(f"peer {name} {secs:.9f}", flush=True)
+        print(f"peer {name} {secs[0]:.9f}", flush=True)
+        print(f"peer-p25 {name} {secs[1]:.9f}", flush=True)
+        print(f"peer-p75 {name} {secs[2]:.9f}", flush=True)
     return 0
 
 

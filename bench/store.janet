@@ -40,11 +40,11 @@
 (def t0 (os/clock))
 (def py (string `
 import sqlite3, ssl, sys
-db, rows, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+db, rows, pem, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 der = ssl.PEM_cert_to_DER_cert(pem)
 c = sqlite3.connect(db, isolation_level=None)
 c.execute("PRAGMA synchronous=OFF")
-ca, nxt = c.execute("SELECT id, next_serial FROM ca WHERE name = 'root'").fetchone()
+ca, nxt = c.execute("SELECT id, next_serial FROM ca WHERE name = ?", (name,)).fetchone()
 c.execute("BEGIN")
 c.executemany("INSERT INTO issued (ca, serial, pending, subject, sans, not_before, not_after, der) "
               "VALUES (?, ?, 0, 'CN=bench.example', 'DNS:bench.example', 1700000000, 1900000000, ?)",
@@ -56,7 +56,7 @@ c.execute("COMMIT")
 # as SQLite's automatic checkpoints would have done along the way
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 `))
-(os/execute ["python3" "-c" py db (string rows) (leaf :cert)] :px)
+(os/execute ["python3" "-c" py db (string rows) (leaf :cert) "root"] :px)
 (def fill-seconds (- (os/clock) t0))
 
 (def full (ca/store-load (ca/open-store db) "root"))
@@ -75,6 +75,20 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 (def der-size (let [p (os/spawn ["openssl" "x509" "-outform" "DER" "-in" (string dir "/leaf.pem")] :p {:out :pipe})
                     out (:read (p :out) :all)] (:wait p) (length out)))
 
+# --- the jsec-ca tool at 0 and at a million rows -------------------------------------
+(def tool-dir (string dir "/tool"))
+(def tool-env (merge (os/environ) {"JANET_PATH" (dyn :syspath) "JSEC_CA_PASSWORD" ""}))
+(defn tool [& args]
+  (def p (os/spawn [(dyn :executable) "bin/jsec-ca" ;args "--dir" tool-dir] :pe
+                   (merge tool-env {:out (file/open "/dev/null" :w)})))
+  (def code (:wait p))
+  (unless (zero? code) (error (string "jsec-ca " (string/join args " ") " exited " code))))
+(tool "init" "--name" "Bench Tool Root")
+(defn tool-issue [] (per-op 1 7 (fn [i] (tool "issue" (string "t" (math/rng-int rng 1000000000) ".example")))))
+(def tool-empty (tool-issue))
+(os/execute ["python3" "-c" py (string tool-dir "/ca.db") (string rows) (leaf :cert) "root"] :px)
+(def tool-full (tool-issue))
+
 (printf "store benchmark: %d rows put in the index in bulk in %.1f s (and %d revocations)" rows fill-seconds rows)
 (printf "  :issue in memory                     %s" (ms mem-issue))
 (printf "  :issue, empty store                  %s   (the two durable commits: %s)" (ms empty-issue) (ms (- empty-issue mem-issue)))
@@ -82,6 +96,7 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 (printf "  ca/get-status at %7d rows         %8.0f lookups/s" rows (/ 1 lookup))
 (printf "  :generate-crl, %7d revocations   store %s, memory %s = %.2fx" rows (ms store-crl) (ms mem-crl) (/ store-crl mem-crl))
 (printf "  :generate-crl, cold (first after a load, reading every revocation)  %s = %.2fx memory" (ms cold-crl) (/ cold-crl mem-crl))
+(printf "  jsec-ca issue (a process each), empty store %s, at %d rows %s = %.2fx" (ms tool-empty) rows (ms tool-full) (/ tool-full tool-empty))
 (printf "  store size                           %.1f MB for %.1f MB of certificate DER = %.2fx"
         (/ size 1e6) (/ (* der-size (+ rows 1000)) 1e6) (/ size (* der-size (+ rows 1000))))
 (os/execute ["rm" "-rf" dir] :p)

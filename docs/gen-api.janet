@@ -24,7 +24,8 @@
    ["Revocation and CRLs" '[ca/revoke ca/get-revoked ca/crl ca/get-crl-number]]
    ["OCSP" '[ca/parse-ocsp-request ca/create-ocsp-response ca/get-status ca/ocsp-error-response]]
    ["Export" '[ca/pkcs12]]
-   ["The store" '[ca/open-store ca/store-save ca/store-load ca/store-cas ca/store-find ca/store-close]]])
+   ["The store" '[ca/open-store ca/store-save ca/store-load ca/store-cas ca/store-find ca/store-close]]
+   ["Introspection" '[ca/version]]])
 
 (def- repo-root
   (let [here (os/realpath (dyn :current-file "docs/gen-api.janet"))]

@@ -22,7 +22,10 @@
 //!   issue-ec-p256   P-256 keygen + one ECDSA-SHA256 signature over 600 bytes by a P-256 CA key
 //!   issue-ec-p384   P-384 keygen + one signature by the P-256 CA key (ECDSA-SHA256), which is
 //!                   what the benchmark's (:issue ca {:key-type :ec-p384}) does: its CA is P-256
+//!   issue-ec-p521   P-521 keygen + one signature by the P-256 CA key
 //!   issue-rsa-2048  RSA-2048 keygen + one signature by the P-256 CA key
+//!   issue-rsa-3072  RSA-3072 keygen + one signature by the P-256 CA key
+//!   issue-ed25519   Ed25519 keygen + one signature by the P-256 CA key
 //!   issue-ec-p384-ca384   (not in the default set) P-384 keygen + one ECDSA-SHA384 signature by
 //!                   a P-384 CA key: the floor of a P-384 hierarchy
 //!   issue-rsa-2048-carsa  (not in the default set) RSA-2048 keygen + one RSA-SHA256 (PKCS#1 v1.5)
@@ -39,7 +42,8 @@
 //!                   the time formatted per entry), wrap them, then SHA-256 + one P-256 signature
 //!                   over the whole; N = 10000, 100000, 1000000 by default, any N accepted
 //!
-//! Output: per operation `floor <name> <seconds-per-op>`, the median over the
+//! Output: first `floor-openssl <version text>` (the OpenSSL linked: the same
+//! as the module's with the same cargo features); per operation `floor <name> <seconds-per-op>`, the median over the
 //! rounds, and `floor-p25` / `floor-p75` lines with the quartiles of the rounds;
 //! for CRLs also `floor-bytes crl-N <DER bytes of the entries>`.
 
@@ -58,7 +62,10 @@ use openssl::x509::{X509NameBuilder, X509Req};
 const DEFAULT_OPS: &[(&str, u32)] = &[
     ("issue-ec-p256", 400),
     ("issue-ec-p384", 150),
+    ("issue-ec-p521", 100),
     ("issue-rsa-2048", 1),
+    ("issue-rsa-3072", 1),
+    ("issue-ed25519", 400),
     ("sign-csr", 400),
     ("ocsp-sign", 800),
     ("ocsp-parse", 5000),
@@ -72,9 +79,11 @@ const DEFAULT_OPS: &[(&str, u32)] = &[
 fn group(nid: Nid) -> &'static EcGroup {
     static P256: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
     static P384: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
+    static P521: std::sync::OnceLock<EcGroup> = std::sync::OnceLock::new();
     let cell = match nid {
         Nid::X9_62_PRIME256V1 => &P256,
         Nid::SECP384R1 => &P384,
+        Nid::SECP521R1 => &P521,
         _ => panic!("unsupported curve"),
     };
     cell.get_or_init(|| EcGroup::from_curve_name(nid).unwrap())
@@ -377,6 +386,7 @@ fn main() {
         ops = DEFAULT_OPS.iter().map(|(n, i)| (n.to_string(), *i, None)).collect();
     }
 
+    println!("floor-openssl {}", openssl::version::version());
     let tbs600 = vec![0xa5u8; 600];
     let tbs250 = vec![0x5au8; 250];
     let ca_key = ec_key(Nid::X9_62_PRIME256V1);
@@ -405,8 +415,21 @@ fn main() {
                 black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
                 black_box(k);
             }),
-            "issue-rsa-2048" => measure(rounds, iters, || {
-                let k = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+            "issue-ec-p521" => measure(rounds, iters, || {
+                let k = ec_key(Nid::SECP521R1);
+                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                black_box(k);
+            }),
+            "issue-rsa-2048" | "issue-rsa-3072" => {
+                let bits = if name == "issue-rsa-2048" { 2048 } else { 3072 };
+                measure(rounds, iters, || {
+                    let k = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
+                    black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
+                    black_box(k);
+                })
+            }
+            "issue-ed25519" => measure(rounds, iters, || {
+                let k = PKey::generate_ed25519().unwrap();
                 black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
                 black_box(k);
             }),

@@ -10,7 +10,7 @@
 //! time limit (`watchdog`), and on any finding of the oracle (`oracle`) about
 //! a certificate the CA signed; each is printed with its input in hex.
 //!
-//!   cargo run --release --no-default-features --example fuzz -- [TARGET|all] [SECONDS] [SEED]
+//!   cargo run --release --no-default-features --features vendored-openssl --example fuzz -- [TARGET|all] [SECONDS] [SEED]
 //!
 //! Targets: oracle-selftest (the oracle shown known-bad certificates; runs
 //! once), ocsp-request, csr, cert-and-key, serial-hex, time, der; and, not

@@ -18,6 +18,7 @@ pub mod store;
 pub mod store_type;
 pub mod revocation;
 pub mod values;
+pub mod version;
 
 use std::ffi::CString;
 
@@ -55,6 +56,7 @@ cfunctions! {
     cf_store_cas => store::store_cas;
     cf_store_find => store::store_find;
     cf_store_close => store::store_close;
+    cf_version => version::version;
 }
 
 type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
@@ -88,6 +90,7 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("store-cas", cf_store_cas, store::STORE_CAS_DOC),
     ("store-find", cf_store_find, store::STORE_FIND_DOC),
     ("store-close", cf_store_close, store::STORE_CLOSE_DOC),
+    ("version", cf_version, version::VERSION_DOC),
 ];
 
 /// A NULL-terminated method table Janet can read from any thread.

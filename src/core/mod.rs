@@ -17,6 +17,7 @@ pub mod options;
 pub mod pem;
 pub mod pkcs12;
 pub mod revocation;
+pub mod rsa_keygen;
 pub mod secret;
 pub mod serial;
 pub mod state;

@@ -12,6 +12,10 @@ impl Secret {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+    /// The bytes, to fill in place (a random draw, say).
+    pub fn as_mut_bytes(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
     /// The bytes as text (PEM is ASCII); None when they are not UTF-8.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.0).ok()

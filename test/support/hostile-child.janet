@@ -102,7 +102,8 @@
    'ca/store-load [[(fx :store) "h" {}] 2]
    'ca/store-cas [[(fx :store)] nil]
    'ca/store-find [[(fx :store) "h" {}] 2]
-   'ca/store-close [[(fx :closable)] nil]})
+   'ca/store-close [[(fx :closable)] nil]
+   'ca/version [[] nil]})
 
 (defn- method-calls
   "Each method with valid arguments after the receiver (a valid CA)."

@@ -24,6 +24,9 @@
    {:name "script (runs a child on a terminal)"
     :test "command -v script"
     :get "apt-get install bsdutils (util-linux on newer releases)"}
+   {:name "nm and readelf (binutils: the module's exports and libraries, test/version.janet)"
+    :test "command -v nm && command -v readelf"
+    :get "apt-get install binutils"}
    {:name "go (Go's crypto/x509 as a judge: test/support/x509judge)"
     :test "command -v go"
     :get "apt-get install golang-go"}])
