@@ -4,7 +4,7 @@ use janetrs::Janet;
 
 use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, Issued, LoadOptions, SignOptions};
 use crate::core::error::{CaError, CaResult};
-use crate::core::keys::KeyType;
+use crate::core::keys::{KeyType, PrimeSearch};
 use crate::core::secret::Secret;
 
 use super::ca_type;
@@ -213,7 +213,9 @@ As ca/issue (same options, same result, same errors for bad options), but the ke
 a thread of Janet's event loop: the calling fiber waits and every other fiber keeps running meanwhile\n\
 (an RSA-4096 key takes seconds). The options are checked before any thread starts; the certificate is\n\
 signed and takes its serial from the counter when the key is back, so concurrent calls on one CA get\n\
-distinct serials, in the order their keys arrive. A fiber cancelled while it waits (ev/cancel) gets no\n\
+distinct serials, in the order their keys arrive. A key takes one thread (ca/issue searches an RSA key's\n\
+two primes on two threads at once), which leaves the other cores to the interpreter; concurrent calls\n\
+use more. A fiber cancelled while it waits (ev/cancel) gets no\n\
 certificate and uses no serial.\n\
 Must be called from a fiber the event loop runs (a script's main fiber, ev/go, a net/server handler, and\n\
 fibers they resume); [CA:CONFIG] where the wait could not reach the event loop: in a fiber that catches\n\
@@ -229,7 +231,8 @@ pub fn issue_async(args: &[Janet]) -> CaResult<Deferred> {
     let ca_value = args[0];
     Deferred::new(
         "ca/issue-async",
-        move || key_type.generate_encoded(),
+        // One thread per key: the other cores stay with the interpreter.
+        move || key_type.generate_encoded_with(PrimeSearch::OneThread),
         move |key| {
             let ca = ca_type::authority(&ca_value, "ca/issue-async ca")?;
             let issued = ca.finish_issue(plan, key?)?;

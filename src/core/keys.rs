@@ -11,6 +11,8 @@ use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
 use openssl::symm::Cipher;
 
+pub use super::rsa_keygen::PrimeSearch;
+
 use super::oid;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
@@ -90,25 +92,36 @@ impl KeyType {
     /// encoded here from one read of the point and scalar: OpenSSL's two
     /// encoders would each convert the point to affine coordinates again.
     pub fn generate_encoded(self) -> CaResult<NewKey> {
+        self.generate_encoded_with(PrimeSearch::TwoThreads)
+    }
+
+    /// As [`KeyType::generate_encoded`]; an RSA key's primes are searched for
+    /// as `search` says (other key types take one thread either way).
+    pub fn generate_encoded_with(self, search: PrimeSearch) -> CaResult<NewKey> {
         if let Some(nid) = self.curve_nid() {
             return ec_generate_encoded(nid);
         }
         if self == KeyType::Ed25519 {
             return ed25519_generate_encoded();
         }
-        let key = self.generate()?;
+        let key = self.generate_with(search)?;
         let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
         let pkcs8_pem = private_key_pem(&key)?;
         Ok(NewKey { key, spki_der, pkcs8_pem })
     }
 
     pub fn generate(self) -> CaResult<PKey<Private>> {
+        self.generate_with(PrimeSearch::TwoThreads)
+    }
+
+    /// As [`KeyType::generate`], an RSA key's primes searched for as `search` says.
+    pub fn generate_with(self, search: PrimeSearch) -> CaResult<PKey<Private>> {
         let ec = |nid: Nid| -> CaResult<PKey<Private>> {
             let key = EcKey::generate(curve(nid)?).ssl("generating an EC key")?;
             PKey::from_ec_key(key).ssl("wrapping the EC key")
         };
         let rsa = |bits: u32| -> CaResult<PKey<Private>> {
-            let key = super::rsa_keygen::generate(bits)?;
+            let key = super::rsa_keygen::generate_with(bits, search)?;
             PKey::from_rsa(key).ssl("wrapping the RSA key")
         };
         match self {

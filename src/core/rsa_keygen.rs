@@ -34,14 +34,38 @@ use super::secret::Secret;
 /// The public exponent: F4.
 const E: u32 = 65537;
 
-/// A new RSA key of `bits` bits (2048, 3072 or 4096: a multiple of 16, at least 1024).
+/// Where the two primes of a key are searched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrimeSearch {
+    /// One on a second thread while the calling thread finds the other: a
+    /// key in about half the time when a core is free, for a caller that
+    /// waits for it (`ca/issue`).
+    TwoThreads,
+    /// Both on the calling thread: the key takes one core and leaves the
+    /// others to the rest of the process, for a key made beside a running
+    /// event loop (`ca/issue-async`, whose concurrent calls use more cores).
+    OneThread,
+}
+
+/// A new RSA key of `bits` bits (2048, 3072 or 4096: a multiple of 16, at
+/// least 1024), its primes searched for on two threads.
 pub fn generate(bits: u32) -> CaResult<Rsa<Private>> {
+    generate_with(bits, PrimeSearch::TwoThreads)
+}
+
+/// As [`generate`], the primes searched for as `search` says.
+pub fn generate_with(bits: u32, search: PrimeSearch) -> CaResult<Rsa<Private>> {
     let half = i32::try_from(bits / 2).map_err(|_| CaError::param("RSA key size out of range"))?;
     if bits % 16 != 0 || half < 512 {
         return Err(CaError::param("RSA key size must be a multiple of 16 and at least 1024 bits"));
     }
     loop {
-        let (p, q) = two_primes(half)?;
+        let (p, q) = match search {
+            PrimeSearch::TwoThreads => two_primes(half)?,
+            PrimeSearch::OneThread => {
+                (prime(half).ssl("generating an RSA prime")?, prime(half).ssl("generating an RSA prime")?)
+            }
+        };
         if let Some(key) = from_primes(p, q, half).ssl("building the RSA key")? {
             return Ok(key);
         }
@@ -339,6 +363,14 @@ mod tests {
     }
 
     #[test]
+    fn keys_of_one_thread_meet_fips_186_5() {
+        for bits in [2048, 3072] {
+            let key = generate_with(bits as u32, PrimeSearch::OneThread).unwrap();
+            check_fips(&key, bits);
+        }
+    }
+
+    #[test]
     fn keys_sign_and_verify() {
         use openssl::hash::MessageDigest;
         use openssl::pkey::PKey;
@@ -382,5 +414,6 @@ mod tests {
     fn odd_or_small_sizes_are_refused() {
         assert!(generate(2047).is_err());
         assert!(generate(512).is_err());
+        assert!(generate_with(2047, PrimeSearch::OneThread).is_err());
     }
 }
