@@ -29,12 +29,24 @@
   (def line (find |(string/has-prefix? "VmRSS:" $) (string/split "\n" (slurp "/proc/self/status"))))
   (scan-number (first (peg/match '(* "VmRSS:" :s* (<- :d+)) line))))
 
+(defn- settle
+  "Waits, up to 10 s, until this process has no thread but the interpreter's.
+  A ca/issue-async worker thread exits just after handing its key back; one
+  still exiting holds its thread-local memory (OpenSSL's, Rust's), which a
+  measurement taken meanwhile would count as a leak."
+  []
+  (var waited 0)
+  (while (and (> (length (os/dir "/proc/self/task")) 1) (< waited 10000))
+    (++ waited)
+    (ev/sleep 0.001)))
+
 (defn- measure [dir]
   (def info (mallinfo2))
   (unless info
     (printf "%j" {:error "glibc mallinfo2 is not reachable through Janet's FFI"})
     (os/exit 1))
   (defn heap-bytes []
+    (settle)
     (gccollect)
     (def i (info))
     (int/to-number (+ (i 4) (i 7))))
