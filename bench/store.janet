@@ -33,8 +33,12 @@
 (def opts {:common-name "bench.example" :san ["DNS:bench.example"]})
 (def leaf (:issue root opts))
 
-(def mem-issue (per-op 200 5 (fn [_] (:issue memory opts))))
-(def empty-issue (per-op 200 5 (fn [_] (:issue root opts))))
+# a second store that stays empty: measured in rounds alternating with the
+# full one, so the machine's load (fsync above all) weighs on both alike
+(def empty-db (string dir "/empty.db"))
+(each f [empty-db (string empty-db "-wal") (string empty-db "-shm")] (protect (os/rm f)))
+(def empty-ca (ca/generate {:common-name "Bench Empty Root"}))
+(ca/store-save (ca/open-store empty-db) "root" empty-ca)
 
 # --- a million rows, in bulk -------------------------------------------------------
 (def t0 (os/clock))
@@ -60,9 +64,19 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 (def fill-seconds (- (os/clock) t0))
 
 (def full (ca/store-load (ca/open-store db) "root"))
+(defn alternate
+  "Medians of `rounds` rounds of `n` calls of f and g, taken in turns."
+  [n rounds f g]
+  (def fs @[])
+  (def gs @[])
+  (for _ 0 rounds
+    (array/push fs (per-op n 1 f))
+    (array/push gs (per-op n 1 g)))
+  [(get (sort fs) (div rounds 2)) (get (sort gs) (div rounds 2))])
 # the first CRL of a freshly loaded CA reads every revocation from the store
 (def cold-crl (per-op 1 1 (fn [_] (ca/crl full))))
-(def full-issue (per-op 200 5 (fn [_] (:issue full opts))))
+(def [empty-issue full-issue] (alternate 100 9 (fn [_] (:issue empty-ca opts)) (fn [_] (:issue full opts))))
+(def mem-issue (per-op 200 5 (fn [_] (:issue memory opts))))
 (def rng (math/rng 7))
 (def lookup (per-op 20000 3 (fn [_] (ca/get-status full (+ 1 (math/rng-int rng rows))))))
 (def store-crl (per-op 1 3 (fn [_] (ca/crl full))))
@@ -78,16 +92,18 @@ c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 # --- the jsec-ca tool at 0 and at a million rows -------------------------------------
 (def tool-dir (string dir "/tool"))
 (def tool-env (merge (os/environ) {"JANET_PATH" (dyn :syspath) "JSEC_CA_PASSWORD" ""}))
-(defn tool [& args]
-  (def p (os/spawn [(dyn :executable) "bin/jsec-ca" ;args "--dir" tool-dir] :pe
+(def tool-dir-full (string dir "/tool-full"))
+(defn tool-in
+  "Runs jsec-ca with `args` on the CA directory `d`."
+  [d & args]
+  (def p (os/spawn [(dyn :executable) "bin/jsec-ca" ;args "--dir" d] :pe
                    (merge tool-env {:out (file/open "/dev/null" :w)})))
-  (def code (:wait p))
-  (unless (zero? code) (error (string "jsec-ca " (string/join args " ") " exited " code))))
-(tool "init" "--name" "Bench Tool Root")
-(defn tool-issue [] (per-op 1 7 (fn [i] (tool "issue" (string "t" (math/rng-int rng 1000000000) ".example")))))
-(def tool-empty (tool-issue))
-(os/execute ["python3" "-c" py (string tool-dir "/ca.db") (string rows) (leaf :cert) "root"] :px)
-(def tool-full (tool-issue))
+  (unless (zero? (:wait p)) (error (string "jsec-ca " (string/join args " ") " failed"))))
+(tool-in tool-dir "init" "--name" "Bench Tool Root")
+(tool-in tool-dir-full "init" "--name" "Bench Tool Root")
+(os/execute ["python3" "-c" py (string tool-dir-full "/ca.db") (string rows) (leaf :cert) "root"] :px)
+(defn tool-issue [d] (fn [_] (tool-in d "issue" (string "t" (math/rng-int rng 1000000000) ".example"))))
+(def [tool-empty tool-full] (alternate 1 9 (tool-issue tool-dir) (tool-issue tool-dir-full)))
 
 (printf "store benchmark: %d rows put in the index in bulk in %.1f s (and %d revocations)" rows fill-seconds rows)
 (printf "  :issue in memory                     %s" (ms mem-issue))
