@@ -448,17 +448,25 @@ impl Conn {
                 Ok(v) => return Ok(v),
                 Err(Fail::Ca(e)) => return Err(e),
                 Err(Fail::Db(e)) => {
-                    if lost(&e) {
-                        self.live = None;
-                        if reused && !retried {
-                            retried = true;
-                            continue;
-                        }
+                    if self.retry_after(&e, reused, &mut retried) {
+                        continue;
                     }
                     return Err(self.target.error(doing, &e));
                 }
             }
         }
+    }
+
+    /// After a failed call: whether to run it once more on a new connection
+    /// (the old one was lost while idle, and this call has not been retried).
+    fn retry_after(&mut self, e: &postgres::Error, reused: bool, retried: &mut bool) -> bool {
+        if !lost(e) {
+            return false;
+        }
+        self.live = None;
+        let again = reused && !*retried;
+        *retried = true;
+        again
     }
 
     /// Runs `f` in one transaction: committed when `f` succeeds, rolled back
@@ -487,12 +495,8 @@ impl Conn {
             match fail {
                 Fail::Ca(e) => return Err(e),
                 Fail::Db(e) => {
-                    if lost(&e) {
-                        self.live = None;
-                        if reused && !retried {
-                            retried = true;
-                            continue;
-                        }
+                    if self.retry_after(&e, reused, &mut retried) {
+                        continue;
                     }
                     return Err(self.target.error(doing, &e));
                 }
