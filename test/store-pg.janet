@@ -56,6 +56,43 @@
   (let [msg (t/raises |(ca/open-store (string "postgresql://jsec:" password "@127.0.0.1:1/jsec"))
                       "a server that is not there" "[CA:RESOURCE]" "cannot reach the database" "postgresql://jsec@127.0.0.1:1/jsec")]
     (t/ok (not (string/find password msg)) (string "nor the right one: " msg)))
+  (t/same (ca/store-location store) (string "postgresql://jsec@127.0.0.1:" port "/jsec")
+          "ca/store-location: the URL without the password")
+  (t/same (:location store) (ca/store-location store) "the :location method")
+
+  # libpq's key=value connection string names the same store, shown the same way
+  (def conninfo (string "host=127.0.0.1 port=" port " dbname=jsec user=jsec password='" password "' sslmode=prefer"))
+  (let [s (ca/open-store conninfo)]
+    (t/same (ca/store-cas s) @["root"] "a libpq connection string opens the same store")
+    (t/same (:location s) (string "postgresql://jsec@127.0.0.1:" port "/jsec")
+            "a connection string shows as its URL, without the password"))
+  (t/ok (not (os/stat (string "host=127.0.0.1 port=" port " dbname=jsec"))) "no SQLite file named like a connection string")
+  (let [msg (t/raises |(ca/open-store (string "host=127.0.0.1 port=" port " dbname=jsec user=jsec password=wrong-pass-123"))
+                      "a connection string with a wrong password" "[CA:CONFIG]" "password authentication failed")]
+    (t/ok (not (string/find "wrong-pass-123" msg)) (string "the message never shows its password: " msg)))
+  (t/raises |(ca/open-store "host=127.0.0.1 colour=blue") "an unknown keyword" "[CA:PARAM]" "colour")
+  (t/raises |(ca/open-store "host='127.0.0.1") "an unclosed quote" "[CA:PARAM]" "quote")
+
+  # the password file, as libpq reads it: PGPASSFILE, ?passfile=, ~/.pgpass; never when others may read it
+  (def passfile (t/write dir "pgpass" (string "# test\nother.example:*:*:*:nope\n127.0.0.1:" port ":jsec:jsec:" password "\n")))
+  (os/chmod passfile 8r600)
+  (defn cas-with [env location]
+    (def [code out] (t/run-in (merge {"JANET_PATH" (t/module-root) "PGPASSWORD" ""} env) nil (t/janet-exe) "-e"
+                              (string `(import jsec/ca) (print (length (ca/store-cas (ca/open-store "` location `"))))`)))
+    [code (string/trim out)])
+  (t/same (cas-with {"PGPASSFILE" passfile} bare) [0 "1"] "the password may come from PGPASSFILE")
+  (let [[code out] (cas-with {"HOME" dir} bare)]
+    (t/ok (and (not= code 0) (string/find "[CA:CONFIG]" out)) (string "no password anywhere: the login fails: " out)))
+  (t/write dir ".pgpass" (slurp passfile))
+  (os/chmod (string dir "/.pgpass") 8r600)
+  (t/same (cas-with {"HOME" dir} bare) [0 "1"] "the password may come from ~/.pgpass")
+  (t/same (cas-with {} (string bare "?passfile=" passfile)) [0 "1"] "the password may come from ?passfile=")
+  (t/same (cas-with {} (string "host=127.0.0.1 port=" port " dbname=jsec user=jsec passfile=" passfile)) [0 "1"]
+          "a connection string may name the password file")
+  (os/chmod passfile 8r644)
+  (let [[code out] (cas-with {"PGPASSFILE" passfile} bare)]
+    (t/ok (and (not= code 0) (string/find "[CA:CONFIG]" out)) (string "a password file others may read is not used: " out)))
+
   (t/raises |(ca/open-store (url-for "jsec" "?sslmode=sometimes")) "a bad sslmode" "[CA:PARAM]" "sslmode")
   (t/raises |(ca/open-store (url-for "jsec" "?colour=blue")) "an unknown URL option" "[CA:PARAM]" "colour")
   (t/raises |(ca/open-store (url-for "nosuchdb")) "a database that does not exist" "[CA:CONFIG]" "nosuchdb")

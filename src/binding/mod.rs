@@ -55,6 +55,7 @@ cfunctions! {
     cf_store_load => store::store_load;
     cf_store_cas => store::store_cas;
     cf_store_find => store::store_find;
+    cf_store_location => store::store_location;
     cf_store_close => store::store_close;
     cf_version => version::version;
 }
@@ -89,6 +90,7 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("store-load", cf_store_load, store::STORE_LOAD_DOC),
     ("store-cas", cf_store_cas, store::STORE_CAS_DOC),
     ("store-find", cf_store_find, store::STORE_FIND_DOC),
+    ("store-location", cf_store_location, store::STORE_LOCATION_DOC),
     ("store-close", cf_store_close, store::STORE_CLOSE_DOC),
     ("version", cf_version, version::VERSION_DOC),
 ];
@@ -143,11 +145,12 @@ const _: () = if let Some((major, minor, patch)) = JANET_HEADER_VERSION {
 };
 
 /// Methods of `ca/Store`: the same cfunctions as the `ca/store-*` functions.
-pub static STORE_METHODS: MethodTable<6> = MethodTable([
+pub static STORE_METHODS: MethodTable<7> = MethodTable([
     method!(c"save", cf_store_save),
     method!(c"load", cf_store_load),
     method!(c"cas", cf_store_cas),
     method!(c"find", cf_store_find),
+    method!(c"location", cf_store_location),
     method!(c"close", cf_store_close),
     raw::JanetMethod { name: std::ptr::null(), cfun: None },
 ]);

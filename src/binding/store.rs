@@ -18,7 +18,10 @@ serial counters, issued certificates, revocations and CRL numbers, and which sev
 once. Returns a ca/Store. `location` is either\n\
 * a file path: an SQLite database, or\n\
 * a URL postgresql://user:password@host:port/database (or postgres://): a PostgreSQL database that several\n\
-  hosts share, its tables in the schema jsec_ca. The password may come from PGPASSWORD instead; TLS follows\n\
+  hosts share, its tables in the schema jsec_ca, or the same as a libpq connection string\n\
+  (\"host=db1 port=5432 dbname=ca user=ca sslmode=verify-full\"). Without a password in it, the password\n\
+  comes from PGPASSWORD, else from the password file (?passfile=FILE, PGPASSFILE, or ~/.pgpass, used only\n\
+  when its group and others cannot read it), as with libpq; TLS follows\n\
   ?sslmode=disable|prefer|require|verify-ca|verify-full (default prefer) with ?sslrootcert=FILE (or\n\
   system), and ?sslcert=FILE&sslkey=FILE for a client certificate. A read-only store may be a hot standby.\n\
   A call that finds the server unreachable is a [CA:RESOURCE] error naming the store (never its password);\n\
@@ -84,6 +87,16 @@ pub fn store_cas(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 1, "ca/store-cas")?;
     let names = store_type::engine(&args[0], "ca/store-cas store")?.names()?;
     Ok(v::array(names.iter().map(|n| v::jstring(n))))
+}
+
+pub const STORE_LOCATION_DOC: &str = "(ca/store-location store)\n\n\
+Returns where `store` is, as a string fit to print: the file path of an SQLite store, or the URL of a\n\
+PostgreSQL one without its password and parameters (postgresql://user@host:port/database; a connection\n\
+string shows as that URL too). Method form: (:location store).";
+
+pub fn store_location(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/store-location")?;
+    Ok(v::jstring(store_type::engine(&args[0], "ca/store-location store")?.location()))
 }
 
 const FIND_KEYS: &[&str] =

@@ -98,12 +98,13 @@ pub trait Engine {
 }
 
 /// Opens the store at `location`: a `postgresql://` (or `postgres://`) URL
-/// is a PostgreSQL store, anything else a file path (SQLite).
+/// or a libpq connection string (`host=db1 dbname=ca`) is a PostgreSQL
+/// store, anything else a file path (SQLite).
 pub fn open(location: &str, opts: &OpenOptions) -> CaResult<Box<dyn Engine>> {
     if location.is_empty() {
         return Err(CaError::param("the store location must not be empty"));
     }
-    if postgres::is_url(location) {
+    if postgres::is_location(location) {
         return Ok(Box::new(postgres::PgStore::open(location, opts)?));
     }
     if location.contains("://") {

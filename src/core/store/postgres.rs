@@ -8,6 +8,8 @@
 //! refuses every change with a `[CA:CONFIG]` error.
 
 mod conn;
+mod conninfo;
+mod passfile;
 mod schema;
 mod state;
 
@@ -29,10 +31,11 @@ use state::PgCaState;
 
 pub use conn::redact;
 
-/// Whether `location` names a PostgreSQL store.
-pub fn is_url(location: &str) -> bool {
+/// Whether `location` names a PostgreSQL store: a `postgresql://` (or
+/// `postgres://`) URL, or a libpq key=value connection string.
+pub fn is_location(location: &str) -> bool {
     let l = location.get(..13).unwrap_or(location).to_ascii_lowercase();
-    l.starts_with("postgresql://") || l.starts_with("postgres://")
+    l.starts_with("postgresql://") || l.starts_with("postgres://") || conninfo::is_conninfo(location)
 }
 
 /// A stored CRL reason code (RFC 5280 CRLReason) as a reason.

@@ -19,13 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
-use postgres::config::SslMode;
+use postgres::config::{Host, SslMode};
 use postgres::types::ToSql;
 use postgres::{Client, Config, Row, Statement};
 use postgres_openssl::MakeTlsConnector;
 
 use super::super::super::error::{CaError, CaResult};
 use super::super::OpenOptions;
+use super::{conninfo, passfile};
 
 /// A parameter of a statement.
 pub type Param<'a> = &'a (dyn ToSql + Sync);
@@ -132,11 +133,19 @@ impl Target {
     /// Parses a `postgresql://` URL. The password comes from the URL or,
     /// when it has none, from PGPASSWORD.
     pub fn parse(url: &str, opts: &OpenOptions) -> CaResult<Target> {
+        let converted;
+        let url = if conninfo::is_conninfo(url) {
+            converted = conninfo::to_url(url)?;
+            converted.as_str()
+        } else {
+            url
+        };
         let location = redact(url);
         let what = format!("store {location}");
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
         let mut kept = Vec::new();
         let mut tls = TlsParams::default();
+        let mut passfile_param = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode(v, &what)?;
@@ -145,6 +154,7 @@ impl Target {
                 "sslrootcert" => tls.root_cert = Some(value),
                 "sslcert" => tls.cert = Some(value),
                 "sslkey" => tls.key = Some(value),
+                "passfile" => passfile_param = Some(value),
                 _ => kept.push(pair),
             }
         }
@@ -166,8 +176,11 @@ impl Target {
             return Err(CaError::param(format!("{what}: the URL names no host (postgresql://user@host:port/database)")));
         }
         if config.get_password().is_none() {
-            if let Some(p) = std::env::var_os("PGPASSWORD") {
+            // an empty PGPASSWORD counts as none, as with libpq
+            if let Some(p) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty()) {
                 config.password(p.to_string_lossy().as_bytes());
+            } else if let Some(p) = password_from_file(&config, passfile_param.as_deref()) {
+                config.password(p.as_bytes());
             }
         }
         let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
@@ -280,6 +293,10 @@ impl Target {
                     _ => CaError::resource(format!("{at}: {msg}")),
                 }
             }
+            None if chain(e).contains("password missing") => CaError::config(format!(
+                "{at}: cannot log in: the server asks for a password and none was given (in the URL, PGPASSWORD, \
+                 or a password file: ~/.pgpass or PGPASSFILE, which only its owner may read)"
+            )),
             None if e.is_closed() => CaError::resource(format!(
                 "{at}: the connection to the database was lost; the call did not complete, try again"
             )),
@@ -298,6 +315,23 @@ impl Target {
         );
         CaError::resource(self.scrub(m))
     }
+}
+
+/// The password the password file gives for the first host of `config`
+/// (libpq matches a socket directory as "localhost").
+fn password_from_file(config: &Config, explicit: Option<&str>) -> Option<String> {
+    let file = passfile::location(explicit)?;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        _ => match config.get_hostaddrs().first() {
+            Some(a) => a.to_string(),
+            None => "localhost".to_string(),
+        },
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("");
+    let database = config.get_dbname().unwrap_or(user);
+    passfile::lookup(&file, &host, port, database, user)
 }
 
 /// The TLS connector for a verification level.
