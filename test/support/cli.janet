@@ -66,11 +66,11 @@
   (if (odd? (length digits)) (string "0" digits) digits))
 
 (defn start-ocsp
-  "Starts `jsec-ca ocsp-serve` on a random port for CA directory `dir`;
-  returns [process port banner]."
-  [ctx dir]
+  "Starts `jsec-ca ocsp-serve` on a random port for CA directory `dir` (and
+  the extra `flags`, e.g. --store); returns [process port banner]."
+  [ctx dir & flags]
   (def port (+ 20000 (math/floor (* 20000 (math/random)))))
-  (def p (spawn ctx "ocsp-serve" "--port" (string port) "--dir" dir))
+  (def p (spawn ctx "ocsp-serve" "--port" (string port) "--dir" dir ;flags))
   (def banner (string (or (try (ev/with-deadline 10 (:read (p :out) 1024)) ([_] nil)) "")))
   [p port banner])
 
