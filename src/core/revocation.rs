@@ -1,6 +1,9 @@
 //! The CA's revocation list: O(1) amortised revoke, duplicate detection by
-//! hash lookup, revocation order preserved for `get-revoked` and CRLs.
+//! hash lookup, revocation order preserved for `get-revoked` and CRLs. The
+//! hash index is built when first needed: a store reading a million
+//! revocations back for a CRL never looks one up.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::error::{CaError, CaResult};
@@ -121,14 +124,22 @@ pub fn change(existing: Option<&Revocation>, r: Revocation) -> CaResult<Change> 
 #[derive(Debug, Clone, Default)]
 pub struct RevocationList {
     entries: Vec<Revocation>,
-    index: HashMap<Serial, usize>,
+    index: OnceCell<HashMap<Serial, usize>>,
+}
+
+/// Where each serial is in `entries`.
+fn positions(entries: &[Revocation]) -> HashMap<Serial, usize> {
+    entries.iter().enumerate().map(|(i, r)| (r.serial, i)).collect()
 }
 
 impl RevocationList {
     /// A list of entries already checked (as a store read them back).
     pub fn from_entries(entries: Vec<Revocation>) -> RevocationList {
-        let index = entries.iter().enumerate().map(|(i, r)| (r.serial, i)).collect();
-        RevocationList { entries, index }
+        RevocationList { entries, index: OnceCell::new() }
+    }
+
+    fn index(&self) -> &HashMap<Serial, usize> {
+        self.index.get_or_init(|| positions(&self.entries))
     }
 
     pub fn entries(&self) -> &[Revocation] {
@@ -144,31 +155,34 @@ impl RevocationList {
     }
 
     pub fn get(&self, serial: &Serial) -> Option<&Revocation> {
-        self.index.get(serial).map(|i| &self.entries[*i])
+        self.index().get(serial).map(|i| &self.entries[*i])
     }
 
     /// Records a revocation under [`change`]'s rules. On error nothing changes.
     pub fn apply(&mut self, r: Revocation) -> CaResult<()> {
-        match change(self.get(&r.serial), r)? {
+        let change = change(self.get(&r.serial), r)?;
+        let mut index = self.index.take().unwrap_or_else(|| positions(&self.entries));
+        match change {
             Change::Unchanged => {}
             Change::Insert(r) => {
-                self.index.insert(r.serial, self.entries.len());
+                index.insert(r.serial, self.entries.len());
                 self.entries.push(r);
             }
             Change::Update(reason) => {
-                if let Some(i) = self.index.get(&r.serial).copied() {
+                if let Some(i) = index.get(&r.serial).copied() {
                     self.entries[i].reason = reason;
                 }
             }
             Change::Remove => {
-                if let Some(i) = self.index.remove(&r.serial) {
+                if let Some(i) = index.remove(&r.serial) {
                     self.entries.remove(i);
                     for (j, e) in self.entries.iter().enumerate().skip(i) {
-                        self.index.insert(e.serial, j);
+                        index.insert(e.serial, j);
                     }
                 }
             }
         }
+        self.index = OnceCell::from(index);
         Ok(())
     }
 

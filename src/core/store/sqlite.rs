@@ -410,6 +410,19 @@ impl SqliteCaState {
         st.exists(params![self.ca, serial_value(s)]).map_err(self.err("reading the index"))
     }
 
+    /// The revocation the store holds for `serial`, if any.
+    fn stored_revocation(&self, serial: &Serial) -> CaResult<Option<Revocation>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT reason, date FROM revoked WHERE ca = ?1 AND serial = ?2")
+            .map_err(self.err("reading the status"))?;
+        st.query_row(params![self.ca, serial_value(serial)], |r| {
+            Ok(Revocation { serial: *serial, reason: reason_from(r.get(0)?), date: r.get(1)? })
+        })
+        .optional()
+        .map_err(self.err("reading the status"))
+    }
+
     /// The counter's next unused value.
     fn next_free(&self) -> CaResult<u64> {
         let next: i64 = self
@@ -433,7 +446,14 @@ impl SqliteCaState {
         if self.cache_version == Some(version) {
             return Ok(());
         }
-        let mut entries = Vec::new();
+        // Room for every row at once (max(rowid) bounds the table's rows and
+        // costs one index step): growing a million-entry vector by doubling
+        // copies it and faults fresh pages in again and again.
+        let bound: i64 = self
+            .conn
+            .query_row("SELECT coalesce(max(rowid), 0) FROM revoked", [], |r| r.get(0))
+            .map_err(self.err("reading revocations"))?;
+        let mut entries = Vec::with_capacity(bound.clamp(0, 1 << 24) as usize);
         {
             let mut st = self
                 .conn
@@ -544,9 +564,9 @@ impl CaState for SqliteCaState {
 
     fn revoke(&mut self, r: Revocation) -> CaResult<()> {
         self.write("revoking", |s| {
-            s.refresh()?;
             let key = serial_value(&r.serial);
-            match revocation::change(s.revocations.get(&r.serial), r)? {
+            let existing = s.stored_revocation(&r.serial)?;
+            match revocation::change(existing.as_ref(), r)? {
                 Change::Unchanged => {}
                 Change::Insert(r) => {
                     s.conn
@@ -570,8 +590,12 @@ impl CaState for SqliteCaState {
                         .map_err(s.err("revoking"))?;
                 }
             }
-            // The cache follows our own commit (data_version counts only other connections').
-            s.revocations.apply(r)
+            // A loaded cache follows our own commit (data_version counts
+            // only other connections'); one that disagrees is read again.
+            if s.cache_version.is_some() && s.revocations.apply(r).is_err() {
+                s.cache_version = None;
+            }
+            Ok(())
         })
     }
 
@@ -580,10 +604,12 @@ impl CaState for SqliteCaState {
         Ok(&self.revocations)
     }
 
+    /// Status is read from the store at each call (one indexed query), so
+    /// what any process committed answers at once, and a responder never
+    /// reads the whole revocation list.
     fn status(&mut self, serial: &Serial) -> CaResult<SerialStatus> {
-        self.refresh()?;
-        if let Some(r) = self.revocations.get(serial) {
-            return Ok(SerialStatus::Revoked(*r));
+        if let Some(r) = self.stored_revocation(serial)? {
+            return Ok(SerialStatus::Revoked(r));
         }
         if serial.to_i64().is_some_and(|n| (n as u64) < self.history_below) {
             return Ok(SerialStatus::Good);
