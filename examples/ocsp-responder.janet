@@ -5,7 +5,7 @@
 #         --serial NEXT [--host 127.0.0.1] [--revoke SERIAL[:REASON[:UNIX-TIME]]]...
 #   janet examples/ocsp-responder.janet --port 8888 --store ca.db --ca NAME [--password P]
 #         [--revoked FILE.jdn] [--responder-cert r.pem --responder-key r.key]
-#         [--path /ocsp/] [--max-seconds N]
+#         [--path /ocsp/] [--max-seconds N] [--cache-seconds N]
 # answers POST (body = DER request, Content-Type application/ocsp-request)
 # and GET /<URL-encoded base64 of the DER request> (RFC 6960 appendix A)
 # with application/ocsp-response, from the CA's own revocation list.
@@ -16,6 +16,10 @@
 # --revoked reads a JDN list like [{:serial 5 :reason :key-compromise :date 1700000000}];
 # --responder-* sign with a delegated responder certificate (EKU OCSPSigning);
 # --max-seconds exits after N seconds (a safety net for test harnesses).
+# Status is read at every request; the signed answer to a request without a
+# nonce is reused for up to `cache-seconds` (1; --cache-seconds 0 signs every
+# answer) for the same certificate and status, so a revocation still answers
+# at once.
 #
 # As a library:
 #   (import ./ocsp-responder :as responder)
@@ -26,15 +30,44 @@
 
 # ---------------------------------------------------------------- OCSP: the dozen lines
 
+# Signing is the costliest step of an answer. A request without a nonce
+# asks for nothing unique, so its answer may be reused for a moment, as
+# RFC 5019 allows for pre-produced responses. Status is still read at every
+# request and is part of the key: a revocation answers revoked at once.
+(var cache-seconds
+  "How long an answer to a request without a nonce is reused (0: never)."
+  1)
+(def- cache-entries 4096)
+
+(defn response-cache
+  "A table for `answer` to keep recent answers in."
+  []
+  @{})
+
+(defn- cached-answer [cache ca der info opts]
+  (def statuses (tabseq [r :in (info :requests)] (r :serial) (freeze (ca/get-status ca (r :serial)))))
+  (def key [(string der) ;(map |(statuses ($ :serial)) (info :requests))])
+  (def now (os/clock :monotonic))
+  (def hit (cache key))
+  (if (and hit (< (- now (hit 0)) cache-seconds))
+    (hit 1)
+    (let [response (ca/create-ocsp-response ca info |(statuses $) opts)]
+      (when (>= (length cache) cache-entries) (table/clear cache))
+      (put cache key [now response])
+      response)))
+
 (defn answer
   "The DER OCSP response to the DER request `der`, from `ca`'s revocation list.
-  A request that does not parse gets malformedRequest; a failure while signing, internalError."
-  [ca der &opt opts]
+  A request that does not parse gets malformedRequest; a failure while signing, internalError.
+  With `cache` (a table from `response-cache`), see there."
+  [ca der &opt opts cache]
   (def info (try (ca/parse-ocsp-request ca der) ([_] nil)))
   (if (nil? info)
     (ca/ocsp-error-response :malformed-request)
     (try
-      (ca/create-ocsp-response ca info |(ca/get-status ca $) opts)
+      (if (and cache (nil? (info :nonce)))
+        (cached-answer cache ca der info opts)
+        (ca/create-ocsp-response ca info |(ca/get-status ca $) opts))
       ([err] (eprint "ocsp-responder: " err) (ca/ocsp-error-response :internal-error)))))
 
 # ---------------------------------------------------------------- minimal HTTP/1.0-1.1
@@ -114,17 +147,18 @@
     [method target version headers body]))
 
 (defn- reply [stream version status ctype body]
-  (:write stream (string version " " status "\r\n"
+  # one write: a second one is a second trip through the TCP stack
+  (:write stream (buffer version " " status "\r\n"
                          "Content-Type: " ctype "\r\n"
                          "Content-Length: " (length body) "\r\n"
-                         "Connection: close\r\n\r\n"))
-  (:write stream body))
+                         "Connection: close\r\n\r\n" body)))
 
 (defn handler
   "A net/server connection handler answering OCSP over HTTP for `ca`. It never raises:
   bad HTTP gets a 400, anything unexpected a 500, and the connection is closed."
   [ca &opt opts path]
   (default path "/")
+  (def cache (when (pos? cache-seconds) (response-cache)))
   (fn [stream]
     (defer (:close stream)
       (try
@@ -141,7 +175,7 @@
             (and (= method "GET") (not (string/has-prefix? path target)))
             (reply stream version "404 Not Found" "text/plain" "no such path\n")
             (reply stream version "200 OK" "application/ocsp-response"
-                   (if der (answer ca der opts) (ca/ocsp-error-response :malformed-request)))))
+                   (if der (answer ca der opts cache) (ca/ocsp-error-response :malformed-request)))))
         ([err]
           (eprint "ocsp-responder: " err)
           (protect (reply stream "HTTP/1.0" "400 Bad Request" "text/plain" "bad request\n")))))))
@@ -183,6 +217,7 @@
       "--responder-cert" (put o :responder-cert (slurp value))
       "--responder-key" (put o :responder-key (slurp value))
       "--max-seconds" (put o :max-seconds (scan-number value))
+      "--cache-seconds" (set cache-seconds (or (scan-number value) (error (string "bad seconds " value))))
       (error (string "unknown flag " flag)))
     (+= i 2))
   (unless (and (o :port) (or (and (o :cert) (o :key)) (and (o :store) (o :ca))))
