@@ -102,6 +102,7 @@
    'ca/store-load [[(fx :store) "h" {}] 2]
    'ca/store-cas [[(fx :store)] nil]
    'ca/store-find [[(fx :store) "h" {}] 2]
+   'ca/store-location [[(fx :store)] nil]
    'ca/store-close [[(fx :closable)] nil]
    'ca/version [[] nil]})
 
@@ -255,7 +256,7 @@
         (def args (with-arg base pos v))
         (attempt (call-desc m [(fx :ca) ;args]) |(m (receiver) ;args)))))
   # Every ca/Store method: the receiver a valid store, each other position hostile.
-  (each [m base] [[:save ["fresh" (fx :ca) {}]] [:load ["h" {}]] [:cas []] [:find ["h" {}]] [:close []]]
+  (each [m base] [[:save ["fresh" (fx :ca) {}]] [:load ["h" {}]] [:cas []] [:find ["h" {}]] [:location []] [:close []]]
     (def receiver (if (= m :close) (fx :closable) (fx :store)))
     (defn call [args] (m receiver ;(if (= m :save) (slice (own-name-and-ca [receiver ;args]) 1) args)))
     (check-base (call-desc m [receiver ;base]) |(call base))
