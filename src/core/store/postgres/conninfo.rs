@@ -193,6 +193,22 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_odd_input() {
+        // a fixed pseudo-random walk over the characters the grammar cares about
+        let alphabet: Vec<char> = "host= dbname'\\\t\né@x:/,".chars().collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            let mut s = String::from("host=");
+            for _ in 0..(state % 24) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                s.push(alphabet[(state >> 33) as usize % alphabet.len()]);
+            }
+            let _ = is_conninfo(&s);
+            let _ = to_url(&s);
+        }
+    }
+
+    #[test]
     fn refuses_what_it_cannot_read() {
         assert!(to_url("host=db1 colour=blue").is_err());
         assert!(to_url("host='db1").is_err());
