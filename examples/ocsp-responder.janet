@@ -38,6 +38,9 @@
   "How long an answer to a request without a nonce is reused (0: never)."
   1)
 (def- cache-entries 4096)
+# Only small requests are kept (a one-certificate request is about 100
+# bytes): 4096 entries of large ones would let a client fill memory.
+(def- cache-request-bytes 1024)
 
 (defn response-cache
   "A table for `answer` to keep recent answers in."
@@ -65,7 +68,7 @@
   (if (nil? info)
     (ca/ocsp-error-response :malformed-request)
     (try
-      (if (and cache (nil? (info :nonce)))
+      (if (and cache (nil? (info :nonce)) (<= (length der) cache-request-bytes))
         (cached-answer cache ca der info opts)
         (ca/create-ocsp-response ca info |(ca/get-status ca $) opts))
       ([err] (eprint "ocsp-responder: " err) (ca/ocsp-error-response :internal-error)))))
