@@ -56,9 +56,16 @@ const EKU_NAMES: &[(&str, &str)] = &[
     ("anyExtendedKeyUsage", "2.5.29.37.0"),
 ];
 
-/// "serverAuth", "server-auth", "SERVER_AUTH" all normalise to "serverauth".
-fn normalise(name: &str) -> String {
-    name.chars().filter(|c| *c != '-' && *c != '_').flat_map(|c| c.to_lowercase()).collect()
+/// Whether two usage names are the same ignoring case, '-' and '_':
+/// "serverAuth", "server-auth" and "SERVER_AUTH" are one name. Compared
+/// without building either (a name is looked up on every issuance).
+fn same_name(a: &str, b: &str) -> bool {
+    let folded = |s: &str| s.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect::<Vec<_>>();
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if plain(a) && plain(b) {
+        return a.eq_ignore_ascii_case(b);
+    }
+    folded(a) == folded(b)
 }
 
 /// A parsed usage list: the items plus whether "critical" was among them.
@@ -71,11 +78,10 @@ pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
     let mut bits = 0;
     for item in items {
         let item = item.trim();
-        let n = normalise(item);
-        if n == "critical" {
+        if same_name(item, "critical") {
             continue; // key usage is always critical
         }
-        let Some((_, b)) = KEY_USAGE_NAMES.iter().find(|(name, _)| normalise(name) == n) else {
+        let Some((_, b)) = KEY_USAGE_NAMES.iter().find(|(name, _)| same_name(name, item)) else {
             let valid: Vec<&str> = KEY_USAGE_NAMES.iter().map(|(n, _)| *n).collect();
             return Err(CaError::param(format!(
                 ":key-usage {} is not a key usage; valid: {}",
@@ -136,12 +142,11 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
     let mut critical = false;
     for item in items {
         let item = item.trim();
-        let n = normalise(item);
-        if n == "critical" {
+        if same_name(item, "critical") {
             critical = true;
             continue;
         }
-        let dotted = match EKU_NAMES.iter().find(|(name, _)| normalise(name) == n) {
+        let dotted = match EKU_NAMES.iter().find(|(name, _)| same_name(name, item)) {
             Some((_, oid)) => oid.to_string(),
             None if item.starts_with(|c: char| c.is_ascii_digit()) => item.to_string(),
             None => {
@@ -208,6 +213,18 @@ pub fn eku_der_contains(value: &[u8], oid: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::same_name;
+
+    #[test]
+    fn names_match_ignoring_case_dashes_and_underscores() {
+        assert!(same_name("serverAuth", "SERVERAUTH"));
+        assert!(same_name("serverAuth", "server-auth"));
+        assert!(same_name("serverAuth", "Server_Auth"));
+        assert!(!same_name("serverAuth", "serverAuth2"));
+        assert!(!same_name("serverAuth", "server Auth"));
+        assert!(!same_name("critical", ""));
+    }
+
     use super::*;
 
     #[test]
