@@ -78,6 +78,16 @@
     (let [[ok status out] (cli/ocsp port sub root (file "host-b/certs/a1.example.crt"))]
       (t/ok (and ok (= status "good")) (string "its successor is good: " out))))
 
+  # --- export on a host without the CA's files: the chain from the store --------------------
+  (exits 0 "export on host b" "export" "b2.example" "--p12" "--password" "p12pass" "--store" primary "--dir" "host-b")
+  (let [[code out] (t/openssl "pkcs12" "-info" "-in" (file "host-b/certs/b2.example.p12") "-passin" "pass:p12pass" "-nodes")]
+    (t/ok (zero? code) (string "openssl pkcs12 -info reads the export: " out))
+    (t/same (length (string/find-all "BEGIN CERTIFICATE" out)) 3
+            "the export holds the certificate, the intermediate and the root, from the store"))
+  (t/ok (string/find "no CA certificate" (exits 1 "export without --store on a host without the CA's files"
+                                               "export" "b2.example" "--p12" "--password" "p12pass" "--dir" "host-b"))
+        "export without a chain fails instead of writing a file without it")
+
   # --- CRLs from two hosts share one numbering ---------------------------------------------
   (exits 0 "crl on host a" "crl" "--store" primary "--dir" "host-a" "--out" (file "crl-a.pem"))
   (exits 0 "crl on host b" "crl" "--store" primary "--dir" "host-b" "--out" (file "crl-b.pem"))
