@@ -143,9 +143,10 @@ pub fn integer(v: &Janet, what: &str) -> CaResult<i128> {
             }
             Ok(n as i128)
         }
-        // SAFETY: the kind was checked, so the unwrap cannot raise.
         TaggedJanet::Abstract(_) => match int_kind(v) {
+            // SAFETY: the kind was checked to be int/s64, so the unwrap cannot raise.
             Some(IntKind::S64) => Ok(i128::from(unsafe { raw::janet_unwrap_s64(v.raw_data()) })),
+            // SAFETY: the kind was checked to be int/u64, so the unwrap cannot raise.
             Some(IntKind::U64) => Ok(i128::from(unsafe { raw::janet_unwrap_u64(v.raw_data()) })),
             None => Err(wrong_type(v, what, "an integer")),
         },

@@ -57,6 +57,26 @@ pub enum SerialStatus {
     Unknown,
 }
 
+/// A serial's status from what a store holds for it: its revocation, else
+/// good below `history_below` (serials used before the store kept an
+/// index), else as its index row says, read only when needed (`pending`:
+/// None when there is no row). A reserved serial whose certificate was never
+/// recorded was never handed out: unknown.
+pub fn stored_status(
+    serial: &Serial,
+    revoked: Option<Revocation>,
+    history_below: u64,
+    pending: impl FnOnce() -> CaResult<Option<bool>>,
+) -> CaResult<SerialStatus> {
+    if let Some(r) = revoked {
+        return Ok(SerialStatus::Revoked(r));
+    }
+    if serial.to_i64().is_some_and(|n| (n as u64) < history_below) {
+        return Ok(SerialStatus::Good);
+    }
+    Ok(if pending()? == Some(false) { SerialStatus::Good } else { SerialStatus::Unknown })
+}
+
 /// The state behind one CA. Methods that change state are all-or-nothing:
 /// on error nothing changed (a store rolls back its transaction).
 pub trait CaState {

@@ -10,6 +10,7 @@
 //! embedded default), a `postgresql://` URL a PostgreSQL one that several
 //! hosts share.
 
+mod filter_sql;
 pub mod postgres;
 pub mod sqlite;
 

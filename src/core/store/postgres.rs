@@ -25,7 +25,8 @@ use super::super::revocation::{Reason, Revocation, REASON_NAMES};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
 use super::super::state::{self as ca_state, CaState, Snapshot};
-use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use super::filter_sql::{self, Bound, Dialect};
+use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions};
 use conn::{Conn, Fail, Target};
 use state::PgCaState;
 
@@ -117,11 +118,6 @@ const SAVE_REVOKED: &str =
     "INSERT INTO jsec_ca.revoked (ca, serial, reason, date) VALUES ($1, $2::text::numeric, $3, $4)";
 const LOAD_CA: &str = "SELECT id, cert, key_pem, key_encrypted, crl_urls, ocsp_urls, ca_issuers_urls
     FROM jsec_ca.ca WHERE name = $1";
-
-/// Escapes `s` for ILIKE (whose escape character is the backslash).
-fn like(s: &str) -> String {
-    format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-}
 
 impl Engine for PgStore {
     fn save(&mut self, name: &str, record: &CaRecord, snap: Snapshot) -> CaResult<Box<dyn CaState>> {
@@ -219,37 +215,16 @@ impl Engine for PgStore {
              FROM jsec_ca.issued i LEFT JOIN jsec_ca.revoked r ON r.ca = i.ca AND r.serial = i.serial
              WHERE i.ca = $1 AND NOT i.pending AND i.der IS NOT NULL",
         );
+        let (clauses, values) = filter_sql::clauses(f, &Dialect { serial: "?::text::numeric", contains: "ILIKE ?" });
+        sql.push_str(&filter_sql::numbered(&clauses, '$', 2));
         let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(id)];
-        let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql + Sync>| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
-        };
-        if let Some(s) = &f.serial {
-            arg(&mut sql, " AND i.serial = ?::text::numeric", Box::new(serial_text(s)?));
+        for v in &values {
+            args.push(match v {
+                Bound::Serial(s) => Box::new(serial_text(s)?),
+                Bound::Pattern(p) => Box::new(p.clone()),
+                Bound::Int(n) => Box::new(*n),
+            });
         }
-        if let Some(s) = &f.after {
-            arg(&mut sql, " AND i.serial > ?::text::numeric", Box::new(serial_text(s)?));
-        }
-        if let Some(s) = &f.subject {
-            arg(&mut sql, " AND i.subject ILIKE ?", Box::new(like(s)));
-        }
-        if let Some(s) = &f.san {
-            arg(&mut sql, " AND i.sans ILIKE ?", Box::new(like(s)));
-        }
-        if let Some(t) = f.expires_before {
-            arg(&mut sql, " AND i.not_after < ?", Box::new(t));
-        }
-        if let Some(t) = f.expires_after {
-            arg(&mut sql, " AND i.not_after >= ?", Box::new(t));
-        }
-        match f.status {
-            Some(StatusFilter::Good) => sql.push_str(" AND r.reason IS NULL"),
-            Some(StatusFilter::Revoked) => sql.push_str(" AND r.reason IS NOT NULL"),
-            None => {}
-        }
-        sql.push_str(" ORDER BY i.serial");
-        arg(&mut sql, " LIMIT ?", Box::new(i64::from(f.limit)));
-        arg(&mut sql, " OFFSET ?", Box::new(f.offset.min(i64::MAX as u64) as i64));
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
         self.conn.run("finding certificates", |l| {
             let rows = l.query(&sql, &params)?;

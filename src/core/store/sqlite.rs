@@ -16,7 +16,8 @@ use super::super::secret::Secret;
 use super::super::serial::Serial;
 use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot};
 use super::super::time;
-use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions, StatusFilter};
+use super::filter_sql::{self, Bound, Dialect};
+use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions};
 
 /// PRAGMA application_id of a jsec-ca store ("JSCA").
 const APPLICATION_ID: i64 = 0x4a53_4341;
@@ -282,38 +283,14 @@ impl Engine for SqliteStore {
              FROM issued i LEFT JOIN revoked r ON r.ca = i.ca AND r.serial = i.serial
              WHERE i.ca = ?1 AND i.pending = 0 AND i.der IS NOT NULL",
         );
+        let (clauses, values) = filter_sql::clauses(f, &Dialect { serial: "?", contains: "LIKE ? ESCAPE '\\'" });
+        sql.push_str(&filter_sql::numbered(&clauses, '?', 2));
         let mut args: Vec<Value> = vec![Value::Integer(id)];
-        let mut arg = |sql: &mut String, clause: &str, v: Value| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
-        if let Some(s) = &f.serial {
-            arg(&mut sql, " AND i.serial = ?", serial_value(s));
-        }
-        if let Some(s) = &f.after {
-            arg(&mut sql, " AND i.serial > ?", serial_value(s));
-        }
-        let like = |s: &str| Value::Text(format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-        if let Some(s) = &f.subject {
-            arg(&mut sql, " AND i.subject LIKE ? ESCAPE '\\'", like(s));
-        }
-        if let Some(s) = &f.san {
-            arg(&mut sql, " AND i.sans LIKE ? ESCAPE '\\'", like(s));
-        }
-        if let Some(t) = f.expires_before {
-            arg(&mut sql, " AND i.not_after < ?", Value::Integer(t));
-        }
-        if let Some(t) = f.expires_after {
-            arg(&mut sql, " AND i.not_after >= ?", Value::Integer(t));
-        }
-        match f.status {
-            Some(StatusFilter::Good) => sql.push_str(" AND r.reason IS NULL"),
-            Some(StatusFilter::Revoked) => sql.push_str(" AND r.reason IS NOT NULL"),
-            None => {}
-        }
-        sql.push_str(" ORDER BY i.serial");
-        arg(&mut sql, " LIMIT ?", Value::Integer(i64::from(f.limit)));
-        arg(&mut sql, " OFFSET ?", Value::Integer(f.offset.min(i64::MAX as u64) as i64));
+        args.extend(values.iter().map(|v| match v {
+            Bound::Serial(s) => serial_value(s),
+            Bound::Pattern(p) => Value::Text(p.clone()),
+            Bound::Int(n) => Value::Integer(*n),
+        }));
         let mut st = self.conn.prepare(&sql).map_err(self.err("finding certificates"))?;
         let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(self.err("finding certificates"))?;
         let mut out = Vec::new();
@@ -608,20 +585,13 @@ impl CaState for SqliteCaState {
     /// what any process committed answers at once, and a responder never
     /// reads the whole revocation list.
     fn status(&mut self, serial: &Serial) -> CaResult<SerialStatus> {
-        if let Some(r) = self.stored_revocation(serial)? {
-            return Ok(SerialStatus::Revoked(r));
-        }
-        if serial.to_i64().is_some_and(|n| (n as u64) < self.history_below) {
-            return Ok(SerialStatus::Good);
-        }
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT pending FROM issued WHERE ca = ?1 AND serial = ?2")
-            .map_err(self.err("reading the index"))?;
-        let pending: Option<bool> =
-            st.query_row(params![self.ca, serial_value(serial)], |r| r.get(0)).optional().map_err(self.err("reading the index"))?;
-        // A reserved serial whose certificate was never recorded was never handed out.
-        Ok(if pending == Some(false) { SerialStatus::Good } else { SerialStatus::Unknown })
+        let revoked = self.stored_revocation(serial)?;
+        state::stored_status(serial, revoked, self.history_below, || {
+            self.conn
+                .prepare_cached("SELECT pending FROM issued WHERE ca = ?1 AND serial = ?2")
+                .and_then(|mut st| st.query_row(params![self.ca, serial_value(serial)], |r| r.get(0)).optional())
+                .map_err(self.err("reading the index"))
+        })
     }
 
     fn crl_number(&mut self) -> CaResult<u64> {

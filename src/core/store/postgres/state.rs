@@ -333,14 +333,11 @@ impl CaState for PgCaState {
             let row = l.query_one(STATUS, &[&ca, &key])?;
             Ok((row.try_get::<_, Option<i16>>(0)?, row.try_get::<_, Option<i64>>(1)?, row.try_get::<_, Option<bool>>(2)?))
         })?;
-        if let (Some(reason), Some(date)) = (reason, date) {
-            return Ok(SerialStatus::Revoked(Revocation { serial: *serial, reason: reason_from(reason), date }));
-        }
-        if serial.to_i64().is_some_and(|n| (n as u64) < self.history_below) {
-            return Ok(SerialStatus::Good);
-        }
-        // A reserved serial whose certificate was never recorded was never handed out.
-        Ok(if pending == Some(false) { SerialStatus::Good } else { SerialStatus::Unknown })
+        let revoked = match (reason, date) {
+            (Some(reason), Some(date)) => Some(Revocation { serial: *serial, reason: reason_from(reason), date }),
+            _ => None,
+        };
+        state::stored_status(serial, revoked, self.history_below, || Ok(pending))
     }
 
     fn crl_number(&mut self) -> CaResult<u64> {
