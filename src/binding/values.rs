@@ -263,24 +263,32 @@ fn key_bytes(k: &Janet) -> Option<&[u8]> {
 
 impl<'k> Opts<'k> {
     pub fn read(v: Option<&Janet>, function: &str, allowed: &[&'k str]) -> CaResult<Opts<'k>> {
-        let pairs: Vec<(Janet, Janet)> = match v.map(|v| v.tagged()) {
-            None | Some(TaggedJanet::Nil) => return Ok(Opts { entries: Vec::new() }),
-            Some(TaggedJanet::Table(t)) => t.iter().map(|(k, v)| (*k, *v)).collect(),
-            Some(TaggedJanet::Struct(s)) => s.iter().map(|(k, v)| (*k, *v)).collect(),
+        match v.map(|v| v.tagged()) {
+            None | Some(TaggedJanet::Nil) => Ok(Opts { entries: Vec::new() }),
+            Some(TaggedJanet::Table(t)) => Opts::from_pairs(t.len(), t.iter(), function, allowed),
+            Some(TaggedJanet::Struct(s)) => Opts::from_pairs(s.len(), s.iter(), function, allowed),
             Some(_) => {
                 let v = v.copied().unwrap_or_else(Janet::nil);
-                return Err(CaError::param(format!(
-                    "{function} options must be a table or struct, got {}",
-                    type_name(&v)
-                )));
+                Err(CaError::param(format!("{function} options must be a table or struct, got {}", type_name(&v))))
             }
-        };
-        let mut entries = Vec::with_capacity(pairs.len());
+        }
+    }
+
+    /// The entries of a table or struct (`count` of them), each key checked
+    /// against `allowed`. Read straight from the collection's slots: no copy
+    /// of the pairs first (janetrs sizes such a copy by the slots' bytes).
+    fn from_pairs<'j>(
+        count: usize,
+        pairs: impl Iterator<Item = (&'j Janet, &'j Janet)>,
+        function: &str,
+        allowed: &[&'k str],
+    ) -> CaResult<Opts<'k>> {
+        let mut entries = Vec::with_capacity(count);
         for (k, val) in pairs {
-            let Some(bytes) = key_bytes(&k) else {
+            let Some(bytes) = key_bytes(k) else {
                 return Err(CaError::param(format!(
                     "{function} option keys must be keywords, got {}",
-                    type_name(&k)
+                    type_name(k)
                 )));
             };
             let Some(key) = allowed.iter().find(|a| a.as_bytes() == bytes) else {
@@ -292,7 +300,7 @@ impl<'k> Opts<'k> {
                 )));
             };
             if !matches!(val.tagged(), TaggedJanet::Nil) {
-                entries.push((*key, val));
+                entries.push((*key, *val));
             }
         }
         Ok(Opts { entries })
