@@ -1,6 +1,8 @@
 //! Key usage and extended key usage names, as OpenSSL spells them
 //! ("digitalSignature", "serverAuth") or kebab-cased (:digital-signature).
 
+use once_cell::sync::Lazy;
+
 use super::der;
 use super::error::{CaError, CaResult};
 use super::keys::{shown, KeyFamily};
@@ -55,6 +57,10 @@ const EKU_NAMES: &[(&str, &str)] = &[
     ("nsSGC", "2.16.840.1.113730.4.1"),
     ("anyExtendedKeyUsage", "2.5.29.37.0"),
 ];
+
+/// The DER of each of [`EKU_NAMES`]' OIDs, encoded once.
+static EKU_OIDS: Lazy<Vec<Vec<u8>>> =
+    Lazy::new(|| EKU_NAMES.iter().map(|(_, dotted)| der::encode_oid(dotted).unwrap_or_default()).collect());
 
 /// Whether two usage names are the same ignoring case, '-' and '_':
 /// "serverAuth", "server-auth" and "SERVER_AUTH" are one name. Compared
@@ -146,9 +152,11 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
             critical = true;
             continue;
         }
-        let dotted = match EKU_NAMES.iter().find(|(name, _)| same_name(name, item)) {
-            Some((_, oid)) => oid.to_string(),
-            None if item.starts_with(|c: char| c.is_ascii_digit()) => item.to_string(),
+        let oid = match EKU_NAMES.iter().position(|(name, _)| same_name(name, item)) {
+            Some(i) => EKU_OIDS[i].clone(),
+            None if item.starts_with(|c: char| c.is_ascii_digit()) => {
+                der::encode_oid(item).map_err(|e| CaError::param(format!(":extended-key-usage {}", e.message)))?
+            }
             None => {
                 let valid: Vec<&str> = EKU_NAMES.iter().map(|(n, _)| *n).collect();
                 return Err(CaError::param(format!(
@@ -158,7 +166,6 @@ pub fn parse_ext_key_usage(items: &[String]) -> CaResult<ExtKeyUsage> {
                 )));
             }
         };
-        let oid = der::encode_oid(&dotted).map_err(|e| CaError::param(format!(":extended-key-usage {}", e.message)))?;
         if !oids.contains(&oid) {
             oids.push(oid);
         }
@@ -214,6 +221,14 @@ pub fn eku_der_contains(value: &[u8], oid: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::same_name;
+
+    #[test]
+    fn every_known_usage_has_its_oid() {
+        for (i, (_, dotted)) in super::EKU_NAMES.iter().enumerate() {
+            assert_eq!(super::EKU_OIDS[i], crate::core::der::encode_oid(dotted).unwrap());
+            assert_eq!(crate::core::der::oid_to_string(&super::EKU_OIDS[i]), *dotted);
+        }
+    }
 
     #[test]
     fn names_match_ignoring_case_dashes_and_underscores() {
