@@ -7,45 +7,69 @@ use super::error::{CaError, CaResult};
 use super::secret::Secret;
 
 pub fn encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::encode_block(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    let mut rest = b64.as_str();
-    // base64 text is ASCII, so every 64-byte split falls on a character boundary
-    while rest.len() > 64 {
-        let (line, tail) = rest.split_at(64);
-        out.push_str(line);
-        out.push('\n');
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        out.push_str(rest);
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
+    let mut out = Vec::with_capacity(armoured_len(label, der.len()));
+    armour(&mut out, label, der);
+    // Only ASCII was written: the labels are ours, the rest is base64.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// PEM of secret DER (a private key): every intermediate copy is zeroed.
+/// PEM of secret DER (a private key), written straight into its one buffer,
+/// sized up front so no reallocation leaves a copy behind.
 pub fn encode_secret(label: &str, der: &Secret) -> Secret {
-    let b64 = Secret::new(base64::encode_block(der.as_bytes()).into_bytes());
-    let body = b64.as_bytes();
-    let mut out = Vec::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
+    let mut out = Vec::with_capacity(armoured_len(label, der.as_bytes().len()));
+    armour(&mut out, label, der.as_bytes());
+    Secret::new(out)
+}
+
+/// The standard base64 alphabet, on one 64-byte cache line: which character a
+/// secret byte becomes does not show in which line is read.
+#[repr(align(64))]
+struct Alphabet([u8; 64]);
+static ALPHABET: Alphabet = Alphabet(*b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+
+/// Bytes of the PEM block of `n` DER bytes: header, 64-column lines, footer.
+fn armoured_len(label: &str, n: usize) -> usize {
+    let chars = n.div_ceil(3) * 4;
+    2 * label.len() + 11 + 6 + 9 + 6 + chars + chars.div_ceil(64)
+}
+
+/// Appends `-----BEGIN label-----`, the base64 of `der` in lines of 64
+/// characters (48 bytes), and `-----END label-----`, each line ending in "\n".
+fn armour(out: &mut Vec<u8>, label: &str, der: &[u8]) {
+    let a = &ALPHABET.0;
     out.extend_from_slice(b"-----BEGIN ");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b"-----\n");
-    for line in body.chunks(64) {
-        out.extend_from_slice(line);
+    let sextet = |v: u32, shift: u32| a[(v >> shift) as usize & 63];
+    let mut lines = der.chunks_exact(48);
+    for line in &mut lines {
+        let mut text = [b'\n'; 65];
+        for (g, d) in line.chunks_exact(3).zip(text.chunks_exact_mut(4)) {
+            let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+            d.copy_from_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
+        }
+        out.extend_from_slice(&text);
+    }
+    let last = lines.remainder();
+    if !last.is_empty() {
+        let mut groups = last.chunks_exact(3);
+        for g in &mut groups {
+            let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+            out.extend_from_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), sextet(v, 0)]);
+        }
+        match *groups.remainder() {
+            [x] => out.extend_from_slice(&[sextet(u32::from(x) << 16, 18), sextet(u32::from(x) << 16, 12), b'=', b'=']),
+            [x, y] => {
+                let v = u32::from(x) << 16 | u32::from(y) << 8;
+                out.extend_from_slice(&[sextet(v, 18), sextet(v, 12), sextet(v, 6), b'=']);
+            }
+            _ => {}
+        }
         out.push(b'\n');
     }
     out.extend_from_slice(b"-----END ");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b"-----\n");
-    Secret::new(out)
 }
 
 /// The DER inside the first PEM block labelled one of `labels`; or `data`
@@ -94,5 +118,21 @@ mod tests {
         assert!(certificate_der(b"garbage").is_err());
         assert!(certificate_der(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err());
         assert!(csr_der(pem.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn armour_matches_openssl_base64_at_every_length() {
+        for n in 0..200usize {
+            let der: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+            let pem = encode("CERTIFICATE", &der);
+            assert_eq!(pem.len(), armoured_len("CERTIFICATE", n), "length {n}");
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            assert_eq!(body, base64::encode_block(&der), "length {n}");
+            assert!(pem.lines().all(|l| l.len() <= 64));
+            assert_eq!(encode_secret("PRIVATE KEY", &Secret::new(der.clone())).as_bytes().len(), armoured_len("PRIVATE KEY", n));
+            if n > 0 {
+                assert_eq!(certificate_der(pem.as_bytes()).unwrap(), der);
+            }
+        }
     }
 }
