@@ -225,7 +225,8 @@ impl Authority {
         state::check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
-        let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
+        let key = opts.key_type.generate()?;
+        let spki = key.public_key_to_der().ssl("encoding the public key")?;
         let alg = SigAlg::for_key(&key)?;
         let (set, _) = ca_extensions(&opts, &spki, None)?;
         let subject = opts.subject.to_der();
@@ -255,7 +256,8 @@ impl Authority {
         // A CA certificate's own names are held to this CA's constraints too (validators check every
         // certificate below a constrained CA).
         self.check_constraints(&opts.subject, &[])?;
-        let NewKey { key, spki_der: spki, .. } = opts.key_type.generate_encoded()?;
+        let key = opts.key_type.generate()?;
+        let spki = key.public_key_to_der().ssl("encoding the public key")?;
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
         let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
@@ -621,7 +623,7 @@ impl Authority {
         if plan.issuer_key_id != self.key_id {
             return Err(CaError::config("an issuance prepared by one CA cannot be finished by another"));
         }
-        let NewKey { key, spki_der: spki, pkcs8_pem: key_pem } = new_key;
+        let NewKey { spki_der: spki, pkcs8_pem: key_pem } = new_key;
         let mut set = ExtensionSet::default();
         set.set(oid::BASIC_CONSTRAINTS, true, ext::basic_constraints(false, None));
         set.set(oid::KEY_USAGE, true, ext::key_usage(plan.ku_bits));
@@ -636,7 +638,6 @@ impl Authority {
         let subject = plan.subject_der;
         let validity = plan.validity;
         let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, validity, &spki, &set))?;
-        drop(key);
         Ok(Issued { cert_pem: pem::encode("CERTIFICATE", &cert), key_pem })
     }
 

@@ -1,8 +1,7 @@
 //! Key types, key generation, signature algorithms and key (de)serialisation.
 
-use once_cell::sync::Lazy;
 use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey, EcPoint, PointConversionForm};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{hash, MessageDigest};
 use openssl::nid::Nid;
@@ -15,6 +14,7 @@ pub use super::rsa_keygen::PrimeSearch;
 
 use super::oid;
 use super::der::{self, tag};
+use super::ec_keygen;
 use super::error::{CaError, CaResult, SslContext};
 use super::secret::Secret;
 
@@ -43,28 +43,9 @@ pub const KEY_TYPE_NAMES: &[(&str, KeyType)] = &[
     ("ed25519", KeyType::Ed25519),
 ];
 
-/// Named curve groups, built once: creating an EC_GROUP costs as much as a
-/// key generation (precomputation tables).
-struct Curves {
-    p256: Option<EcGroup>,
-    p384: Option<EcGroup>,
-    p521: Option<EcGroup>,
-}
-
-static CURVES: Lazy<Curves> = Lazy::new(|| Curves {
-    p256: EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).ok(),
-    p384: EcGroup::from_curve_name(Nid::SECP384R1).ok(),
-    p521: EcGroup::from_curve_name(Nid::SECP521R1).ok(),
-});
-
+/// The group of curve `nid`, built once (see [`ec_keygen::curve`]).
 fn curve(nid: Nid) -> CaResult<&'static EcGroup> {
-    let group = match nid {
-        Nid::X9_62_PRIME256V1 => CURVES.p256.as_ref(),
-        Nid::SECP384R1 => CURVES.p384.as_ref(),
-        Nid::SECP521R1 => CURVES.p521.as_ref(),
-        _ => None,
-    };
-    group.ok_or_else(|| CaError::new(super::error::Category::Ssl, "creating the EC group failed"))
+    ec_keygen::curve(nid).map(|c| &c.group)
 }
 
 impl KeyType {
@@ -88,9 +69,9 @@ impl KeyType {
         }
     }
 
-    /// A new key with its SubjectPublicKeyInfo and PKCS#8 PEM. EC keys are
-    /// encoded here from one read of the point and scalar: OpenSSL's two
-    /// encoders would each convert the point to affine coordinates again.
+    /// A new key as its SubjectPublicKeyInfo and PKCS#8 PEM. EC and Ed25519
+    /// keys are encoded here from one read of the point and scalar: OpenSSL's
+    /// two encoders would each convert the point to affine coordinates again.
     pub fn generate_encoded(self) -> CaResult<NewKey> {
         self.generate_encoded_with(PrimeSearch::TwoThreads)
     }
@@ -107,7 +88,7 @@ impl KeyType {
         let key = self.generate_with(search)?;
         let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
         let pkcs8_pem = private_key_pem(&key)?;
-        Ok(NewKey { key, spki_der, pkcs8_pem })
+        Ok(NewKey { spki_der, pkcs8_pem })
     }
 
     pub fn generate(self) -> CaResult<PKey<Private>> {
@@ -136,9 +117,9 @@ impl KeyType {
     }
 }
 
-/// A generated key and its two encodings.
+/// A generated key as its two encodings: all a leaf's key is needed as (a CA's
+/// key, which signs, comes from [`KeyType::generate`]).
 pub struct NewKey {
-    pub key: PKey<Private>,
     pub spki_der: Vec<u8>,
     pub pkcs8_pem: Secret,
 }
@@ -152,15 +133,7 @@ fn curve_oid(nid: Nid) -> &'static [u8] {
 }
 
 fn ec_generate_encoded(nid: Nid) -> CaResult<NewKey> {
-    let group = curve(nid)?;
-    let ec = EcKey::generate(group).ssl("generating an EC key")?;
-    let mut ctx = BigNumContext::new().ssl("allocating a BN context")?;
-    let point = ec
-        .public_key()
-        .to_bytes(group, PointConversionForm::UNCOMPRESSED, &mut ctx)
-        .ssl("encoding the public key")?;
-    let field_len = group.degree().div_ceil(8) as i32;
-    let scalar = Secret::new(ec.private_key().to_vec_padded(field_len).ssl("encoding the private key")?);
+    let ec_keygen::KeyPair { scalar, point } = ec_keygen::generate(ec_keygen::curve(nid)?)?;
     let mut algorithm = Vec::with_capacity(24);
     der::sequence(&mut algorithm, |o| {
         der::oid(o, oid::EC_PUBLIC_KEY);
@@ -188,8 +161,7 @@ fn ec_generate_encoded(nid: Nid) -> CaResult<NewKey> {
         der::octet_string(o, inner.as_bytes());
     });
     let pkcs8 = Secret::new(pkcs8);
-    let key = PKey::from_ec_key(ec).ssl("wrapping the EC key")?;
-    Ok(NewKey { key, spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
+    Ok(NewKey { spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
 }
 
 /// A new Ed25519 key, encoded here (RFC 8410, as OpenSSL writes it) from its
@@ -215,7 +187,7 @@ fn ed25519_generate_encoded() -> CaResult<NewKey> {
         der::nested(o, tag::OCTET_STRING, |o| der::octet_string(o, private.as_bytes()));
     });
     let pkcs8 = Secret::new(pkcs8);
-    Ok(NewKey { key, spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
+    Ok(NewKey { spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
 }
 
 /// A short, quoted rendering of user text for error messages.
@@ -302,11 +274,16 @@ impl SigAlg {
 
     pub fn sign(self, key: &PKeyRef<Private>, data: &[u8]) -> CaResult<Vec<u8>> {
         // ECDSA straight on the EC key: EVP's per-call setup costs ~20% of a P-256 signature.
-        if let (Some(md), KeyFamily::Ec) = (self.digest(), family(key)) {
+        // The one-shot digests skip EVP's fetch and context setup.
+        if self != SigAlg::Ed25519 && family(key) == KeyFamily::Ec {
             let ec = key.ec_key().ssl("reading the EC key")?;
-            let digest = hash(md, data).ssl("hashing")?;
-            let sig = EcdsaSig::sign(&digest, &ec).ssl("signing")?;
-            return sig.to_der().ssl("encoding the signature");
+            let sig = match self {
+                SigAlg::EcdsaSha384 => EcdsaSig::sign(&openssl::sha::sha384(data), &ec),
+                SigAlg::EcdsaSha512 => EcdsaSig::sign(&openssl::sha::sha512(data), &ec),
+                _ => EcdsaSig::sign(&openssl::sha::sha256(data), &ec),
+            }
+            .ssl("signing")?;
+            return Ok(ecdsa_sig_der(&sig));
         }
         let mut signer = match self.digest() {
             Some(md) => Signer::new(md, key),
@@ -315,6 +292,19 @@ impl SigAlg {
         .ssl("starting the signature")?;
         signer.sign_oneshot_to_vec(data).ssl("signing")
     }
+}
+
+/// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 5480), encoded
+/// here: OpenSSL's i2d_ECDSA_SIG goes through its generic packet writer and
+/// costs 2% of a P-256 issuance.
+fn ecdsa_sig_der(sig: &EcdsaSig) -> Vec<u8> {
+    let (r, s) = (sig.r().to_vec(), sig.s().to_vec());
+    let mut out = Vec::with_capacity(r.len() + s.len() + 9);
+    der::sequence(&mut out, |o| {
+        der::uint(o, &r);
+        der::uint(o, &s);
+    });
+    out
 }
 
 /// Wraps signed `tbs` as `SEQUENCE { tbs, algorithm, BIT STRING signature }`,
@@ -419,7 +409,7 @@ pub fn spki_key_bits(spki_der: &[u8]) -> CaResult<&[u8]> {
 /// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
 pub fn key_identifier(spki_der: &[u8]) -> CaResult<Vec<u8>> {
     let bits = spki_key_bits(spki_der)?;
-    Ok(hash(MessageDigest::sha1(), bits).ssl("hashing the public key")?.to_vec())
+    Ok(openssl::sha::sha1(bits).to_vec())
 }
 
 /// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`), zeroed when dropped.
@@ -605,19 +595,26 @@ mod tests {
     #[test]
     fn hand_encoded_keys_match_openssl() {
         for kt in [KeyType::EcP256, KeyType::EcP384, KeyType::EcP521, KeyType::Ed25519] {
-            let k = kt.generate_encoded().unwrap();
-            assert_eq!(k.spki_der, k.key.public_key_to_der().unwrap());
-            let openssl_pem = k.key.private_key_to_pem_pkcs8().unwrap();
-            assert_eq!(k.pkcs8_pem.as_bytes(), openssl_pem.as_slice());
-            let data = b"tbs";
-            let alg = SigAlg::for_key(&k.key).unwrap();
-            let sig = alg.sign(&k.key, data).unwrap();
-            let mut v = match alg.digest() {
-                Some(md) => Verifier::new(md, &k.key),
-                None => Verifier::new_without_digest(&k.key),
+            for _ in 0..20 {
+                let k = kt.generate_encoded().unwrap();
+                // OpenSSL reads our PKCS#8 back, writes the same bytes, and derives our SPKI from it.
+                let key = PKey::private_key_from_pem(k.pkcs8_pem.as_bytes()).unwrap();
+                assert_eq!(k.spki_der, key.public_key_to_der().unwrap());
+                assert_eq!(k.pkcs8_pem.as_bytes(), key.private_key_to_pem_pkcs8().unwrap().as_slice());
+                if let Ok(ec) = key.ec_key() {
+                    ec.check_key().unwrap(); // Q = dG
+                }
+                let data = b"tbs";
+                let alg = SigAlg::for_key(&key).unwrap();
+                let sig = alg.sign(&key, data).unwrap();
+                let public = PKey::public_key_from_der(&k.spki_der).unwrap();
+                let mut v = match alg.digest() {
+                    Some(md) => Verifier::new(md, &public),
+                    None => Verifier::new_without_digest(&public),
+                }
+                .unwrap();
+                assert!(v.verify_oneshot(&sig, data).unwrap());
             }
-            .unwrap();
-            assert!(v.verify_oneshot(&sig, data).unwrap());
         }
     }
 
