@@ -14,6 +14,7 @@ pub use super::rsa_keygen::PrimeSearch;
 
 use super::oid;
 use super::der::{self, tag};
+use super::digest;
 use super::ec_keygen;
 use super::error::{CaError, CaResult, SslContext};
 use super::secret::Secret;
@@ -274,13 +275,12 @@ impl SigAlg {
 
     pub fn sign(self, key: &PKeyRef<Private>, data: &[u8]) -> CaResult<Vec<u8>> {
         // ECDSA straight on the EC key: EVP's per-call setup costs ~20% of a P-256 signature.
-        // The one-shot digests skip EVP's fetch and context setup.
         if self != SigAlg::Ed25519 && family(key) == KeyFamily::Ec {
             let ec = key.ec_key().ssl("reading the EC key")?;
             let sig = match self {
-                SigAlg::EcdsaSha384 => EcdsaSig::sign(&openssl::sha::sha384(data), &ec),
-                SigAlg::EcdsaSha512 => EcdsaSig::sign(&openssl::sha::sha512(data), &ec),
-                _ => EcdsaSig::sign(&openssl::sha::sha256(data), &ec),
+                SigAlg::EcdsaSha384 => EcdsaSig::sign(&digest::sha384(data), &ec),
+                SigAlg::EcdsaSha512 => EcdsaSig::sign(&digest::sha512(data), &ec),
+                _ => EcdsaSig::sign(&digest::sha256(data), &ec),
             }
             .ssl("signing")?;
             return Ok(ecdsa_sig_der(&sig));
@@ -409,7 +409,7 @@ pub fn spki_key_bits(spki_der: &[u8]) -> CaResult<&[u8]> {
 /// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
 pub fn key_identifier(spki_der: &[u8]) -> CaResult<Vec<u8>> {
     let bits = spki_key_bits(spki_der)?;
-    Ok(openssl::sha::sha1(bits).to_vec())
+    Ok(digest::sha1(bits).to_vec())
 }
 
 /// Unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`), zeroed when dropped.

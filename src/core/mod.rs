@@ -5,6 +5,7 @@ pub mod cert_info;
 pub mod constraints;
 pub mod crl;
 pub mod der;
+pub mod digest;
 pub mod ec_keygen;
 pub mod error;
 pub mod extensions;
