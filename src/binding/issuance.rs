@@ -3,7 +3,7 @@
 use janetrs::Janet;
 
 use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, Issued, LoadOptions, SignOptions};
-use crate::core::error::{CaError, CaResult};
+use crate::core::error::{named_on_error, CaError, CaResult};
 use crate::core::keys::{KeyType, PrimeSearch};
 use crate::core::secret::Secret;
 
@@ -177,7 +177,7 @@ Method form: (:issue ca &opt opts).";
 /// The CA and options of an issue call named `name` (ca/issue, ca/issue-async).
 fn issue_args<'a>(args: &[Janet], name: &str) -> CaResult<(&'a mut Authority, IssueOptions)> {
     arity(args, 1, 2, name)?;
-    let ca = ca_type::authority(&args[0], &format!("{name} ca"))?;
+    let ca = named_on_error(|w| ca_type::authority(&args[0], w), || format!("{name} ca"))?;
     let o = Opts::read(args.get(1), name, ISSUE_KEYS)?;
     let subject = opt::subject(&o, None)?;
     if subject.common_name().is_none() {

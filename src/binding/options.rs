@@ -53,8 +53,9 @@ pub fn subject(o: &Opts, default_cn: Option<&str>) -> CaResult<Subject> {
         }
     } else {
         for (attr, key) in Attr::ALL {
-            if let Some(value) = o.with(key, v::text)? {
-                check_value(attr, &value, &format!(":{key}"))?;
+            // `with` names the option ":key" in its reader's errors.
+            let checked = |x: &Janet, what: &str| v::text(x, what).and_then(|t| check_value(attr, &t, what).map(|()| t));
+            if let Some(value) = o.with(key, checked)? {
                 attrs.push((attr, value));
             } else if attr == Attr::CommonName {
                 if let Some(cn) = default_cn {

@@ -4,7 +4,7 @@
 use janetrs::lowlevel as raw;
 use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJanet};
 
-use crate::core::error::{CaError, CaResult};
+use crate::core::error::{named_on_error, CaError, CaResult};
 use crate::core::keys::shown;
 use crate::core::secret::Secret;
 use crate::core::serial::Serial;
@@ -220,7 +220,7 @@ pub fn string_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
         TaggedJanet::Array(_) | TaggedJanet::Tuple(_) => list(v, what)?
             .iter()
             .enumerate()
-            .map(|(i, item)| text(item, &format!("{what} item {}", i + 1)))
+            .map(|(i, item)| named_on_error(|w| text(item, w), || format!("{what} item {}", i + 1)))
             .collect(),
         _ => Err(wrong_type(v, what, "a list of strings")),
     }

@@ -12,7 +12,7 @@ use openssl::x509::X509;
 use super::oid;
 use super::cert_info::{CertInfo, CsrInfo};
 use super::der::{self, tag};
-use super::error::{CaError, CaResult, SslContext};
+use super::error::{named_on_error, CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
 use super::general_names::{self, GeneralName};
 use super::keys::{self, KeyType, NewKey, SigAlg};
@@ -118,7 +118,7 @@ fn check_days(days: u32, from: i64, what: &str) -> CaResult<i64> {
         return Err(CaError::param(format!("{what} must be a positive number of days, got 0")));
     }
     let end = from + i64::from(days) * time::DAY;
-    time::check_range(end, &format!("{what} {days} (end of validity)"))
+    named_on_error(|w| time::check_range(end, w), || format!("{what} {days} (end of validity)"))
 }
 
 /// Everything needed to encode a TBSCertificate.

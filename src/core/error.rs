@@ -84,6 +84,14 @@ impl std::error::Error for CaError {}
 pub type CaResult<T> = Result<T, CaError>;
 
 /// Attach "while doing X" to OpenSSL errors: `.ssl("signing the certificate")?`.
+/// `check(name)`, with the name its errors give built only when it fails:
+/// a name such as ":san item 2" would otherwise cost a format and an
+/// allocation on every call that succeeds. `check` must give the same answer
+/// for any name (it only names the value in its messages).
+pub fn named_on_error<T>(check: impl Fn(&str) -> CaResult<T>, name: impl FnOnce() -> String) -> CaResult<T> {
+    check("").or_else(|_| check(&name()))
+}
+
 pub trait SslContext<T> {
     fn ssl(self, what: &str) -> CaResult<T>;
 }

@@ -210,9 +210,11 @@ pub fn parse_ext_key_usage_der(value: &[u8], critical: bool) -> CaResult<ExtKeyU
 pub fn eku_der_contains(value: &[u8], oid: &[u8]) -> bool {
     let Ok(seq) = der::parse_one(value, "extKeyUsage") else { return false };
     let mut r = seq.reader();
-    while let Ok(t) = r.read("oid") {
-        if t.tag == der::tag::OID && t.content == oid {
-            return true;
+    while !r.is_empty() {
+        match r.read("oid") {
+            Ok(t) if t.tag == der::tag::OID && t.content == oid => return true,
+            Ok(_) => {}
+            Err(_) => return false,
         }
     }
     false
