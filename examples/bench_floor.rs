@@ -12,6 +12,9 @@
 //! operation (e.g. `issue-rsa-2048=1x15`: the median of 15 single key generations).
 //!
 //! Options:
+//!   --serve        read lines `<op> <calls>` on stdin and answer each with the seconds
+//!                  those calls took (short operations only); bench/run.janet pairs
+//!                  these batches with its own
 //!   --rounds N     rounds per operation; the median round is printed (default 5)
 //!   --csr PATH     the P-256 CSR (PEM) to verify for `sign-csr` (default: one made here)
 //!   --list         print the operation names and exit
@@ -26,6 +29,8 @@
 //!   issue-rsa-2048  RSA-2048 keygen + one signature by the P-256 CA key
 //!   issue-rsa-3072  RSA-3072 keygen + one signature by the P-256 CA key
 //!   issue-ed25519   Ed25519 keygen + one signature by the P-256 CA key
+//!   issue-ec-p256-encoded (not in the default set) issue-ec-p256 with the new key's public
+//!                   point read out as bytes (its affine conversion, which OpenSSL defers)
 //!   issue-ec-p384-ca384   (not in the default set) P-384 keygen + one ECDSA-SHA384 signature by
 //!                   a P-384 CA key: the floor of a P-384 hierarchy
 //!   issue-rsa-2048-carsa  (not in the default set) RSA-2048 keygen + one RSA-SHA256 (PKCS#1 v1.5)
@@ -345,10 +350,154 @@ fn measure(rounds: u32, iters: u32, mut f: impl FnMut()) -> f64 {
     median(per_round)
 }
 
+/// What one call of a short operation does, built once (its setup outside the
+/// closure): measured in rounds by `main`, or batch by batch in `--serve` mode.
+/// None for the operations measured their own way (CRLs, parts).
+fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
+    let (ca_key, tbs600, tbs250) = (&inp.ca_key, &inp.tbs600, &inp.tbs250);
+    let f: Box<dyn FnMut() + 'a> = match name {
+        "issue-ec-p256" => Box::new(|| {
+            let k = ec_key(Nid::X9_62_PRIME256V1);
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+            black_box(k);
+        }),
+        // Not in the default set: keygen with its public key read out as bytes (the
+        // point's affine conversion, which every use of a new EC key needs and
+        // OpenSSL defers until asked), plus the signature.
+        "issue-ec-p256-encoded" => {
+            let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+            Box::new(move || {
+                let k = ec_key(Nid::X9_62_PRIME256V1);
+                let ec = k.ec_key().unwrap();
+                let form = openssl::ec::PointConversionForm::UNCOMPRESSED;
+                black_box(ec.public_key().to_bytes(group(Nid::X9_62_PRIME256V1), form, &mut ctx).unwrap());
+                black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+                black_box(k);
+            })
+        }
+        "issue-ec-p384" => Box::new(|| {
+            let k = ec_key(Nid::SECP384R1);
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+            black_box(k);
+        }),
+        "issue-ec-p521" => Box::new(|| {
+            let k = ec_key(Nid::SECP521R1);
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+            black_box(k);
+        }),
+        "issue-rsa-2048" | "issue-rsa-3072" => {
+            let bits = if name == "issue-rsa-2048" { 2048 } else { 3072 };
+            Box::new(move || {
+                let k = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
+                black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+                black_box(k);
+            })
+        }
+        "issue-ed25519" => Box::new(|| {
+            let k = PKey::generate_ed25519().unwrap();
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+            black_box(k);
+        }),
+        "issue-ec-p384-ca384" => {
+            let ca384 = ec_key(Nid::SECP384R1);
+            Box::new(move || {
+                let k = ec_key(Nid::SECP384R1);
+                black_box(sign(&ca384, MessageDigest::sha384(), tbs600));
+                black_box(k);
+            })
+        }
+        "issue-rsa-2048-carsa" => {
+            let ca_rsa = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+            Box::new(move || {
+                let k = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+                black_box(sign(&ca_rsa, MessageDigest::sha256(), tbs600));
+                black_box(k);
+            })
+        }
+        "sign-csr" => {
+            let req = X509Req::from_pem(&inp.csr_pem).expect("a PEM CSR");
+            let der = req.to_der().unwrap();
+            let public: PKey<Public> = req.public_key().unwrap();
+            let (tbs, sig) = split_signed(&der);
+            let tbs = tbs.to_vec();
+            // The cheapest raw verification: ECDSA directly on the key, decoded once.
+            let ec = public.ec_key().ok();
+            Box::new(move || {
+                let ok = match &ec {
+                    Some(ec) => {
+                        let d = openssl::hash::hash(MessageDigest::sha256(), &tbs).unwrap();
+                        openssl::ecdsa::EcdsaSig::from_der(&sig).unwrap().verify(&d, ec).unwrap()
+                    }
+                    None => Verifier::new(MessageDigest::sha256(), &public).unwrap().verify_oneshot(&sig, &tbs).unwrap(),
+                };
+                assert!(ok, "the CSR's signature must verify");
+                black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+            })
+        }
+        "ocsp-sign" => Box::new(|| {
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs250));
+        }),
+        "ocsp-parse" => {
+            let der = make_ocsp_request();
+            OcspRequest::from_der(&der).expect("the OCSP request parses");
+            Box::new(move || {
+                black_box(OcspRequest::from_der(black_box(&der)).unwrap());
+            })
+        }
+        "part-keygen-p256" => Box::new(|| {
+            black_box(ec_key(Nid::X9_62_PRIME256V1));
+        }),
+        "part-sign-evp" => Box::new(|| {
+            black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+        }),
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// The inputs every operation shares.
+struct Inputs {
+    ca_key: PKey<Private>,
+    tbs600: Vec<u8>,
+    tbs250: Vec<u8>,
+    csr_pem: Vec<u8>,
+}
+
+/// `--serve`: reads lines `<operation> <calls>` on stdin, runs that many calls of
+/// the operation and answers `<seconds>` on a line of its own, until stdin ends.
+/// The benchmark alternates such batches with the module's own, a few
+/// milliseconds each, so that both see the same machine: on a shared VM the
+/// speed of the core moves by a third within seconds.
+fn serve(inp: &Inputs) {
+    use std::io::{BufRead, Write};
+    let mut built: std::collections::HashMap<String, Box<dyn FnMut() + '_>> = std::collections::HashMap::new();
+    let stdout = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("reading stdin");
+        let Some((name, calls)) = line.trim().split_once(' ') else { continue };
+        let calls: u32 = calls.parse().expect("calls must be a number");
+        if !built.contains_key(name) {
+            let mut f = short_op(name, inp).unwrap_or_else(|| panic!("--serve runs short operations only, not {name}"));
+            f(); // warm-up
+            built.insert(name.to_string(), f);
+        }
+        let f = built.get_mut(name).expect("built above");
+        let t = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let mut out = stdout.lock();
+        writeln!(out, "{secs:.9}").expect("writing stdout");
+        out.flush().expect("writing stdout");
+    }
+}
+
 fn main() {
     let mut rounds = 5u32;
     let mut csr_path: Option<String> = None;
     let mut dump: Option<String> = None;
+    let mut serve_mode = false;
     let mut ops: Vec<(String, u32, Option<u32>)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -356,6 +505,7 @@ fn main() {
             "--rounds" => rounds = args.next().and_then(|s| s.parse().ok()).expect("--rounds N"),
             "--csr" => csr_path = Some(args.next().expect("--csr PATH")),
             "--dump" => dump = Some(args.next().expect("--dump DIR")),
+            "--serve" => serve_mode = true,
             "--list" => {
                 for (n, i) in DEFAULT_OPS {
                     println!("{n} {i}");
@@ -387,9 +537,16 @@ fn main() {
     }
 
     println!("floor-openssl {}", openssl::version::version());
-    let tbs600 = vec![0xa5u8; 600];
-    let tbs250 = vec![0x5au8; 250];
-    let ca_key = ec_key(Nid::X9_62_PRIME256V1);
+    let csr_pem = match &csr_path {
+        Some(p) => std::fs::read(p).expect("reading --csr"),
+        None => make_csr(),
+    };
+    let inp = Inputs { ca_key: ec_key(Nid::X9_62_PRIME256V1), tbs600: vec![0xa5u8; 600], tbs250: vec![0x5au8; 250], csr_pem };
+    if serve_mode {
+        serve(&inp);
+        return;
+    }
+    let ca_key = &inp.ca_key;
     // Issuer name DER: SEQUENCE { SET { SEQUENCE { OID CN, UTF8String "Bench CA" } } }
     let issuer: &[u8] = &[
         0x30, 0x13, 0x31, 0x11, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x08, b'B', b'e', b'n', b'c', b'h',
@@ -404,102 +561,23 @@ fn main() {
     for (name, iters, op_rounds) in &ops {
         let iters = (*iters).max(1);
         let rounds = op_rounds.unwrap_or(rounds).max(1);
+        let short = short_op(name, &inp);
         let secs = match name.as_str() {
-            "issue-ec-p256" => measure(rounds, iters, || {
-                let k = ec_key(Nid::X9_62_PRIME256V1);
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                black_box(k);
-            }),
-            "issue-ec-p384" => measure(rounds, iters, || {
-                let k = ec_key(Nid::SECP384R1);
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                black_box(k);
-            }),
-            "issue-ec-p521" => measure(rounds, iters, || {
-                let k = ec_key(Nid::SECP521R1);
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                black_box(k);
-            }),
-            "issue-rsa-2048" | "issue-rsa-3072" => {
-                let bits = if name == "issue-rsa-2048" { 2048 } else { 3072 };
-                measure(rounds, iters, || {
-                    let k = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
-                    black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                    black_box(k);
-                })
-            }
-            "issue-ed25519" => measure(rounds, iters, || {
-                let k = PKey::generate_ed25519().unwrap();
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                black_box(k);
-            }),
-            "issue-ec-p384-ca384" => {
-                let ca384 = ec_key(Nid::SECP384R1);
-                measure(rounds, iters, || {
-                    let k = ec_key(Nid::SECP384R1);
-                    black_box(sign(&ca384, MessageDigest::sha384(), &tbs600));
-                    black_box(k);
-                })
-            }
-            "issue-rsa-2048-carsa" => {
-                let ca_rsa = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-                measure(rounds, iters, || {
-                    let k = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-                    black_box(sign(&ca_rsa, MessageDigest::sha256(), &tbs600));
-                    black_box(k);
-                })
-            }
-            "sign-csr" => {
-                let pem = match &csr_path {
-                    Some(p) => std::fs::read(p).expect("reading --csr"),
-                    None => make_csr(),
-                };
-                let req = X509Req::from_pem(&pem).expect("a PEM CSR");
-                let der = req.to_der().unwrap();
-                let public: PKey<Public> = req.public_key().unwrap();
-                let (tbs, sig) = split_signed(&der);
-                let (tbs, sig) = (tbs.to_vec(), sig);
-                // The cheapest raw verification: ECDSA directly on the key, decoded once.
-                let ec = public.ec_key().ok();
-                measure(rounds, iters, || {
-                    let ok = match &ec {
-                        Some(ec) => {
-                            let d = openssl::hash::hash(MessageDigest::sha256(), &tbs).unwrap();
-                            openssl::ecdsa::EcdsaSig::from_der(&sig).unwrap().verify(&d, ec).unwrap()
-                        }
-                        None => Verifier::new(MessageDigest::sha256(), &public).unwrap().verify_oneshot(&sig, &tbs).unwrap(),
-                    };
-                    assert!(ok, "the CSR's signature must verify");
-                    black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-                })
-            }
-            "ocsp-sign" => measure(rounds, iters, || {
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs250));
-            }),
-            "ocsp-parse" => {
-                let der = make_ocsp_request();
-                OcspRequest::from_der(&der).expect("the OCSP request parses");
-                measure(rounds, iters, || {
-                    black_box(OcspRequest::from_der(black_box(&der)).unwrap());
-                })
-            }
+            _ if short.is_some() => measure(rounds, iters, short.unwrap()),
             n if n.starts_with("crl-") => {
                 let count: u64 = n[4..].parse().expect("crl-N: N must be a number");
-                let (bytes, crl) = crl_floor(count, &ca_key, issuer, now);
+                let (bytes, crl) = crl_floor(count, ca_key, issuer, now);
                 if let Some(dir) = &dump {
                     let start = crl.iter().position(|b| *b == 0x30).unwrap();
                     std::fs::write(format!("{dir}/{n}.der"), &crl[start..]).unwrap();
                 }
                 let s = measure(rounds, iters, || {
-                    black_box(crl_floor(count, &ca_key, issuer, now));
+                    black_box(crl_floor(count, ca_key, issuer, now));
                 });
                 println!("floor-bytes {n} {bytes}");
                 s
             }
             // ---- parts (not in the default set): what pieces of the module's work cost
-            "part-keygen-p256" => measure(rounds, iters, || {
-                black_box(ec_key(Nid::X9_62_PRIME256V1));
-            }),
             "part-spki-der" => {
                 // i2d_PUBKEY of a freshly generated key (affine conversion included)
                 let keys: Vec<_> = (0..iters + 1).map(|_| ec_key(Nid::X9_62_PRIME256V1)).collect();
@@ -534,24 +612,17 @@ fn main() {
                     i += 1;
                 })
             }
-            "part-sign-evp" => measure(rounds, iters, || {
-                black_box(sign(&ca_key, MessageDigest::sha256(), &tbs600));
-            }),
             "part-sign-ecdsa-do" => {
                 let ec = ca_key.ec_key().unwrap();
                 measure(rounds, iters, || {
-                    let d = openssl::hash::hash(MessageDigest::sha256(), &tbs600).unwrap();
+                    let d = openssl::hash::hash(MessageDigest::sha256(), &inp.tbs600).unwrap();
                     black_box(openssl::ecdsa::EcdsaSig::sign(&d, &ec).unwrap().to_der().unwrap());
                 })
             }
             "part-verify-evp-fresh" | "part-verify-ecdsa-do-fresh" => {
                 // the CSR's key rebuilt from its point every call (as the module does), then
                 // verified through EVP (export to the provider each time) or ECDSA_do_verify
-                let pem = match &csr_path {
-                    Some(p) => std::fs::read(p).expect("reading --csr"),
-                    None => make_csr(),
-                };
-                let req = X509Req::from_pem(&pem).unwrap();
+                let req = X509Req::from_pem(&inp.csr_pem).unwrap();
                 let der = req.to_der().unwrap();
                 let (tbs, sig) = split_signed(&der);
                 let (tbs, sig) = (tbs.to_vec(), sig);
