@@ -148,7 +148,7 @@ fn ec_generate_encoded(nid: Nid) -> CaResult<NewKey> {
     // RFC 5915 ECPrivateKey inside RFC 5958 PKCS#8, as OpenSSL writes it (the
     // curve only in the outer AlgorithmIdentifier). Buffers are sized up front
     // so no reallocation leaves a copy of the scalar behind.
-    let mut inner = Vec::with_capacity(512);
+    let mut inner = Vec::with_capacity(32 + scalar.as_bytes().len() + point.len());
     der::sequence(&mut inner, |o| {
         der::small_uint(o, 1);
         der::octet_string(o, scalar.as_bytes());
