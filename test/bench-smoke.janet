@@ -1,0 +1,29 @@
+# The benchmark's machinery runs: `bench/run.janet --quick` (small counts,
+# targets not judged) with its serving floor, the paired child pinned to a
+# core, the peers and the report. No timing is asserted here; the figures
+# live in the benchmark.
+(import ./support/check :as t)
+
+(def child-env {"JANET_PATH" (t/module-root)})
+(def [code out] (t/run-in child-env nil "timeout" "600" (t/janet-exe) "bench/run.janet" "--quick"))
+(t/ok (zero? code) (string/format "bench/run.janet --quick exits 0, got %d:\n%s" code out))
+
+(defn- row
+  "The report's row for `op`: [ms/op floor-ms x-floor], or nil."
+  [op]
+  (when-let [line (find |(string/has-prefix? op $) (string/split "\n" out))]
+    (def cols (filter |(not (empty? $)) (string/split " " (string/slice line (length op)))))
+    [(scan-number (cols 0)) (scan-number (cols 1)) (scan-number (string/trimr (cols 2) "x"))]))
+
+(each op [":issue :ec-p256" ":issue :ec-p384" ":issue :ec-p521" ":issue :ed25519"
+          ":sign-csr (P-256 CSR)" "ca/parse-ocsp-request" ":create-ocsp-response"]
+  (def r (row op))
+  (t/ok (and r (all |(and (number? $) (pos? $)) r))
+        (string/format "the report has a paired row for %s with times and a floor ratio: %j" op r)))
+(t/ok (row ":issue :rsa-2048") "the report has the RSA-2048 row")
+(t/ok (string/find "paired batches" out) "the short operations ran paired against the serving floor")
+(t/ok (string/find "targets of issue 12 (QUICK run: not judged)" out) "the targets are listed, not judged")
+(t/ok (string/find ":issue :ec-p256 vs keygen with its point encoded" out)
+      "the P-256 ratio against the floor with the point encoded is shown")
+
+(t/done "bench-smoke")
