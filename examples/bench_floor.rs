@@ -7,8 +7,6 @@
 //! would: EC groups are created once, the CA key and the CSR's public key are
 //! decoded once (the CSR key's export to OpenSSL 3's provider is then cached),
 //! signatures go through EVP_DigestSign* as the openssl crate's Signer does.
-//! They run on the module's allocator (src/allocator.rs: mimalloc, for OpenSSL
-//! too), so that floor and module differ in their work, not in their malloc.
 //!
 //! `op=I` runs I iterations per round, `op=IxR` also overrides the rounds for that
 //! operation (e.g. `issue-rsa-2048=1x15`: the median of 15 single key generations).
@@ -496,9 +494,6 @@ fn serve(inp: &Inputs) {
 }
 
 fn main() {
-    // The module's allocators for the floor too (crate::allocator: mimalloc for
-    // Rust and for OpenSSL), so that the two differ in their work, not their malloc.
-    jsec_ca::allocator::route_openssl();
     let mut rounds = 5u32;
     let mut csr_path: Option<String> = None;
     let mut dump: Option<String> = None;

@@ -4,9 +4,6 @@
 //! - [`core`]: the authority itself, pure Rust over OpenSSL. No Janet types.
 //! - [`binding`]: the thin Janet native module (`jsec/ca`) that reads Janet
 //!   arguments into core option structs and converts results back.
-//!
-//! And [`allocator`]: the memory allocator of both (mimalloc).
-pub mod allocator;
 pub mod core;
 // Not in unit tests: the binding needs the host interpreter's janet_* symbols.
 #[cfg(all(feature = "module", not(test)))]

@@ -21,9 +21,7 @@
   "Runs the interpreter with `args` under valgrind; checks its report. Returns the output."
   [what & args]
   (def [code out]
-    # The system allocator (src/allocator.rs): memcheck follows each of its blocks,
-    # not mimalloc's, which live inside mimalloc's own pages.
-    (t/run-in {"JANET_PATH" (t/module-root) "JSEC_CA_ALLOCATOR" "system"} nil
+    (t/run-in {"JANET_PATH" (t/module-root)} nil
               "valgrind" "--error-exitcode=99" "--leak-check=full" "--show-leak-kinds=definite"
               "--errors-for-leak-kinds=definite" (t/janet-exe) ;args))
   (def report (filter |(peg/find '(* "==" :d+ "==") $) (string/split "\n" out)))

@@ -180,8 +180,6 @@ static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
 /// Called by Janet's native loader with a valid environment table.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
-    // Before anything can make OpenSSL allocate (see crate::allocator).
-    crate::allocator::route_openssl();
     let names = NAMES.get_or_init(|| FUNCTIONS.iter().map(|(name, _, _)| cstring(name)).collect());
     let docs: Vec<CString> = FUNCTIONS.iter().map(|(_, _, doc)| cstring(doc)).collect();
     let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS
