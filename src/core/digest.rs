@@ -9,29 +9,21 @@
 
 use openssl::sha::{Sha1, Sha256, Sha384, Sha512};
 
-pub fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h = Sha1::new();
-    h.update(data);
-    h.finish()
+/// `pub fn name(data) -> [u8; LEN]`: one hasher, one update, its digest.
+macro_rules! direct {
+    ($name:ident, $hasher:ident, $len:literal) => {
+        pub fn $name(data: &[u8]) -> [u8; $len] {
+            let mut h = $hasher::new();
+            h.update(data);
+            h.finish()
+        }
+    };
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(data);
-    h.finish()
-}
-
-pub fn sha384(data: &[u8]) -> [u8; 48] {
-    let mut h = Sha384::new();
-    h.update(data);
-    h.finish()
-}
-
-pub fn sha512(data: &[u8]) -> [u8; 64] {
-    let mut h = Sha512::new();
-    h.update(data);
-    h.finish()
-}
+direct!(sha1, Sha1, 20);
+direct!(sha256, Sha256, 32);
+direct!(sha384, Sha384, 48);
+direct!(sha512, Sha512, 64);
 
 #[cfg(test)]
 mod tests {
