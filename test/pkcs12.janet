@@ -89,6 +89,9 @@ emit({"loaded": True, "cert": der(cert), "key-matches": spki(key.public_key()) =
   (t/ok (string/find "PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC" out)
         (string "the certificates are AES-256-CBC under PBES2: " out))
   (t/ok (string/find "PRF hmacWithSHA256" out) (string "PBKDF2 uses HMAC-SHA256: " out))
+  # OWASP's count for PBKDF2-HMAC-SHA256, for the key, the certificates and the MAC (OpenSSL's default is 2048).
+  (t/same (length (string/find-all "Iteration 600000" out)) 3
+          (string "the key, the certificates and the MAC take 600,000 iterations: " out))
   (t/ok (not (string/find "SHA1" out)) (string "nothing in the default file uses SHA-1: " out))
   (t/ok (string/find "friendlyName: p12.example key" out) (string "openssl shows the friendly name: " out)))
 
@@ -113,6 +116,15 @@ emit({"loaded": True, "cert": der(cert), "key-matches": spki(key.public_key()) =
   (t/ok (not (zero? code)) (string "openssl refuses a wrong password: " out)))
 (t/same (get (python-view modern-path "wrong horse") :loaded) false "cryptography refuses a wrong password")
 
+# --- :iterations: the count asked for, everywhere it applies ---------------------------
+
+(def counted-path (file "counted.p12" (ca/pkcs12 (leaf :cert) (leaf :key) {:password "pw" :iterations 4321})))
+(let [[code out] (openssl-info counted-path "pw")]
+  (t/ok (zero? code) (string "openssl reads a file of 4321 iterations: " out))
+  (t/same (length (string/find-all "Iteration 4321" out)) 3
+          (string "the key, the certificates and the MAC take the :iterations asked for: " out)))
+(t/ok (get (python-view counted-path "pw") :loaded) "cryptography loads a file of 4321 iterations")
+
 # --- legacy: PBE-SHA1-3DES and a SHA-1 MAC ----------------------------------------
 
 (def legacy-path (file "legacy.p12" (ca/pkcs12 (leaf :cert) (leaf :key)
@@ -125,6 +137,8 @@ emit({"loaded": True, "cert": der(cert), "key-matches": spki(key.public_key()) =
   (t/ok (string/find "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC" out)
         (string "the legacy certificates are 3DES (not RC2): " out))
   (t/ok (not (string/find "PBES2" out)) (string "nothing in the legacy file uses PBES2: " out))
+  (t/same (length (string/find-all "Iteration 2048" out)) 3
+          (string "the legacy file keeps the 2048 iterations its old readers expect: " out))
   (t/ok (not (string/find "friendlyName" out)) (string "no :name, no friendly name: " out)))
 (let [view (python-view legacy-path "old java")]
   (t/ok (get view :loaded) (string "cryptography loads the legacy file: " (string/format "%q" view)))
@@ -193,7 +207,13 @@ emit({"loaded": True, "cert": der(cert), "key-matches": spki(key.public_key()) =
 (refuses "cert of the wrong type" "[CA:PARAM] ca/pkcs12 cert-pem must be a string or buffer" 42 k {:password "pw"})
 (refuses "key of the wrong type" "[CA:PARAM] ca/pkcs12 key-pem must be a string or buffer" c :key {:password "pw"})
 (refuses "options of the wrong type" "[CA:PARAM] ca/pkcs12 options must be a table or struct" c k "pw")
-(refuses "an unknown option" "[CA:PARAM] ca/pkcs12 has no option :iterations" c k {:password "pw" :iterations 1})
+(refuses "an unknown option" "[CA:PARAM] ca/pkcs12 has no option :rounds" c k {:password "pw" :rounds 1})
+(refuses ":iterations below 1000" "[CA:PARAM] :iterations must be between 1000 and 10000000, got 999"
+         c k {:password "pw" :iterations 999})
+(refuses ":iterations above 10,000,000" "[CA:PARAM] :iterations must be between 1000 and 10000000, got 10000001"
+         c k {:password "pw" :iterations 10000001})
+(refuses ":iterations of the wrong type" "[CA:PARAM] :iterations must be an integer" c k {:password "pw" :iterations "5000"})
+(refuses ":iterations with a fraction" "[CA:PARAM] :iterations must be an integer" c k {:password "pw" :iterations 5000.5})
 (refuses ":password of the wrong type" "[CA:PARAM] :password must be a string or buffer" c k {:password 42})
 (refuses ":key-password of the wrong type" "[CA:PARAM] :key-password must be a string or buffer"
          c k {:password "pw" :key-password :x})

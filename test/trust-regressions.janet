@@ -291,8 +291,23 @@ emit({"number": crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl
 (def counted (ca/generate {:common-name "Regression Counter"}))
 (def next-serial (ca/get-serial counted))
 (def plain-csr (req "version-0.der"))
-(t/raises |(ca/sign counted plain-csr {:serial (+ next-serial 5)})
-          "an explicit serial ahead of the counter is refused (the counter would reach it)" "[CA:PARAM]")
+# The documented :serial override (issue 20): a serial ahead of the counter is
+# used as given, and the counter moves past it, so it is never issued again,
+# and the persistence pattern saves the moved counter.
+(def ahead (+ next-serial 77777))
+(def ahead-cert (signed "an explicit serial ahead of the counter is used" |(ca/sign counted plain-csr {:serial ahead})))
+(t/same ((t/cert-facts (file "ahead.pem" ahead-cert)) :serial) (string ahead)
+        "the certificate carries the explicit serial ahead of the counter")
+(t/same (ca/get-serial counted) (int/s64 (+ ahead 1)) "the counter moved past the explicit serial")
+(def saved-counter (string (:get-serial counted)))
+(def reloaded (ca/create (ca/get-cert counted) (ca/get-key counted) {:serial (scan-number saved-counter)}))
+(t/same ((t/cert-facts (file "after.pem" ((:issue reloaded {:common-name "after.example"}) :cert))) :serial)
+        (string (+ ahead 1)) "after the persistence pattern, the counter issues past the explicit serial")
+(t/raises |(ca/sign counted plain-csr {:serial ahead}) "an explicit serial this CA already issued is refused"
+          "[CA:PARAM]" "already used")
+(def counter-issued ((:issue counted {:common-name "counter.example"}) :serial))
+(t/raises |(ca/sign counted plain-csr {:serial counter-issued}) "a serial the counter issued is refused"
+          "[CA:PARAM]" "already used")
 (ca/set-serial counted 100)
 (signed "an unused explicit serial below the counter is allowed" |(ca/sign counted plain-csr {:serial 50}))
 (signed "an explicit serial at or above 2^63 is allowed" |(ca/sign counted plain-csr {:serial "0x8000000000000001"}))
@@ -347,4 +362,17 @@ emit({"number": crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl
                           |(ca/create (req "no-crl-sign.pem") (req "no-crl-sign.key")))]
   (t/raises |(ca/crl no-crl) "a CA certificate without cRLSign does not sign CRLs" "[CA:CONFIG]" "cRLSign"))
 
+
+# --- encipherOnly / decipherOnly without keyAgreement (issue 20) ----------------------
+# RFC 5280 4.2.1.3 gives them meaning only beside keyAgreement; cryptography
+# refuses to load a certificate with them alone.
+(def ku-ca (ca/generate {:common-name "Regression Key Usage"}))
+(each usage ["digitalSignature,encipherOnly" "digitalSignature,decipherOnly" [:encipher-only]]
+  (t/raises |(:issue ku-ca {:common-name "ku.example" :key-usage usage})
+            (string/format "an EC leaf with %q is refused" usage) "[CA:PARAM]" "keyAgreement")
+  (t/raises |(ca/sign ku-ca (req "version-0.der") {:key-usage usage})
+            (string/format "a signed request with %q is refused" usage) "[CA:PARAM]" "keyAgreement"))
+(def agreed (signed "an EC leaf with keyAgreement,encipherOnly is issued"
+                    |((:issue ku-ca {:common-name "ku.example" :key-usage "keyAgreement,encipherOnly"}) :cert)))
+(t/ok (t/cert-facts (file "agreed.pem" agreed)) "cryptography loads keyAgreement,encipherOnly")
 (t/done "trust-regressions")

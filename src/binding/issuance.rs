@@ -4,7 +4,7 @@ use janetrs::Janet;
 
 use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, Issued, LoadOptions, SignOptions};
 use crate::core::error::{named_on_error, CaError, CaResult};
-use crate::core::keys::{KeyType, PrimeSearch};
+use crate::core::keys::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;
@@ -16,7 +16,7 @@ use super::values::{self as v, Opts};
 const CA_KEYS: &[&str] = &[
     "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
     "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
-    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number",
+    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number", "key",
 ];
 
 /// generate-intermediate also takes :truncate-to-issuer (a root has no issuer).
@@ -24,6 +24,7 @@ const INTERMEDIATE_KEYS: &[&str] = &[
     "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
     "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
     "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number", "truncate-to-issuer",
+    "key",
 ];
 
 /// Whether a validity that would outlive the issuer ends at its notAfter:
@@ -41,6 +42,7 @@ fn ca_options(o: &Opts, mut base: CaOptions, default_cn: &str) -> CaResult<CaOpt
         base.days_valid = d;
     }
     base.key_type = opt::key_type(o, base.key_type)?;
+    base.token = o.with("key", opt::token_key)?;
     if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
         base.serial = s as u64;
     }
@@ -64,6 +66,11 @@ Options (table or struct):\n\
 :organizational-unit, :locality, :state, :email, :serial-number, or :subject [[\"C\" \"DE\"] [\"CN\" \"x\"]] for exact DN order\n\
 * :days-valid - validity in days (default 3650)\n\
 * :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519\n\
+* :key - a PKCS#11 URI (RFC 7512): generate the CA's key pair of :key-type inside that token instead of in\n  \
+memory, e.g. \"pkcs11:token=ca;object=root?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin\"\n  \
+(object= is the new key's label, which must be unused; pin-value= works too). The private key is sensitive\n  \
+and never extractable; every certificate, CRL and OCSP response is signed in the token. The PIN never\n  \
+appears in an error or a returned value\n\
 * :serial - first serial the counter hands out (default 1); the root's own serial is random\n\
 * :track-issued - keep every issued certificate for ca/get-issued (default false)\n\
 * :path-length - pathlen of basicConstraints (default: none)\n\
@@ -102,8 +109,9 @@ pub fn generate_intermediate(args: &[Janet]) -> CaResult<Janet> {
 }
 
 pub const CREATE_DOC: &str = "(ca/create cert-pem key-pem &opt opts)\n\n\
-Creates a ca/CA from an existing CA certificate and its private key (PEM or DER, PKCS#8 or traditional).\n\
-Refuses a key that does not match the certificate, and a certificate that is not a CA.\n\n\
+Creates a ca/CA from an existing CA certificate and its private key (PEM or DER, PKCS#8 or traditional),\n\
+or the PKCS#11 URI of a key in a token (\"pkcs11:token=ca;object=issuing?module-path=...&pin-source=file:...\";\n\
+:password is then the token's PIN when the URI gives none). Refuses a key that does not match the certificate, and a certificate that is not a CA.\n\n\
 Options:\n\
 * :serial - next serial of the counter (default 1); restore with (scan-number saved)\n\
 * :track-issued - keep issued certificates (default false)\n\
@@ -153,8 +161,9 @@ const ISSUE_KEYS: &[&str] = &[
 ];
 
 pub const ISSUE_DOC: &str = "(ca/issue ca &opt opts)\n\n\
-Generates a key pair and a certificate for it, signed by `ca`. Returns @{:cert <PEM> :key <PEM>}; the key is\n\
-unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value; the counter then advances.\n\n\
+Generates a key pair and a certificate for it, signed by `ca`. Returns @{:cert <PEM> :key <PEM> :serial <n>};\n\
+the key is unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value (an int/s64; a hex string\n\
+for a serial beyond 63 bits); the counter then advances.\n\n\
 Options:\n\
 * :common-name - required; also :organization, :country, :organizational-unit, :locality, :state, :email,\n  \
 :serial-number, or :subject pairs\n\
@@ -199,7 +208,11 @@ fn issue_args<'a>(args: &[Janet], name: &str) -> CaResult<(&'a mut Authority, Is
 }
 
 fn issued_table(issued: &Issued) -> Janet {
-    v::table(&[("cert", v::jstring(&issued.cert_pem)), ("key", v::jsecret(&issued.key_pem))])
+    v::table(&[
+        ("cert", v::jstring(&issued.cert_pem)),
+        ("key", v::jsecret(&issued.key_pem)),
+        ("serial", v::jserial(&issued.serial)),
+    ])
 }
 
 pub fn issue(args: &[Janet]) -> CaResult<Janet> {
@@ -213,9 +226,8 @@ As ca/issue (same options, same result, same errors for bad options), but the ke
 a thread of Janet's event loop: the calling fiber waits and every other fiber keeps running meanwhile\n\
 (an RSA-4096 key takes seconds). The options are checked before any thread starts; the certificate is\n\
 signed and takes its serial from the counter when the key is back, so concurrent calls on one CA get\n\
-distinct serials, in the order their keys arrive. A key takes one thread (ca/issue searches an RSA key's\n\
-two primes on two threads at once), which leaves the other cores to the interpreter; concurrent calls\n\
-use more. A fiber cancelled while it waits (ev/cancel) gets no\n\
+distinct serials, in the order their keys arrive. A key takes one thread, which leaves the other cores to the\n\
+interpreter; concurrent calls use more. A fiber cancelled while it waits (ev/cancel) gets no\n\
 certificate and uses no serial.\n\
 Must be called from a fiber the event loop runs (a script's main fiber, ev/go, a net/server handler, and\n\
 fibers they resume); [CA:CONFIG] where the wait could not reach the event loop: in a fiber that catches\n\
@@ -232,7 +244,7 @@ pub fn issue_async(args: &[Janet]) -> CaResult<Deferred> {
     Deferred::new(
         "ca/issue-async",
         // One thread per key: the other cores stay with the interpreter.
-        move || key_type.generate_encoded_with(PrimeSearch::OneThread),
+        move || key_type.generate_encoded(),
         move |key| {
             let ca = ca_type::authority(&ca_value, "ca/issue-async ca")?;
             let issued = ca.finish_issue(plan, key?)?;

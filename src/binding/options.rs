@@ -12,6 +12,7 @@ use crate::core::general_names::{url_has_host, GeneralName};
 use crate::core::keys::KeyType;
 use crate::core::names::{check_value, Attr, Subject};
 use crate::core::revocation::{Reason, Revocation};
+use crate::core::signer::pkcs11::KeyUri;
 use crate::core::time;
 use crate::core::usage::{parse_ext_key_usage, parse_key_usage, ExtKeyUsage, KeyUsage};
 
@@ -72,6 +73,12 @@ pub fn key_type(o: &Opts, default: KeyType) -> CaResult<KeyType> {
         Some(name) => KeyType::from_name(&name),
         None => Ok(default),
     }
+}
+
+/// `:key "pkcs11:..."`: a CA key in a token.
+pub fn token_key(value: &Janet, what: &str) -> CaResult<KeyUri> {
+    let text = v::text(value, what)?;
+    KeyUri::parse(&text, None).map_err(v::within(what))
 }
 
 pub fn key_usage(o: &Opts) -> CaResult<Option<KeyUsage>> {

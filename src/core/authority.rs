@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 
-use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
 use super::oid;
@@ -21,6 +20,7 @@ use super::pem;
 use super::revocation::{Revocation, RevocationList};
 use super::secret::Secret;
 use super::serial::Serial;
+use super::signer::{self, pkcs11, KeySigner, Signer};
 use super::state::memory::{self, MemoryState};
 use super::state::{self, CaState, SerialStatus};
 use super::store::{CaRecord, Engine};
@@ -46,15 +46,15 @@ fn add_subject_emails(subject: &Subject, san: &mut Vec<GeneralName>) {
 
 /// What signs this CA's CRLs.
 pub(crate) struct CrlSigner<'a> {
-    pub key: &'a PKey<Private>,
-    pub alg: SigAlg,
+    pub signer: &'a dyn Signer,
     pub subject_der: &'a [u8],
     pub key_id: &'a [u8],
 }
 
-/// A freshly issued certificate and its key, both PEM.
+/// A freshly issued certificate and its key, both PEM, and its serial.
 pub struct Issued {
     pub cert_pem: String,
+    pub serial: Serial,
     /// Zeroed when dropped: copy it out, then let it go.
     pub key_pem: Secret,
 }
@@ -86,8 +86,8 @@ impl IssuePlan {
 }
 
 pub struct Authority {
-    key: PKey<Private>,
-    sig_alg: SigAlg,
+    /// The CA's key: in memory or in a token.
+    signer: Box<dyn Signer>,
     cert_der: Vec<u8>,
     info: CertInfo,
     key_id: Vec<u8>,
@@ -132,7 +132,8 @@ struct Tbs<'a> {
     extensions: &'a ExtensionSet,
 }
 
-fn sign_certificate(tbs: &Tbs<'_>, alg: SigAlg, key: &PKey<Private>) -> CaResult<Vec<u8>> {
+fn sign_certificate(tbs: &Tbs<'_>, signer: &dyn Signer) -> CaResult<Vec<u8>> {
+    let alg = signer.algorithm();
     let mut t = Vec::with_capacity(512 + tbs.spki_der.len());
     der::sequence(&mut t, |o| {
         der::nested(o, tag::explicit(0), |o| der::small_uint(o, 2));
@@ -149,7 +150,15 @@ fn sign_certificate(tbs: &Tbs<'_>, alg: SigAlg, key: &PKey<Private>) -> CaResult
             der::nested(o, tag::explicit(3), |o| tbs.extensions.write(o));
         }
     });
-    keys::signed_structure(&t, alg, key)
+    signer::signed_structure(&t, signer, |_| {})
+}
+
+/// A new CA key: generated in the token `opts.token` names, else in memory.
+fn new_ca_key(opts: &CaOptions) -> CaResult<Box<dyn Signer>> {
+    match &opts.token {
+        Some(uri) => Ok(Box::new(pkcs11::TokenSigner::generate(uri, opts.key_type)?)),
+        None => Ok(Box::new(KeySigner::new(opts.key_type.generate()?)?)),
+    }
 }
 
 fn ca_extensions(opts: &CaOptions, spki_der: &[u8], issuer_key_id: Option<&[u8]>) -> CaResult<(ExtensionSet, Vec<u8>)> {
@@ -169,7 +178,7 @@ fn ca_extensions(opts: &CaOptions, spki_der: &[u8], issuer_key_id: Option<&[u8]>
 
 impl Authority {
     fn from_parts(
-        key: PKey<Private>,
+        signer: Box<dyn Signer>,
         cert_der: Vec<u8>,
         next_serial: u64,
         tracking: bool,
@@ -178,7 +187,6 @@ impl Authority {
         loaded: bool,
     ) -> CaResult<Authority> {
         let info = CertInfo::parse(&cert_der)?;
-        let sig_alg = SigAlg::for_key(&key)?;
         let key_sha1 = keys::key_identifier(&info.spki_der)?;
         let key_id = match info.subject_key_id()? {
             Some(id) => id,
@@ -205,8 +213,7 @@ impl Authority {
         }
         let constraints = super::constraints::from_certificate(&info)?.into_iter().collect();
         Ok(Authority {
-            key,
-            sig_alg,
+            signer,
             cert_der,
             info,
             key_id,
@@ -225,9 +232,8 @@ impl Authority {
         state::check_counter(opts.serial, ":serial")?;
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
-        let key = opts.key_type.generate()?;
-        let spki = key.public_key_to_der().ssl("encoding the public key")?;
-        let alg = SigAlg::for_key(&key)?;
+        let signer = new_ca_key(&opts)?;
+        let spki = signer.public_key_der().to_vec();
         let (set, _) = ca_extensions(&opts, &spki, None)?;
         let subject = opts.subject.to_der();
         let tbs = Tbs {
@@ -239,8 +245,8 @@ impl Authority {
             spki_der: &spki,
             extensions: &set,
         };
-        let cert = sign_certificate(&tbs, alg, &key)?;
-        Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)
+        let cert = sign_certificate(&tbs, signer.as_ref())?;
+        Authority::from_parts(signer, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)
     }
 
     /// `ca/generate-intermediate`: a new CA whose certificate this CA signs,
@@ -256,12 +262,13 @@ impl Authority {
         // A CA certificate's own names are held to this CA's constraints too (validators check every
         // certificate below a constrained CA).
         self.check_constraints(&opts.subject, &[])?;
-        let key = opts.key_type.generate()?;
-        let spki = key.public_key_to_der().ssl("encoding the public key")?;
+        let signer = new_ca_key(&opts)?;
+        let spki = signer.public_key_der().to_vec();
         let (mut set, _) = ca_extensions(&opts, &spki, Some(&self.key_id))?;
         self.stamp_pointers(&mut set, &PointerOverrides::default());
-        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
-        let mut child = Authority::from_parts(key, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)?;
+        let (cert, _) =
+            self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, (now, not_after), &spki, &set))?;
+        let mut child = Authority::from_parts(signer, cert, opts.serial, opts.track_issued, opts.pointers, opts.restore, false)?;
         // What the parent may not certify, its child may not either; nor share its ancestors' names.
         child.constraints.extend(self.constraints.iter().cloned());
         child.lineage.extend(self.lineage.iter().cloned());
@@ -275,12 +282,28 @@ impl Authority {
             return Err(CaError::resource(format!("certificate and key must each be under {MAX_PEM_BYTES} bytes")));
         }
         let cert_der = pem::certificate_der(cert)?;
-        let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
         let x509 = X509::from_der(&cert_der).map_err(|_| CaError::parse("the certificate cannot be parsed"))?;
         let cert_key = x509.public_key().ssl("reading the certificate's public key")?;
-        if !keys::private_matches(&key, &cert_key)? {
-            return Err(CaError::verify("the private key does not match the certificate's public key"));
-        }
+        let signer: Box<dyn Signer> = match pkcs11::KeyUri::recognize(key) {
+            Some(uri) => {
+                let uri = pkcs11::KeyUri::parse(uri, opts.password.as_ref())?;
+                let token_key = pkcs11::TokenSigner::open(&uri)?;
+                if !keys::signs_for(&token_key, &cert_key)? {
+                    return Err(CaError::verify(format!(
+                        "the token key {} does not match the certificate's public key",
+                        uri.display()
+                    )));
+                }
+                Box::new(token_key)
+            }
+            None => {
+                let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
+                if !keys::private_matches(&key, &cert_key)? {
+                    return Err(CaError::verify("the private key does not match the certificate's public key"));
+                }
+                Box::new(KeySigner::new(key)?)
+            }
+        };
         let info = CertInfo::parse(&cert_der)?;
         match info.basic_constraints()? {
             Some((true, _)) => {}
@@ -302,19 +325,19 @@ impl Authority {
                 return Err(CaError::param(format!("{what} repeats serial {}", issued.serial.to_hex())));
             }
         }
-        Authority::from_parts(key, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
+        Authority::from_parts(signer, cert_der, opts.serial, opts.track_issued, opts.pointers, opts.restore, true)
     }
 
     /// Saves this CA into a store under `name` (its key encrypted with
     /// `password` when given) and moves its state there: from now on every
     /// change this CA makes is committed to the store.
     pub fn save_to(&mut self, store: &mut dyn Engine, name: &str, password: Option<&[u8]>) -> CaResult<()> {
-        let record = CaRecord {
-            cert_der: self.cert_der.clone(),
-            key_pem: self.key_pem(password)?,
-            key_encrypted: password.is_some(),
-            pointers: self.pointers.clone(),
+        // A token key is stored as its URI (no PIN), never as bytes.
+        let (key_pem, key_encrypted) = match self.signer.location() {
+            Some(uri) => (Secret::new(uri.as_bytes().to_vec()), false),
+            None => (self.key_pem(password)?, password.is_some()),
         };
+        let record = CaRecord { cert_der: self.cert_der.clone(), key_pem, key_encrypted, pointers: self.pointers.clone() };
         let snapshot = self.state.snapshot()?;
         self.state = store.save(name, &record, snapshot)?;
         Ok(())
@@ -329,8 +352,15 @@ impl Authority {
                 store.location()
             )));
         }
-        let key = keys::load_private_key(record.key_pem.as_bytes(), password)?;
-        let mut ca = Authority::from_parts(key, record.cert_der, 1, true, record.pointers, RestoreState::default(), true)?;
+        let signer: Box<dyn Signer> = match pkcs11::KeyUri::recognize(record.key_pem.as_bytes()) {
+            // The PIN: the URI's pin-source, or :password.
+            Some(uri) => {
+                let pin = password.map(|p| Secret::new(p.to_vec()));
+                Box::new(pkcs11::TokenSigner::open(&pkcs11::KeyUri::parse(uri, pin.as_ref())?)?)
+            }
+            None => Box::new(KeySigner::new(keys::load_private_key(record.key_pem.as_bytes(), password)?)?),
+        };
+        let mut ca = Authority::from_parts(signer, record.cert_der, 1, true, record.pointers, RestoreState::default(), true)?;
         ca.state = state;
         Ok(ca)
     }
@@ -431,11 +461,11 @@ impl Authority {
         &mut self,
         explicit: Option<Serial>,
         sign: impl FnOnce(&Authority, Serial) -> CaResult<Vec<u8>>,
-    ) -> CaResult<Vec<u8>> {
+    ) -> CaResult<(Vec<u8>, Serial)> {
         let serial = self.state.reserve_serial(explicit)?;
         let cert = sign(self, serial)?;
         self.state.record_issued(serial, &cert, &|| state::describe(&cert))?;
-        Ok(cert)
+        Ok((cert, serial))
     }
 
     pub fn cert_der(&self) -> &[u8] {
@@ -450,12 +480,13 @@ impl Authority {
         &self.info
     }
 
-    pub fn key(&self) -> &PKey<Private> {
-        &self.key
+    /// What signs for this CA.
+    pub fn signer(&self) -> &dyn Signer {
+        self.signer.as_ref()
     }
 
     pub fn sig_alg(&self) -> SigAlg {
-        self.sig_alg
+        self.signer.algorithm()
     }
 
     pub fn key_id(&self) -> &[u8] {
@@ -487,9 +518,15 @@ impl Authority {
     }
 
     pub fn key_pem(&self, password: Option<&[u8]>) -> CaResult<Secret> {
+        let Some(key) = self.signer.private_key() else {
+            return Err(CaError::config(format!(
+                "this CA's key is in a token ({}) and never leaves it",
+                self.signer.location().unwrap_or("pkcs11")
+            )));
+        };
         match password {
-            Some(p) => keys::encrypted_private_key_pem(&self.key, p).map(Secret::new),
-            None => keys::private_key_pem(&self.key),
+            Some(p) => keys::encrypted_private_key_pem(key, p).map(Secret::new),
+            None => keys::private_key_pem(key),
         }
     }
 
@@ -511,7 +548,7 @@ impl Authority {
 
     /// The state and, borrowed beside it, what signs a CRL.
     pub(crate) fn crl_parts(&mut self) -> (&mut dyn CaState, CrlSigner<'_>) {
-        let signer = CrlSigner { key: &self.key, alg: self.sig_alg, subject_der: &self.info.subject_der, key_id: &self.key_id };
+        let signer = CrlSigner { signer: self.signer.as_ref(), subject_der: &self.info.subject_der, key_id: &self.key_id };
         (self.state.as_mut(), signer)
     }
 
@@ -558,7 +595,7 @@ impl Authority {
         extensions: &ExtensionSet,
     ) -> CaResult<Vec<u8>> {
         let tbs = Tbs { serial, issuer_der: &self.info.subject_der, subject_der, not_before, not_after, spki_der, extensions };
-        sign_certificate(&tbs, self.sig_alg, &self.key)
+        sign_certificate(&tbs, self.signer.as_ref())
     }
 
     fn check_constraints(&self, subject: &Subject, san: &[GeneralName]) -> CaResult<()> {
@@ -637,8 +674,9 @@ impl Authority {
         self.finish_extensions(&mut set, &plan.pointers, plan.must_staple, &plan.policies);
         let subject = plan.subject_der;
         let validity = plan.validity;
-        let cert = self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, validity, &spki, &set))?;
-        Ok(Issued { cert_pem: pem::encode("CERTIFICATE", &cert), key_pem })
+        let (cert, serial) =
+            self.issue_with_serial(None, |ca, serial| ca.certify(serial, &subject, validity, &spki, &set))?;
+        Ok(Issued { cert_pem: pem::encode("CERTIFICATE", &cert), serial, key_pem })
     }
 
     /// `ca/sign`: certifies the subject and public key of a PKCS#10 request.
@@ -750,7 +788,7 @@ impl Authority {
         }
         ext::set_key_identifiers(&mut set, &keys::key_identifier(&req.spki_der)?, &self.key_id);
         self.finish_extensions(&mut set, &opts.pointers, opts.must_staple, &opts.policies);
-        let cert = self.issue_with_serial(opts.serial, |ca, serial| {
+        let (cert, _) = self.issue_with_serial(opts.serial, |ca, serial| {
             ca.certify(serial, &subject_der, (not_before, not_after), &req.spki_der, &set)
         })?;
         if bc.ca {
@@ -764,6 +802,7 @@ impl Authority {
 mod tests {
     use super::*;
     use crate::core::names::Attr;
+    use openssl::pkey::PKey;
 
     fn subject(cn: &str) -> Subject {
         Subject { attrs: vec![(Attr::CommonName, cn.to_string())] }

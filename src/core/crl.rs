@@ -10,7 +10,7 @@ use super::authority::Authority;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::extensions::authority_key_id;
-use super::keys;
+use super::signer;
 use super::pem;
 use super::revocation::{Reason, Revocation};
 use super::serial::Serial;
@@ -105,7 +105,7 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
         let mut tbs = Vec::with_capacity(256 + signer.subject_der.len() + 48 * (recorded.len() + opts.extra.len()));
         der::sequence(&mut tbs, |o| {
             der::small_uint(o, 1); // v2
-            signer.alg.write_algorithm(o);
+            signer.signer.algorithm().write_algorithm(o);
             o.extend_from_slice(signer.subject_der);
             time::x509_time(o, this_update);
             time::x509_time(o, next_update);
@@ -137,7 +137,7 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
                 })
             });
         });
-        keys::signed_structure(&tbs, signer.alg, signer.key)
+        signer::signed_structure(&tbs, signer.signer, |_| {})
     })
 }
 

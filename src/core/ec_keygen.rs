@@ -3,8 +3,10 @@
 //! The private scalar d is drawn from OpenSSL's private DRBG by rejection:
 //! as many random bits as the group order n has, drawn again while d ≥ n or
 //! d = 0, so d is uniform in [1, n − 1], as OpenSSL's EC_KEY_generate_key
-//! draws it (BN_priv_rand_range in a loop while zero). The public point is
-//! Q = dG by EC_POINT_mul on the curve's group, as there too. An EC_KEY
+//! draws it (BN_priv_rand_range in a loop while zero: `ec_generate_key` in
+//! OpenSSL's crypto/ec/ec_key.c). The public point is Q = dG by EC_POINT_mul
+//! on the curve's group, as there too; the PKCS#8 and SPKI encodings built
+//! from them in keys.rs are byte for byte OpenSSL's (unit-tested). An EC_KEY
 //! would copy the whole group for every key (EC_GROUP_dup, then its free:
 //! 2.5% of a P-256 issuance) only for a leaf's key to be read back out as
 //! bytes, which is all a leaf's key is ever needed as.

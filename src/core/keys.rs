@@ -10,8 +10,6 @@ use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
 use openssl::symm::Cipher;
 
-pub use super::rsa_keygen::PrimeSearch;
-
 use super::oid;
 use super::der::{self, tag};
 use super::digest;
@@ -71,39 +69,35 @@ impl KeyType {
     }
 
     /// A new key as its SubjectPublicKeyInfo and PKCS#8 PEM. EC and Ed25519
-    /// keys are encoded here from one read of the point and scalar: OpenSSL's
+    /// keys are encoded here from one read of the point and scalar (byte for
+    /// byte what OpenSSL's encoders write; unit-tested against them): OpenSSL's
     /// two encoders would each convert the point to affine coordinates again.
+    /// RSA keys are OpenSSL's own, encoded by OpenSSL.
     pub fn generate_encoded(self) -> CaResult<NewKey> {
-        self.generate_encoded_with(PrimeSearch::TwoThreads)
-    }
-
-    /// As [`KeyType::generate_encoded`]; an RSA key's primes are searched for
-    /// as `search` says (other key types take one thread either way).
-    pub fn generate_encoded_with(self, search: PrimeSearch) -> CaResult<NewKey> {
         if let Some(nid) = self.curve_nid() {
             return ec_generate_encoded(nid);
         }
         if self == KeyType::Ed25519 {
             return ed25519_generate_encoded();
         }
-        let key = self.generate_with(search)?;
+        let key = self.generate()?;
         let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
         let pkcs8_pem = private_key_pem(&key)?;
         Ok(NewKey { spki_der, pkcs8_pem })
     }
 
+    /// A new key pair from OpenSSL's own generation. RSA: `RSA_generate_key_ex`
+    /// with e = 65537, which for two primes of 2048 bits or more runs SP 800-56B
+    /// (`ossl_rsa_sp800_56b_generate_key`: FIPS 186-5 primes, then its pairwise
+    /// consistency test). Many keys at once go faster on more cores
+    /// (`ca/issue-async`, concurrent callers), never by another algorithm.
     pub fn generate(self) -> CaResult<PKey<Private>> {
-        self.generate_with(PrimeSearch::TwoThreads)
-    }
-
-    /// As [`KeyType::generate`], an RSA key's primes searched for as `search` says.
-    pub fn generate_with(self, search: PrimeSearch) -> CaResult<PKey<Private>> {
         let ec = |nid: Nid| -> CaResult<PKey<Private>> {
             let key = EcKey::generate(curve(nid)?).ssl("generating an EC key")?;
             PKey::from_ec_key(key).ssl("wrapping the EC key")
         };
         let rsa = |bits: u32| -> CaResult<PKey<Private>> {
-            let key = super::rsa_keygen::generate_with(bits, search)?;
+            let key = Rsa::generate(bits).ssl("generating an RSA key")?;
             PKey::from_rsa(key).ssl("wrapping the RSA key")
         };
         match self {
@@ -236,7 +230,7 @@ pub enum SigAlg {
 
 impl SigAlg {
     /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
-    pub fn for_key(key: &PKeyRef<Private>) -> CaResult<SigAlg> {
+    pub fn for_key<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> CaResult<SigAlg> {
         match family(key) {
             KeyFamily::Rsa => Ok(SigAlg::RsaSha256),
             KeyFamily::Ed25519 => Ok(SigAlg::Ed25519),
@@ -294,6 +288,19 @@ impl SigAlg {
     }
 }
 
+impl SigAlg {
+    /// Whether `signature` (as X.509 carries it) is `key`'s over `data`.
+    pub fn verify<T: openssl::pkey::HasPublic>(self, key: &PKeyRef<T>, data: &[u8], signature: &[u8]) -> CaResult<bool> {
+        let mut verifier = match self.digest() {
+            Some(md) => Verifier::new(md, key),
+            None => Verifier::new_without_digest(key),
+        }
+        .ssl("starting signature verification")?;
+        // A failed verification is a `false`, not an error.
+        Ok(verifier.verify_oneshot(signature, data).unwrap_or(false))
+    }
+}
+
 /// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 5480), encoded
 /// here: OpenSSL's i2d_ECDSA_SIG goes through its generic packet writer and
 /// costs 2% of a P-256 issuance.
@@ -305,19 +312,6 @@ fn ecdsa_sig_der(sig: &EcdsaSig) -> Vec<u8> {
         der::uint(o, &s);
     });
     out
-}
-
-/// Wraps signed `tbs` as `SEQUENCE { tbs, algorithm, BIT STRING signature }`,
-/// the shape shared by certificates, CRLs and OCSP basic responses.
-pub fn signed_structure(tbs: &[u8], alg: SigAlg, key: &PKeyRef<Private>) -> CaResult<Vec<u8>> {
-    let signature = alg.sign(key, tbs)?;
-    let mut out = Vec::with_capacity(tbs.len() + signature.len() + 32);
-    der::sequence(&mut out, |o| {
-        o.extend_from_slice(tbs);
-        alg.write_algorithm(o);
-        der::bit_string(o, &signature);
-    });
-    Ok(out)
 }
 
 /// Verifies `SEQUENCE { tbs, algorithm, signature }` against `key`.
@@ -491,11 +485,15 @@ pub fn private_matches<T: openssl::pkey::HasPublic>(key: &PKey<Private>, public:
         }
         _ => {}
     }
-    let alg = SigAlg::for_key(key)?;
-    let probe = b"jsec-ca key pair check";
+    signs_for(&super::signer::KeySigner::new(key.clone())?, public)
+}
+
+/// Whether `signer` makes signatures that `public` verifies: a probe
+/// structure signed and checked.
+pub fn signs_for<T: openssl::pkey::HasPublic>(signer: &dyn super::signer::Signer, public: &PKeyRef<T>) -> CaResult<bool> {
     let mut tbs = Vec::new();
-    der::octet_string(&mut tbs, probe);
-    let signed = signed_structure(&tbs, alg, key)?;
+    der::octet_string(&mut tbs, b"jsec-ca key pair check");
+    let signed = super::signer::signed_structure(&tbs, signer, |_| {})?;
     verify_signed(&signed, public)
 }
 

@@ -9,7 +9,7 @@
 //! `extnValue` byte for byte, which is what `openssl ocsp` compares.
 
 use openssl::hash::{hash, MessageDigest};
-use openssl::pkey::{PKey, PKeyRef, Private};
+
 
 use super::oid;
 use super::state::SerialStatus;
@@ -17,7 +17,8 @@ use super::authority::Authority;
 use super::cert_info::{self as ci, CertInfo};
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
-use super::keys::{self, SigAlg};
+use super::keys;
+use super::signer::{signed_structure, KeySigner, Signer};
 use super::pem;
 use super::revocation::Reason;
 use super::serial::Serial;
@@ -391,8 +392,7 @@ impl ResponseTimes {
 /// A delegated OCSP responder: a certificate this CA issued with the
 /// OCSPSigning extended key usage, and its private key.
 pub struct Delegate {
-    key: PKey<Private>,
-    alg: SigAlg,
+    signer: KeySigner,
     cert_der: Vec<u8>,
     /// SHA-1 of the responder's public key bits (ResponderID byKey).
     key_hash: Vec<u8>,
@@ -409,7 +409,8 @@ impl Delegate {
         if info.issuer_der != ca.info().subject_der {
             return Err(CaError::verify(":responder :cert is not issued by this CA (its issuer is another name)"));
         }
-        if !keys::verify_signed(&cert_der, ca.key())? {
+        let ca_key = keys::public_key_from_spki(&ca.info().spki_der)?;
+        if !keys::verify_signed(&cert_der, &ca_key)? {
             return Err(CaError::verify(":responder :cert is not issued by this CA (the CA's key does not verify its signature)"));
         }
         let eku = info.extension(oid::EXT_KEY_USAGE).map(|e| e.value.as_slice());
@@ -435,15 +436,14 @@ impl Delegate {
         if !public.public_eq(&key) {
             return Err(CaError::verify(":responder :key does not match :responder :cert"));
         }
-        let alg = SigAlg::for_key(&key).map_err(|e| CaError::param(format!(":responder :key: {}", e.message)))?;
-        Ok(Delegate { key, alg, cert_der, key_hash: keys::key_identifier(&info.spki_der)? })
+        let signer = KeySigner::new(key).map_err(|e| CaError::param(format!(":responder :key: {}", e.message)))?;
+        Ok(Delegate { signer, cert_der, key_hash: keys::key_identifier(&info.spki_der)? })
     }
 }
 
 /// Who signs a response: the CA itself or a delegated responder.
-struct Signer<'a> {
-    key: &'a PKeyRef<Private>,
-    alg: SigAlg,
+struct ResponseSigner<'a> {
+    signer: &'a dyn Signer,
     key_hash: &'a [u8],
     /// The signer's certificate, included in the response.
     cert: &'a [u8],
@@ -486,7 +486,7 @@ fn check_single(r: &SingleResponse) -> CaResult<()> {
     Ok(())
 }
 
-fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_>, produced_at: i64) -> CaResult<Vec<u8>> {
+fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &ResponseSigner<'_>, produced_at: i64) -> CaResult<Vec<u8>> {
     if responses.is_empty() {
         return Err(CaError::param("an OCSP response needs at least one single response"));
     }
@@ -510,16 +510,12 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &Signer<'_
             });
         }
     });
-    let signature = signer.alg.sign(signer.key, &tbs)?;
-    let mut basic = Vec::with_capacity(tbs.len() + signature.len() + 64 + signer.cert.len());
-    der::sequence(&mut basic, |o| {
-        o.extend_from_slice(&tbs);
-        signer.alg.write_algorithm(o);
-        der::bit_string(o, &signature);
-        if !signer.cert.is_empty() {
-            der::nested(o, tag::explicit(0), |o| der::sequence(o, |o| o.extend_from_slice(signer.cert)));
+    let cert = signer.cert;
+    let basic = signed_structure(&tbs, signer.signer, |o| {
+        if !cert.is_empty() {
+            der::nested(o, tag::explicit(0), |o| der::sequence(o, |o| o.extend_from_slice(cert)));
         }
-    });
+    })?;
     let mut out = Vec::with_capacity(basic.len() + 32);
     der::sequence(&mut out, |o| {
         der::tlv(o, tag::ENUMERATED, &[0]); // successful
@@ -545,14 +541,15 @@ pub fn build_response(
 ) -> CaResult<Vec<u8>> {
     match delegate {
         Some(d) => {
-            build(responses, nonce, &Signer { key: &d.key, alg: d.alg, key_hash: &d.key_hash, cert: &d.cert_der }, produced_at)
+            let signer = ResponseSigner { signer: &d.signer, key_hash: &d.key_hash, cert: &d.cert_der };
+            build(responses, nonce, &signer, produced_at)
         }
         None => build(
             responses,
             nonce,
             // The signer's certificate goes along (as OpenSSL's responder does), so a
             // client that trusts only the root can verify responses of intermediates.
-            &Signer { key: ca.key(), alg: ca.sig_alg(), key_hash: ca.key_sha1(), cert: ca.cert_der() },
+            &ResponseSigner { signer: ca.signer(), key_hash: ca.key_sha1(), cert: ca.cert_der() },
             produced_at,
         ),
     }

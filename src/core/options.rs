@@ -9,6 +9,7 @@ use super::names::Subject;
 use super::revocation::Revocation;
 use super::secret::Secret;
 use super::serial::Serial;
+use super::signer::pkcs11::KeyUri;
 use super::usage::{ExtKeyUsage, KeyUsage};
 
 /// Where relying parties find revocation data; stamped into issued certificates.
@@ -49,6 +50,9 @@ pub struct CaOptions {
     pub restore: RestoreState,
     /// End at the issuer's notAfter instead of refusing a longer validity.
     pub truncate_to_issuer: bool,
+    /// Generate the CA's key in this PKCS#11 token (`:key "pkcs11:..."`)
+    /// instead of in memory.
+    pub token: Option<KeyUri>,
 }
 
 /// State carried across a restart (beyond the contract: revocations and CRL number).
@@ -75,6 +79,7 @@ impl CaOptions {
             policies: Vec::new(),
             restore: RestoreState::default(),
             truncate_to_issuer: false,
+            token: None,
         }
     }
     pub fn intermediate() -> Self {

@@ -29,8 +29,16 @@ pub const MAX_CHAIN: usize = 32;
 pub const MAX_NAME_CHARS: usize = 256;
 /// Password, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
-/// PBKDF2 / PKCS#12 KDF and MAC iterations: OpenSSL's default.
-const ITERATIONS: u32 = 2048;
+/// PBKDF2-HMAC-SHA256 iterations (and the MAC's) by default: OWASP's
+/// current guidance for PBKDF2-HMAC-SHA256 (OpenSSL's own default, 2048, is
+/// from another decade).
+pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// With `legacy`: PBE-SHA1-3DES readers are the old ones this mode is for,
+/// and OpenSSL's old default is what they were tested with.
+pub const LEGACY_ITERATIONS: u32 = 2048;
+/// The range `iterations` may take.
+pub const MIN_ITERATIONS: u32 = 1000;
+pub const MAX_ITERATIONS: u32 = 10_000_000;
 
 #[derive(Debug, Default)]
 pub struct Pkcs12Options<'a> {
@@ -44,6 +52,9 @@ pub struct Pkcs12Options<'a> {
     pub name: Option<String>,
     /// PBE-SHA1-3DES and a SHA-1 MAC instead of AES-256/PBKDF2 and SHA-256.
     pub legacy: bool,
+    /// Key derivation and MAC iterations; None: [`DEFAULT_ITERATIONS`]
+    /// ([`LEGACY_ITERATIONS`] with `legacy`).
+    pub iterations: Option<u32>,
 }
 
 /// One certificate, PEM or DER, exactly one DER structure. Errors about a chain
@@ -119,6 +130,12 @@ pub fn build(cert: &[u8], key: &[u8], opts: &Pkcs12Options<'_>) -> CaResult<Vec<
     for (i, data) in opts.chain.iter().enumerate() {
         chain.push(certificate(data, Some(&format!(":chain item {}", i + 1)))?).ssl("adding a chain certificate")?;
     }
+    let iterations = opts.iterations.unwrap_or(if opts.legacy { LEGACY_ITERATIONS } else { DEFAULT_ITERATIONS });
+    if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
+        return Err(CaError::param(format!(
+            ":iterations must be between {MIN_ITERATIONS} and {MAX_ITERATIONS}, got {iterations}"
+        )));
+    }
     let (cipher, mac) = if opts.legacy {
         (Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC, MessageDigest::sha1())
     } else {
@@ -130,8 +147,8 @@ pub fn build(cert: &[u8], key: &[u8], opts: &Pkcs12Options<'_>) -> CaResult<Vec<
         .cert(&x509)
         .key_algorithm(cipher)
         .cert_algorithm(cipher)
-        .key_iter(ITERATIONS)
-        .mac_iter(ITERATIONS)
+        .key_iter(iterations)
+        .mac_iter(iterations)
         .mac_md(mac);
     if !opts.chain.is_empty() {
         builder.ca(chain);

@@ -16,6 +16,11 @@ impl Secret {
     pub fn as_mut_bytes(&mut self) -> &mut [u8] {
         &mut self.0
     }
+    /// Appends `bytes`. Size the secret up front (`Vec::with_capacity`): a
+    /// reallocation would leave an unwiped copy behind.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
     /// The bytes as text (PEM is ASCII); None when they are not UTF-8.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.0).ok()

@@ -107,6 +107,14 @@ pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
 /// keyEncipherment/dataEncipherment; EdDSA keys only sign (RFC 8410 §5:
 /// digitalSignature, nonRepudiation, keyCertSign, cRLSign).
 pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
+    // RFC 5280 §4.2.1.3 defines encipherOnly and decipherOnly only together
+    // with keyAgreement; validators refuse them alone (Python cryptography
+    // will not load such a certificate).
+    if bits & (ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 && bits & ku::KEY_AGREEMENT == 0 {
+        return Err(CaError::param(
+            ":key-usage encipherOnly/decipherOnly need keyAgreement beside them (RFC 5280 4.2.1.3)",
+        ));
+    }
     let encipher = ku::KEY_ENCIPHERMENT | ku::DATA_ENCIPHERMENT;
     let signing = ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION | ku::KEY_CERT_SIGN | ku::CRL_SIGN;
     match family {

@@ -6,7 +6,7 @@ use super::super::error::CaResult;
 use super::super::revocation::{Revocation, RevocationList};
 use super::super::serial::{Serial, UsedSerials};
 use super::super::time;
-use super::{check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot, MAX_COUNTER};
+use super::{check_counter, check_explicit, counter_after_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot, MAX_COUNTER};
 
 #[derive(Debug, Default)]
 pub struct MemoryState {
@@ -90,7 +90,7 @@ impl CaState for MemoryState {
     fn reserve_serial(&mut self, explicit: Option<Serial>) -> CaResult<Serial> {
         match explicit {
             Some(s) => {
-                check_explicit(&s, self.used_serials.contains(&s), self.next_free())?;
+                check_explicit(&s, self.used_serials.contains(&s))?;
                 Ok(s)
             }
             None => counter_serial(self.next_free()),
@@ -98,10 +98,9 @@ impl CaState for MemoryState {
     }
 
     fn record_issued(&mut self, serial: Serial, der: &[u8], _meta: &dyn Fn() -> CaResult<IssuedMeta>) -> CaResult<()> {
-        if let Some(n) = serial.to_i64() {
-            if n as u64 == self.next_free() {
-                self.next_serial = n as u64 + 1;
-            }
+        // The counter's own serial, or an explicit one ahead of it: the counter moves past it.
+        if let Some(next) = counter_after_explicit(&serial, self.next_free()) {
+            self.next_serial = next;
         }
         self.used_serials.insert(serial);
         if self.tracking {

@@ -127,23 +127,23 @@ pub fn describe(der: &[u8]) -> CaResult<IssuedMeta> {
     })
 }
 
-/// An explicit serial must be unused, and must not lie ahead of the counter:
-/// after a restart from the saved counter, the counter would reach it and
-/// issue it again. Serials beyond the counter's range stay free to use.
-pub fn check_explicit(s: &Serial, used: bool, next: u64) -> CaResult<()> {
+/// An explicit serial must be unused (by the counter or explicitly). One
+/// ahead of the counter is taken, and the engine moves the counter past it
+/// ([`counter_after_explicit`]): the counter never reaches it, and a counter
+/// saved afterwards (the documented persistence pattern) is the moved one.
+pub fn check_explicit(s: &Serial, used: bool) -> CaResult<()> {
     if used {
         return Err(CaError::param(format!(":serial {} was already used by this CA", s.to_hex())));
     }
-    if let Some(n) = s.to_i64() {
-        if (n as u64) >= next && (n as u64) < MAX_COUNTER {
-            return Err(CaError::param(format!(
-                ":serial {n} lies ahead of this CA's serial counter (next {next}): the counter would reach it \
-                 later and issue it again; use a serial below the counter, one of 64 bits or more, or set the \
-                 counter past it first with ca/set-serial"
-            )));
-        }
-    }
     Ok(())
+}
+
+/// Where the counter goes after the explicit serial `s` was taken when it
+/// stood at `next`: past `s` when `s` lies in the counter's range at or ahead
+/// of it, else nowhere (None).
+pub fn counter_after_explicit(s: &Serial, next: u64) -> Option<u64> {
+    let n = s.to_i64()? as u64;
+    (n >= next && n < MAX_COUNTER).then_some(n + 1)
 }
 
 /// A counter value the CA may set or start from.

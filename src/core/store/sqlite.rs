@@ -14,7 +14,7 @@ use super::super::error::{CaError, CaResult};
 use super::super::revocation::{self, Change, Reason, Revocation, RevocationList, REASON_NAMES};
 use super::super::secret::Secret;
 use super::super::serial::Serial;
-use super::super::state::{self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot};
+use super::super::state::{self, check_counter, check_explicit, counter_after_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot};
 use super::super::time;
 use super::filter_sql::{self, Bound, Dialect};
 use super::{check_name, CaRecord, Engine, Filter, IssuedRow, OpenOptions};
@@ -470,7 +470,7 @@ impl CaState for SqliteCaState {
             let next = s.next_free()?;
             let serial = match explicit {
                 Some(e) => {
-                    check_explicit(&e, s.used(&e)?, next)?;
+                    check_explicit(&e, s.used(&e)?)?;
                     e
                 }
                 None => counter_serial(next)?,
@@ -479,10 +479,12 @@ impl CaState for SqliteCaState {
                 .prepare_cached("INSERT INTO issued (ca, serial, pending) VALUES (?1, ?2, 1)")
                 .and_then(|mut st| st.execute(params![s.ca, serial_value(&serial)]))
                 .map_err(s.err("reserving a serial"))?;
-            if explicit.is_none() {
+            // In the same transaction: the counter moves past its own serial, or past
+            // an explicit one ahead of it.
+            if let Some(after) = counter_after_explicit(&serial, next) {
                 s.conn
                     .prepare_cached("UPDATE ca SET next_serial = ?1 WHERE id = ?2")
-                    .and_then(|mut st| st.execute(params![next as i64 + 1, s.ca]))
+                    .and_then(|mut st| st.execute(params![after as i64, s.ca]))
                     .map_err(s.err("reserving a serial"))?;
             }
             Ok(serial)

@@ -15,7 +15,7 @@ use super::super::super::error::{CaError, CaResult};
 use super::super::super::revocation::{self, Change, Revocation, RevocationList};
 use super::super::super::serial::Serial;
 use super::super::super::state::{
-    self, check_counter, check_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot,
+    self, check_counter, check_explicit, counter_after_explicit, counter_serial, CaState, IssuedMeta, SerialStatus, Snapshot,
 };
 use super::super::super::time;
 use super::conn::{Conn, Fail, Live, Target};
@@ -68,6 +68,8 @@ struct CounterSql {
     /// The value nextval returns next.
     peek: String,
     set: String,
+    /// Moves the counter forward to at least $1, never back.
+    advance: String,
 }
 
 impl CounterSql {
@@ -82,6 +84,10 @@ impl CounterSql {
             ),
             peek: format!("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {seq}"),
             set: format!("SELECT setval('{seq}', $1, false)"),
+            advance: format!(
+                "SELECT setval('{seq}', GREATEST($1, (SELECT CASE WHEN is_called THEN last_value + 1 \
+                 ELSE last_value END FROM {seq})), false)"
+            ),
         }
     }
 }
@@ -232,16 +238,23 @@ impl CaState for PgCaState {
                 let key = serial_text(&e)?;
                 let history_below = self.history_below;
                 let peek = &self.counter.peek;
+                let advance = &self.counter.advance;
                 let took = self.conn.run("reserving a serial", |l| {
                     let from: i64 = l.query_one(peek, &[])?.try_get(0)?;
                     let next = next_free(l, ca, from.max(history_below as i64))?;
-                    check_explicit(&e, used(l, ca, history_below, &e)?, next)?;
-                    Ok((l.execute(PENDING, &[&ca, &key])?, next))
+                    check_explicit(&e, used(l, ca, history_below, &e)?)?;
+                    let took = l.execute(PENDING, &[&ca, &key])?;
+                    // Past an explicit serial ahead of the counter (never backwards,
+                    // whatever other processes took meanwhile).
+                    if let (1, Some(after)) = (took, counter_after_explicit(&e, next)) {
+                        l.query_one(advance, &[&(after as i64)])?;
+                    }
+                    Ok(took)
                 })?;
                 match took {
-                    (1, _) => Ok(e),
+                    1 => Ok(e),
                     // another process reserved it meanwhile
-                    (_, next) => check_explicit(&e, true, next).map(|()| e),
+                    _ => check_explicit(&e, true).map(|()| e),
                 }
             }
         }
