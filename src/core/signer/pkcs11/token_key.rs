@@ -27,14 +27,27 @@ use crate::core::keys::{self, KeyType, SigAlg};
 use crate::core::oid;
 use crate::core::signer::Signer;
 
-/// An open session on the key's token and the private key's handle in it.
+/// An open session on the key's token, the private key's handle in it, and
+/// the library generation it belongs to.
 struct Open {
     session: Session,
     key: ObjectHandle,
+    generation: u64,
+}
+
+impl Open {
+    /// Closes the session, unless its library was restarted since: then its
+    /// handle may name another caller's new session, and is left alone.
+    fn close(self, path: &str) {
+        if module::generation(path) != Some(self.generation) {
+            std::mem::forget(self.session);
+        }
+    }
 }
 
 pub struct TokenSigner {
     module: Pkcs11,
+    generation: u64,
     uri: KeyUri,
     alg: SigAlg,
     spki_der: Vec<u8>,
@@ -253,13 +266,13 @@ fn public_key_der(session: &Session, uri: &KeyUri, private: ObjectHandle) -> CaR
 impl TokenSigner {
     /// The existing key `uri` names.
     pub fn open(uri: &KeyUri) -> CaResult<TokenSigner> {
-        let module = module::load(&uri.module_path)?;
+        let (module, generation) = module::load(&uri.module_path)?;
         let session = session(&module, uri, false)?;
         let private = one(find(&session, uri, Some(ObjectClass::PRIVATE_KEY))?, uri, "private key")?;
         if let Some(Attribute::Sign(false)) = attributes(&session, uri, private, &[AttributeType::Sign])?.first() {
             return Err(CaError::param(format!("PKCS#11 key {} may not sign (CKA_SIGN is false)", uri.display())));
         }
-        TokenSigner::with_session(module, uri, session, private)
+        TokenSigner::with_session(module, generation, uri, session, private)
     }
 
     /// A new key pair of `key_type` generated inside the token, under the
@@ -273,7 +286,7 @@ impl TokenSigner {
                 uri.display()
             )));
         };
-        let module = module::load(&uri.module_path)?;
+        let (module, generation) = module::load(&uri.module_path)?;
         let session = session(&module, uri, true)?;
         let mut by_label = uri.clone();
         by_label.id = None;
@@ -299,6 +312,10 @@ impl TokenSigner {
             Attribute::Token(true),
             Attribute::Private(false),
             Attribute::Verify(true),
+            // A CA key signs and does nothing else (tokens default some of these on).
+            Attribute::Encrypt(false),
+            Attribute::Wrap(false),
+            Attribute::Derive(false),
             Attribute::Label(label.clone()),
             Attribute::Id(id.clone()),
         ];
@@ -308,6 +325,9 @@ impl TokenSigner {
             Attribute::Sensitive(true),
             Attribute::Extractable(false),
             Attribute::Sign(true),
+            Attribute::Decrypt(false),
+            Attribute::Unwrap(false),
+            Attribute::Derive(false),
             Attribute::Label(label),
             Attribute::Id(id),
         ];
@@ -347,24 +367,52 @@ impl TokenSigner {
                 uri.display()
             )));
         }
-        TokenSigner::with_session(module, uri, session, private)
+        TokenSigner::with_session(module, generation, uri, session, private)
     }
 
-    fn with_session(module: Pkcs11, uri: &KeyUri, session: Session, key: ObjectHandle) -> CaResult<TokenSigner> {
+    fn with_session(module: Pkcs11, generation: u64, uri: &KeyUri, session: Session, key: ObjectHandle) -> CaResult<TokenSigner> {
         let spki_der = public_key_der(&session, uri, key)?;
         let public = keys::public_key_from_spki(&spki_der)
             .map_err(|e| CaError::param(format!("PKCS#11 key {}: {}", uri.display(), e.message)))?;
         let alg = SigAlg::for_key(&public)
             .map_err(|e| CaError::param(format!("PKCS#11 key {}: {}", uri.display(), e.message)))?;
-        Ok(TokenSigner { module, uri: uri.clone(), alg, spki_der, public, open: Mutex::new(Some(Open { session, key })) })
+        let open = Mutex::new(Some(Open { session, key, generation }));
+        Ok(TokenSigner { module, generation, uri: uri.clone(), alg, spki_der, public, open })
     }
 
     fn guard(&self) -> CaResult<MutexGuard<'_, Option<Open>>> {
         self.open.lock().map_err(|_| CaError::resource("a PKCS#11 session lock is poisoned"))
     }
 
-    /// A session and the key's handle, opened again after a fault.
+    /// A session and the key's handle, opened again after a fault; when that
+    /// fails too, once more after restarting the library (a token that went
+    /// away and came back is found again only so).
     fn reconnect(&self) -> CaResult<Open> {
+        let path = &self.uri.module_path;
+        let generation = module::generation(path).unwrap_or(self.generation);
+        match self.connect(generation) {
+            Ok(open) => Ok(open),
+            Err(_) => {
+                let again = module::restart(path, generation)
+                    .and_then(|()| self.connect(module::generation(path).unwrap_or(generation)));
+                // A key that was there and is not now: the token is unavailable (a
+                // wrong PIN stays what it is).
+                again.map_err(|e| match e.category {
+                    crate::core::error::Category::Verify => e,
+                    _ if e.message.contains(self.uri.display()) => {
+                        CaError::resource(format!("{} (the token is unavailable)", e.message))
+                    }
+                    _ => CaError::resource(format!(
+                        "PKCS#11 key {}: the token is unavailable: {}",
+                        self.uri.display(),
+                        e.message
+                    )),
+                })
+            }
+        }
+    }
+
+    fn connect(&self, generation: u64) -> CaResult<Open> {
         let session = session(&self.module, &self.uri, false)?;
         let key = one(find(&session, &self.uri, Some(ObjectClass::PRIVATE_KEY))?, &self.uri, "private key")?;
         if public_key_der(&session, &self.uri, key)? != self.spki_der {
@@ -373,7 +421,7 @@ impl TokenSigner {
                 self.uri.display()
             )));
         }
-        Ok(Open { session, key })
+        Ok(Open { session, key, generation })
     }
 
     /// The token's signature over `data`, as X.509 carries it.
@@ -416,9 +464,13 @@ impl Signer for TokenSigner {
         let mut open = self.guard()?;
         // Twice at most: once more on a new session after a fault that a new one may cure.
         for retry in [true, false] {
+            let path = &self.uri.module_path;
             let current = match open.take() {
-                Some(o) => o,
-                None => self.reconnect()?,
+                Some(o) if module::generation(path) == Some(o.generation) => o,
+                stale => {
+                    stale.into_iter().for_each(|o| o.close(path));
+                    self.reconnect()?
+                }
             };
             match self.token_sign(&current, data) {
                 Ok(signature) => {
@@ -431,8 +483,11 @@ impl Signer for TokenSigner {
                     }
                     return Ok(signature);
                 }
-                Err(e) if retry && reconnectable(&e) => continue,
-                Err(e) => return Err(fault(&self.uri, "signing", &e)),
+                Err(e) if retry && reconnectable(&e) => current.close(path),
+                Err(e) => {
+                    current.close(path);
+                    return Err(fault(&self.uri, "signing", &e));
+                }
             }
         }
         Err(CaError::resource(format!("PKCS#11 key {}: signing failed", self.uri.display())))
@@ -444,5 +499,13 @@ impl Signer for TokenSigner {
 
     fn location(&self) -> Option<&str> {
         Some(self.uri.display())
+    }
+}
+
+impl Drop for TokenSigner {
+    fn drop(&mut self) {
+        if let Some(open) = self.open.get_mut().ok().and_then(Option::take) {
+            open.close(&self.uri.module_path);
+        }
     }
 }
