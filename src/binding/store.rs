@@ -47,7 +47,8 @@ pub fn open_store(args: &[Janet]) -> CaResult<Janet> {
 pub const STORE_SAVE_DOC: &str = "(ca/store-save store name ca &opt opts)\n\n\
 Saves `ca` into `store` under `name` (a name not used yet): its certificate, its key (encrypted with\n\
 {:password \"...\"}, PBES2/AES-256, and never in clear when a password is given), serial counter, the\n\
-certificates it tracked, revocations and CRL number. From then on `ca` writes through: every issue,\n\
+certificates it tracked, revocations and CRL number. A CA whose key is in a PKCS#11 token is saved with\n\
+the key's URI (no PIN in it), never key bytes. From then on `ca` writes through: every issue,\n\
 sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\
 Method form: (:save store name ca &opt opts).";
 
@@ -67,7 +68,8 @@ Returns the CA saved in `store` under `name` as a ca/CA that writes through to t
 reserved in a committed transaction before anything is signed with them (so they never repeat, across\n\
 processes and crashes), each issued certificate is in the store's index before it is returned, and\n\
 ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\
-Options: :password (for a key saved with one).\n\
+Options: :password (for a key saved with one; for a key in a PKCS#11 token, the token's PIN when its URI\n\
+names no pin-source).\n\
 Method form: (:load store name &opt opts).";
 
 pub fn store_load(args: &[Janet]) -> CaResult<Janet> {
