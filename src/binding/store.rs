@@ -68,8 +68,8 @@ Returns the CA saved in `store` under `name` as a ca/CA that writes through to t
 reserved in a committed transaction before anything is signed with them (so they never repeat, across\n\
 processes and crashes), each issued certificate is in the store's index before it is returned, and\n\
 ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\
-Options: :password (for a key saved with one; for a key in a PKCS#11 token, the token's PIN when its URI\n\
-names no pin-source).\n\
+Options: :password (for a key saved with one; for a key in a PKCS#11 token, the token's PIN, which wins over\n\
+the pin-source its URI names).\n\
 Method form: (:load store name &opt opts).";
 
 pub fn store_load(args: &[Janet]) -> CaResult<Janet> {
