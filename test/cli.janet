@@ -37,6 +37,11 @@
 (exits 2 "--days not a number" "issue" "x" "--days" "soon" "--dir" "ca")
 (exits 2 "--dir without value" "list" "--dir")
 (exits 2 "a flag given a value" "issue" "x" "--client=yes" "--dir" "ca")
+# --key-type is checked as the command line is read, by every command that takes it
+(each cmd ["init" "issue" "renew"]
+  (t/ok (string/find "--key-type must be one of" (exits 2 (string cmd " --key-type unknown") cmd ;(if (= cmd "init") [] ["x"]) "--key-type" "dsa" "--dir" "ca"))
+        (string cmd " --key-type dsa names the key types")))
+(t/ok (not (os/stat (file "ca"))) "a refused init creates nothing")
 (t/ok (string/find "jsec-ca init" (exits 1 "issue before init" "issue" "x.example" "--dir" "ca"))
       "issue before init says to run init")
 (t/ok (string/find "jsec-ca init" (exits 1 "list before init" "list" "--dir" "ca"))
@@ -165,10 +170,11 @@
 (def watch-store (ca/open-store (file "kill/ca.db") {:read-only true}))
 (def watcher (ca/store-load watch-store "root" {:password password}))
 
-# A failed issuance (bad key type) exits 1 and reserves no serial.
+# An unknown key type is a usage error (exit 2), found before the store is
+# opened: it reserves no serial.
 (let [before (ca/get-serial watcher)]
-  (exits 1 "issue with an unknown key type" "issue" "bad.example" "--key-type" "dsa" "--dir" "kill")
-  (t/same (ca/get-serial watcher) before "a failed issuance reserves no serial"))
+  (exits 2 "issue with an unknown key type" "issue" "bad.example" "--key-type" "dsa" "--dir" "kill")
+  (t/same (ca/get-serial watcher) before "a refused issuance reserves no serial"))
 
 (def first-serial (ca/get-serial watcher))
 (var kills-after-reservation 0)
