@@ -120,6 +120,7 @@
 # (dyn :binpath) with a shebang and this installation's syspath hard-coded.
 (declare-binscript :main "bin/jsec-ca" :hardcode-syspath true :is-janet true)
 
-# The OCSP responder library that `jsec-ca ocsp-serve` uses, installed as
-# <modpath>/jsec/ocsp-responder.janet ((import jsec/ocsp-responder)).
-(declare-source :source ["examples/ocsp-responder.janet"] :prefix "jsec")
+# The package's Janet modules, installed under <modpath>/jsec/: the OCSP
+# responder ((import jsec/ocsp-responder)) and the tool's library, jsec/tool.janet
+# and the directory jsec/tool/ (install-rule copies a directory whole).
+(declare-source :source ["jsec/ocsp-responder.janet" "jsec/tool.janet" "jsec/tool"] :prefix "jsec")

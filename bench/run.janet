@@ -6,7 +6,7 @@
 #     ... bench/run.janet --quick                      # smoke run: small counts, sizes / 10, targets not judged
 #
 # Drives jsec/ca through Janet exactly as users do, and in the same run
-# measures the floors (examples/bench_floor.rs: raw OpenSSL through the
+# measures the floors (bench/bench_floor.rs: raw OpenSSL through the
 # openssl crate, linked as the module is: the same OpenSSL) and two peers
 # doing the same work: bench/peer.py (Python `cryptography`) and bench/peer.go
 # (Go's crypto/x509, standard library only, built here with its caches under
@@ -510,7 +510,7 @@
                         (fmt (when peer-name (ms (get-in peer ["go" peer-name]))) "%.4f")
                         (if r (string/format "%.2fx (%s)" r (best 0)) "-"))))
 (print (string/repeat "-" 96))
-(print "floor: raw OpenSSL via the openssl crate, linked as the module is (examples/bench_floor.rs): "
+(print "floor: raw OpenSSL via the openssl crate, linked as the module is (bench/bench_floor.rs): "
        (string/trim (get (peg/match ~(* (thru "floor-openssl ") (<- (to "\n"))) (run-child [floor-bin "issue-ec-p256=1x1"])) 0 "?")))
 (print "peers: Python cryptography " python-version " (bench/peer.py); " (or go-version "no Go") " crypto/x509 (bench/peer.go)")
 (print "ms/op and ratios are medians of rounds (of " batches " batches where the floor ran paired: x floor is then the median ratio of the pairs);")

@@ -37,6 +37,11 @@
 (exits 2 "--days not a number" "issue" "x" "--days" "soon" "--dir" "ca")
 (exits 2 "--dir without value" "list" "--dir")
 (exits 2 "a flag given a value" "issue" "x" "--client=yes" "--dir" "ca")
+# --key-type is checked as the command line is read, by every command that takes it
+(each cmd ["init" "issue" "renew"]
+  (t/ok (string/find "--key-type must be one of" (exits 2 (string cmd " --key-type unknown") cmd ;(if (= cmd "init") [] ["x"]) "--key-type" "dsa" "--dir" "ca"))
+        (string cmd " --key-type dsa names the key types")))
+(t/ok (not (os/stat (file "ca"))) "a refused init creates nothing")
 (t/ok (string/find "jsec-ca init" (exits 1 "issue before init" "issue" "x.example" "--dir" "ca"))
       "issue before init says to run init")
 (t/ok (string/find "jsec-ca init" (exits 1 "list before init" "list" "--dir" "ca"))
@@ -165,10 +170,11 @@
 (def watch-store (ca/open-store (file "kill/ca.db") {:read-only true}))
 (def watcher (ca/store-load watch-store "root" {:password password}))
 
-# A failed issuance (bad key type) exits 1 and reserves no serial.
+# An unknown key type is a usage error (exit 2), found before the store is
+# opened: it reserves no serial.
 (let [before (ca/get-serial watcher)]
-  (exits 1 "issue with an unknown key type" "issue" "bad.example" "--key-type" "dsa" "--dir" "kill")
-  (t/same (ca/get-serial watcher) before "a failed issuance reserves no serial"))
+  (exits 2 "issue with an unknown key type" "issue" "bad.example" "--key-type" "dsa" "--dir" "kill")
+  (t/same (ca/get-serial watcher) before "a refused issuance reserves no serial"))
 
 (def first-serial (ca/get-serial watcher))
 (var kills-after-reservation 0)
@@ -192,10 +198,25 @@
     (++ kills)
     (when (> (ca/get-serial watcher) before) (++ kills-after-reservation))))
 
+(defn unrecorded
+  "The serials the kill CA reserved (below its counter) with no certificate in
+  its index: each one an issuance killed between reserving and recording."
+  []
+  (seq [s :range [(int/to-number first-serial) (int/to-number (ca/get-serial watcher))]
+        :when (empty? (ca/store-find watch-store "root" {:serial s}))]
+    s))
+
 (for i 0 10 (kill-issue i true))
 (for i 10 30 (kill-issue i false))
+# more kills at reservation, up to 20, while none has landed in the window
+(var extra 0)
+(while (and (empty? (unrecorded)) (< extra 20))
+  (kill-issue (+ 30 extra) true)
+  (++ extra))
 (t/ok (pos? kills-after-reservation)
       (string/format "an issuance was killed after reserving its serial (%d of %d kills)" kills-after-reservation kills))
+(t/ok (not (empty? (unrecorded)))
+      (string/format "a kill landed between reserving a serial and recording its certificate (%d kills)" kills))
 (t/same (cli/integrity (file "kill/ca.db")) "ok" "the store passes PRAGMA integrity_check after the kills")
 
 (def reserved-to (ca/get-serial watcher))

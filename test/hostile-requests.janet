@@ -4,8 +4,11 @@
 # and excluded constraints of every kind, through :issue, :sign-csr with and
 # without :copy-extensions, and generate-intermediate.
 #
-# For each case the CA either refuses with a "[CA:" error (never a contained
-# panic), or signs a certificate that
+# Each case has an expected outcome (test/support/hostile-expected.txt, a
+# line per case: its name, a tab, and "signed" or "refused [CA:CATEGORY]"),
+# so a CA that refuses everything, or signs what it refused before, fails.
+# The CA either refuses with a "[CA:" error (never a contained panic) of the
+# expected category, or signs a certificate that
 #   - OpenSSL (`openssl x509`), Go's crypto/x509 (strict parse) and Python
 #     cryptography (every extension read) all load,
 #   - pkilint lints with no ERROR or FATAL,
@@ -98,12 +101,34 @@
 (eachp [p the-ca] cas
   (array/push signed {:kind :ca :name (string "ca/" p) :pem (ca/get-cert the-ca) :chain [] :requested :any}))
 
+# What each case should do. A case added to the corpus (or renumbered: the
+# number leads its name) needs its line; the failure says which line it wants.
+(def expected-file "test/support/hostile-expected.txt")
+(def expected
+  (tabseq [line :in (string/split "\n" (slurp expected-file))
+           :when (not (empty? line))
+           :let [[name outcome] (string/split "\t" line)]]
+    name outcome))
+(defn verdict
+  "An outcome as the expectations write it: signed, or refused [CA:CATEGORY]."
+  [outcome]
+  (match outcome
+    [:signed] "signed"
+    [:refused msg] (string "refused " (or (first (peg/match ~(<- (* "[CA:" (some (range "AZ")) "]")) msg))
+                                          (string "without a category: " msg)))))
+(t/same (sort (keys expected)) (sort (map |($ :name) cases))
+        (string "every case of the corpus, and no other, has an expected outcome in " expected-file))
+
 (def outcomes @[])    # one line per case, written to outcomes.txt for whoever reads a failure
 (each c cases
   (def name (c :name))
   (def chain (chain-files (c :ca)))
   (def outcome (ask c))
   (array/push outcomes (string name "\t" (outcome 0) "\t" (if (= (outcome 0) :refused) (outcome 1) "")))
+  (unless (= (verdict outcome) (expected name))
+    (violation name "expected " (or (expected name) "nothing (no line in " expected-file ")")
+               ", got " (verdict outcome) (if (= (outcome 0) :refused) (string ": " (outcome 1)) "")
+               "\n    the line it would take: " name "\t" (verdict outcome)))
   (match outcome
     [:refused msg]
     (do (array/push refused name)
@@ -213,6 +238,8 @@
 (def case-certs (filter |(= ($ :kind) :case) signed))
 (printf "hostile-requests: %d cases, %d refused, %d signed and accepted by all judges, %d signed and not"
         (length cases) (length refused) (count clean? case-certs) (count |(not (clean? $)) case-certs))
+(printf "expected: %d signed, %d refused"
+        (count |(= "signed" $) (values expected)) (count |(string/has-prefix? "refused" $) (values expected)))
 (printf "also judged: %d probe leaves from the CAs the corpus made, %d corpus CA certificates, %d controls; %d probes refused"
         (count |(= ($ :kind) :probe) signed) (count |(= ($ :kind) :ca) signed) (length controls)
         (length probe-refused))

@@ -1,6 +1,8 @@
-# The installed layout: jsec/ca.so under a syspath and the jsec-ca script in a
-# bin directory, the way `jpm install` lays them out; then `(import jsec/ca)`
-# from a script outside the repository and the installed tool's --help.
+# The installed layout: jsec/ca.so and the package's Janet modules (jsec/**.janet:
+# the tool's library jsec/tool, the OCSP responder) under a syspath and the
+# jsec-ca script in a bin directory, the way `jpm install` lays them out; then
+# `(import jsec/ca)` from a script outside the repository and the installed
+# tool's --help, init and ocsp-serve.
 (import ./support/check :as t)
 (import ./support/child)
 
@@ -12,7 +14,16 @@
 
 (def module (string (t/module-root) "/jsec/ca.so"))
 (spit (string syspath "/jsec/ca.so") (slurp module))
-(spit (string syspath "/jsec/ocsp-responder.janet") (slurp "examples/ocsp-responder.janet"))
+(defn- install-sources
+  "Copies every .janet file under the directory `from` to `to`, keeping subdirectories."
+  [from to]
+  (os/mkdir to)
+  (each name (os/dir from)
+    (def src (string from "/" name))
+    (case (os/stat src :mode)
+      :directory (install-sources src (string to "/" name))
+      :file (when (string/has-suffix? ".janet" name) (spit (string to "/" name) (slurp src))))))
+(install-sources "jsec" (string syspath "/jsec"))
 (spit (string bindir "/jsec-ca") (slurp "bin/jsec-ca"))
 (os/chmod (string bindir "/jsec-ca") 8r755)
 

@@ -7,6 +7,9 @@
 # rules, run by the stand-in test/support/jpm.janet, with --headerpath).
 # The interpreters and headers are those the evil-janet crate ships
 # (scripts/janet-version); the builds are cached in build/ and target/.
+# In a fresh clone each header's first build compiles OpenSSL (minutes on 2
+# cores), so it gets an hour (scripts/test):
+# test-timeout: 3600
 (import ./support/check :as t)
 (import ./support/jpm)
 

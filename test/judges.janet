@@ -28,11 +28,12 @@
 (each helper ["check.janet" "child.janet"]
   (file helper (slurp (string "test/support/" helper))))
 (defn child-suite
-  "Runs `body` (Janet source using `t/`) in a child interpreter; returns [code output]."
-  [body]
+  "Runs `body` (Janet source using `t/`) in a child interpreter, with the
+  extra environment `env`; returns [code output]."
+  [body &opt env]
   (def script (file (string "child-" (math/floor (* 1e6 (math/random))) ".janet")
                     (string/format "(import ./check :as t)\n%s\n(t/done \"child\")\n" body)))
-  (t/run-in {"JANET_PATH" (t/module-root)} nil (t/janet-exe) script))
+  (t/run-in (merge {"JANET_PATH" (t/module-root) "CI" ""} (or env {})) nil (t/janet-exe) script))
 
 (each [body what] [["(t/ok false \"x\")" "t/ok of false"]
                    ["(t/ok nil \"x\")" "t/ok of nil"]
@@ -46,6 +47,27 @@
 (let [[code out] (child-suite "(t/ok true \"x\") (t/same [1] [1] \"x\") (t/raises |(error \"[CA:PARAM] a\") \"x\" \"[CA:PARAM]\")")]
   (t/ok (and (zero? code) (string/find "child: 3 passed, 0 failed" out))
         (string/format "passing checks pass the suite: exit %d, %s" code out)))
+# a caught panic is never the refusal a check wants, however its needles match
+(let [[code out] (child-suite (string "(t/raises |(error \"[CA:RESOURCE] " t/caught-panic
+                                      " (a bug: please report it)\") \"x\" \"[CA:\")"))]
+  (t/ok (and (= code 1) (string/find "child: 0 passed, 1 failed" out) (string/find "caught panic" out))
+        (string/format "t/raises of a caught panic fails the suite: exit %d, %s" code out)))
+(t/ok (t/refusal? "[CA:PARAM] no") "t/refusal? of a [CA:PARAM] error")
+(t/ok (t/refusal? "[CA:RESOURCE] gone" "[CA:RESOURCE]") "t/refusal? of the category asked for")
+(t/ok (not (t/refusal? "[CA:PARAM] no" "[CA:RESOURCE]")) "t/refusal? not of another category")
+(t/ok (not (t/refusal? (string "[CA:RESOURCE] " t/caught-panic " (a bug)"))) "t/refusal? not of a caught panic")
+(t/ok (not (t/refusal? "boom")) "t/refusal? not of an error without a category")
+# a suite that checked nothing has not passed
+(let [[code out] (child-suite "")]
+  (t/ok (and (= code 1) (string/find "ran no checks" out))
+        (string/format "a suite with no checks fails: exit %d, %s" code out)))
+# t/skip: a SKIP line and exit 0, or exit 1 in CI
+(let [[code out] (child-suite "(t/skip \"child\" \"no frobnicator\")")]
+  (t/ok (and (zero? code) (string/find "SKIP: child: no frobnicator" out) (not (string/find "child: 0 passed" out)))
+        (string/format "t/skip prints a SKIP line and exits 0 there and then: exit %d, %s" code out)))
+(let [[code out] (child-suite "(t/skip \"child\" \"no frobnicator\")" {"CI" "true"})]
+  (t/ok (and (= code 1) (string/find "SKIP: child: no frobnicator" out))
+        (string/format "t/skip fails in CI: exit %d, %s" code out)))
 
 # --- t/run reports a failing command as failing --------------------------------
 

@@ -20,21 +20,60 @@
   [got want what]
   (ok (deep= got want) (string/format "%s: wanted %q, got %q" what want got)))
 
+(def caught-panic
+  "What the message of a Rust panic caught at the module's edge holds
+  ([CA:RESOURCE] internal error in jsec/ca ...): a bug, never a refusal."
+  "internal error in jsec/ca")
+
+(defn refusal?
+  "Whether the error message `msg` is a refusal by the module: a [CA:...]
+  error (of `category`, e.g. \"[CA:RESOURCE]\", when given) that is not a
+  caught panic."
+  [msg &opt category]
+  (def msg (string msg))
+  (and (string/has-prefix? (or category "[CA:") msg)
+       (not (string/find caught-panic msg))))
+
 (defn raises
-  "Checks that (f) raises an error containing every string in `needles`; returns the message."
+  "Checks that (f) raises an error containing every string in `needles`, and
+  not a caught panic (whose [CA:RESOURCE] message would match \"[CA:\"); returns
+  the message."
   [f what & needles]
   (def [caught msg] (try [false (f)] ([e] [true (string e)])))
-  (if-not caught
-    (ok false (string what ": expected an error, got " (describe msg)))
+  (cond
+    (not caught) (ok false (string what ": expected an error, got " (describe msg)))
+    (string/find caught-panic msg) (ok false (string/format "%s: a caught panic is not a refusal: %q" what msg))
     (ok (all |(string/find $ msg) needles)
         (string/format "%s: error %q should mention %q" what msg needles)))
   msg)
 
+(defn ci?
+  "Whether this runs in CI (CI set, as .ci/run and CI services set it), where
+  everything a test needs is installed, so a skip is a failure."
+  []
+  (def ci (os/getenv "CI"))
+  (and ci (not (index-of (string/ascii-lower ci) ["" "0" "false" "no"]))))
+
+(defn skip
+  "Ends the suite without running (the rest of) it, for `why` (something it
+  needs is missing): prints \"SKIP: suite: why\", which scripts/test shows and
+  counts, and exits 0; in CI (ci?) it exits 1, a failure."
+  [suite why]
+  (print "SKIP: " suite ": " why)
+  (flush)
+  (if (ci?)
+    (do (eprint suite ": a skip fails in CI (CI is set), where everything is installed") (os/exit 1))
+    (os/exit 0)))
+
 (defn done
-  "Prints the tally and exits non-zero when a check failed."
+  "Prints the tally and exits non-zero when a check failed, or when no check
+  ran at all (a suite that checked nothing has not passed; t/skip is how a
+  suite says it could not run)."
   [suite]
   (printf "%s: %d passed, %d failed" suite passes failures)
-  (os/exit (if (zero? failures) 0 1)))
+  (when (zero? (+ passes failures))
+    (eprint "FAIL: " suite " ran no checks"))
+  (os/exit (if (and (zero? failures) (pos? passes)) 0 1)))
 
 (defn tmpdir
   "A fresh temporary directory."

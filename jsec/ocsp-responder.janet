@@ -1,9 +1,9 @@
 # An OCSP responder (RFC 6960) over HTTP with Janet's own net/server.
 #
 # As a script:
-#   janet examples/ocsp-responder.janet --port 8888 --cert ca.pem --key ca.key
+#   janet jsec/ocsp-responder.janet --port 8888 --cert ca.pem --key ca.key
 #         --serial NEXT [--host 127.0.0.1] [--revoke SERIAL[:REASON[:UNIX-TIME]]]...
-#   janet examples/ocsp-responder.janet --port 8888 --store ca.db --ca NAME [--password P]
+#   janet jsec/ocsp-responder.janet --port 8888 --store ca.db --ca NAME [--password P]
 #         [--revoked FILE.jdn] [--responder-cert r.pem --responder-key r.key]
 #         [--path /ocsp/] [--max-seconds N] [--cache-seconds N]
 # answers POST (body = DER request, Content-Type application/ocsp-request)
@@ -22,7 +22,7 @@
 # at once.
 #
 # As a library:
-#   (import ./ocsp-responder :as responder)
+#   (import jsec/ocsp-responder :as responder)
 #   (responder/serve ca "127.0.0.1" 8888)      # returns the server stream
 #   (responder/answer ca der)                  # DER response for a DER request
 
@@ -224,10 +224,10 @@
       (error (string "unknown flag " flag)))
     (+= i 2))
   (unless (and (o :port) (or (and (o :cert) (o :key)) (and (o :store) (o :ca))))
-    (eprint "usage: janet examples/ocsp-responder.janet --port P --cert ca.pem --key ca.key --serial NEXT [--host H] [--path /]")
+    (eprint "usage: janet jsec/ocsp-responder.janet --port P --cert ca.pem --key ca.key --serial NEXT [--host H] [--path /]")
     (eprint "       [--revoke SERIAL[:REASON[:TIME]]]... [--revoked file.jdn] [--responder-cert c --responder-key k]")
     (eprint "       [--max-seconds N]")
-    (eprint "   or: janet examples/ocsp-responder.janet --port P --store ca.db --ca NAME [--password P]")
+    (eprint "   or: janet jsec/ocsp-responder.janet --port P --store ca.db --ca NAME [--password P]")
     (os/exit 2))
   (def ca (if (o :store)
             (ca/store-load (ca/open-store (o :store) {:read-only true}) (o :ca)
