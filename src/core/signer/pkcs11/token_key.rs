@@ -103,6 +103,15 @@ fn ec_params(curve: &[u8]) -> Vec<u8> {
 
 /// The slot holding the one token `uri` matches.
 fn find_slot(module: &Pkcs11, uri: &KeyUri) -> CaResult<Slot> {
+    find_slot_once(module, uri)?.ok_or_else(|| no_token(uri))
+}
+
+fn no_token(uri: &KeyUri) -> CaError {
+    CaError::config(format!("PKCS#11 key {}: no token matches it", uri.display()))
+}
+
+/// As [`find_slot`], None when no token matches.
+fn find_slot_once(module: &Pkcs11, uri: &KeyUri) -> CaResult<Option<Slot>> {
     let slots = module.get_slots_with_token().map_err(|e| fault(uri, "listing the tokens", &e))?;
     let m = &uri.token;
     let mut found = Vec::new();
@@ -121,8 +130,8 @@ fn find_slot(module: &Pkcs11, uri: &KeyUri) -> CaResult<Slot> {
         }
     }
     match found.as_slice() {
-        [slot] => Ok(*slot),
-        [] => Err(CaError::config(format!("PKCS#11 key {}: no token matches it", uri.display()))),
+        [slot] => Ok(Some(*slot)),
+        [] => Ok(None),
         _ => Err(CaError::config(format!(
             "PKCS#11 key {}: {} tokens match it; name one with token=, serial= or slot-id=",
             uri.display(),
@@ -266,7 +275,19 @@ fn public_key_der(session: &Session, uri: &KeyUri, private: ObjectHandle) -> CaR
 impl TokenSigner {
     /// The existing key `uri` names.
     pub fn open(uri: &KeyUri) -> CaResult<TokenSigner> {
-        let (module, generation) = module::load(&uri.module_path)?;
+        let (mut module, mut generation) = module::load(&uri.module_path)?;
+        // A token whose files another process is writing can be missed by a
+        // library starting meanwhile (SoftHSM2 skips a token it cannot read
+        // then): look again, after restarting the library, a few times
+        // within a second before saying there is none.
+        for pause_ms in [50, 150, 300, 500] {
+            if find_slot_once(&module, uri)?.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+            module::restart(&uri.module_path, generation)?;
+            (module, generation) = module::load(&uri.module_path)?;
+        }
         let session = session(&module, uri, false)?;
         let private = one(find(&session, uri, Some(ObjectClass::PRIVATE_KEY))?, uri, "private key")?;
         if let Some(Attribute::Sign(false)) = attributes(&session, uri, private, &[AttributeType::Sign])?.first() {
