@@ -4,6 +4,8 @@
 #     JANET_PATH=build build/janet bench/ocsp-fixtures.janet DIR
 #
 #   ca.pem, ca.key          a P-256 root (jsec/ca), the responders' signer
+#                           (with a pkcs11: URI after DIR, its key is made in
+#                           that token and there is no ca.key)
 #   leaf-S.pem              ten certificates it issued, serials S = 100..109
 #   index.txt               the same statuses as an `openssl ca` database,
 #                           for `openssl ocsp -index`
@@ -19,18 +21,20 @@
 (import jsec/ca)
 
 (def dir (get (dyn :args) 1))
+# With a PKCS#11 URI, the root's key is generated in that token (no ca.key).
+(def token-key (get (dyn :args) 2))
 (unless dir
-  (eprint "usage: bench/ocsp-fixtures.janet DIR")
+  (eprint "usage: bench/ocsp-fixtures.janet DIR [pkcs11:URI]")
   (os/exit 2))
 
 (def first-serial 100)
 (def leaves 10)
 (def revoked-at (- (os/time) 86400))
 
-(def root (ca/generate {:common-name "OCSP Bench Root"}))
+(def root (ca/generate {:common-name "OCSP Bench Root" :key token-key}))
 (defn- path [name] (string dir "/" name))
 (spit (path "ca.pem") (ca/get-cert root))
-(spit (path "ca.key") (ca/get-key root))
+(unless token-key (spit (path "ca.key") (ca/get-key root)))
 (ca/set-serial root first-serial)
 
 (def index @"")

@@ -214,7 +214,8 @@
       "--ca" (put o :ca value)
       "--password" (put o :password value)
       "--cert" (put o :cert (slurp value))
-      "--key" (put o :key (slurp value))
+      # a key file, or the PKCS#11 URI of a key in a token
+      "--key" (put o :key (if (string/has-prefix? "pkcs11:" value) value (slurp value)))
       "--revoke" (array/push (o :revoked) (revoke-arg value))
       "--revoked" (array/concat (o :revoked) (parse (slurp value)))
       "--responder-cert" (put o :responder-cert (slurp value))
@@ -224,7 +225,7 @@
       (error (string "unknown flag " flag)))
     (+= i 2))
   (unless (and (o :port) (or (and (o :cert) (o :key)) (and (o :store) (o :ca))))
-    (eprint "usage: janet jsec/ocsp-responder.janet --port P --cert ca.pem --key ca.key --serial NEXT [--host H] [--path /]")
+    (eprint "usage: janet jsec/ocsp-responder.janet --port P --cert ca.pem --key ca.key|pkcs11:URI --serial NEXT [--host H] [--path /]")
     (eprint "       [--revoke SERIAL[:REASON[:TIME]]]... [--revoked file.jdn] [--responder-cert c --responder-key k]")
     (eprint "       [--max-seconds N]")
     (eprint "   or: janet jsec/ocsp-responder.janet --port P --store ca.db --ca NAME [--password P]")
