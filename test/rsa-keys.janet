@@ -1,7 +1,9 @@
-# RSA keys the module generates (src/core/rsa_keygen.rs: the two primes found
-# on two threads, the key built from its components), judged by
-# `openssl pkey -check` and by Python cryptography, which loads each key with
-# its own validation and checks the FIPS 186-5 A.1.3 conditions on p, q and d.
+# RSA keys the module generates (OpenSSL's own RSA_generate_key_ex: SP 800-56B
+# generation and its pairwise test; issue 20), from ca/issue, ca/issue-async,
+# ca/generate and ca/generate-intermediate, judged by `openssl pkey -check`
+# and by Python cryptography, which loads each key with its own validation and
+# checks the FIPS 186-5 A.1.3 conditions on p, q and d. And no prime search of
+# our own is left in src/.
 (import jsec/ca)
 (import ./support/check :as t)
 
@@ -55,6 +57,35 @@ emit({"rsa": isinstance(key, rsa.RSAPrivateKey),
   (for i 0 n
     (def leaf (:issue root {:common-name "rsa.example" :key-type kt}))
     (judge (string/format ":issue %s #%d" kt i) (leaf :key) (leaf :cert) bits)))
+
+# ca/issue-async: the key made on a thread of the event loop, by the same call.
+(each [kt bits] [[:rsa-2048 2048] [:rsa-3072 3072] [:rsa-4096 4096]]
+  (def leaf (:issue-async root {:common-name "async-rsa.example" :key-type kt}))
+  (judge (string/format ":issue-async %s" kt) (leaf :key) (leaf :cert) bits))
+
+# CA keys of every size, roots and an intermediate.
+(each [kt bits] [[:rsa-3072 3072] [:rsa-4096 4096]]
+  (def c (ca/generate {:common-name (string "RSA " bits " Root") :key-type kt}))
+  (judge (string/format "ca/generate %s" kt) (ca/get-key c) (ca/get-cert c) bits))
+(def rsa-inter (ca/generate-intermediate root {:common-name "RSA Intermediate" :key-type :rsa-3072}))
+(judge "ca/generate-intermediate :rsa-3072" (ca/get-key rsa-inter) (ca/get-cert rsa-inter) 3072)
+
+# No key generation of our own: the words of a prime search appear nowhere in src/.
+(def prime-search-words ["BN_generate_prime" "generate_prime" "is_prime" "miller" "Miller" "sieve" "prime_checks"
+                         "Rsa::from_private_components"])
+(defn- rust-files [dir]
+  (mapcat |(let [p (string dir "/" $)]
+             (case (os/stat p :mode)
+               :directory (rust-files p)
+               :file (if (string/has-suffix? ".rs" p) [p] [])
+               []))
+          (os/dir dir)))
+(def sources (rust-files "src"))
+(t/ok (> (length sources) 20) (string "the source files are found: " (length sources)))
+(each f sources
+  (def text (slurp f))
+  (each w prime-search-words
+    (t/ok (not (string/find w text)) (string f " holds no prime search (" w ")"))))
 
 # A CA whose own key is one: it signs with it too.
 (def rsa-root (ca/generate {:common-name "RSA Root" :key-type :rsa-2048}))
