@@ -25,13 +25,11 @@ use super::state::memory::{self, MemoryState};
 use super::state::{self, CaState, SerialStatus};
 use super::store::{CaRecord, Engine};
 use super::time;
-use super::keys::shown;
+use super::error::shown;
 use super::usage::{self, ku, ExtKeyUsage};
 
-pub use super::options::{
-    BasicConstraints, CaOptions, IssueOptions, LoadOptions, NameConstraints, PointerOverrides, Pointers, RestoreState,
-    SignOptions,
-};
+use super::constraints::NameConstraints;
+use super::options::{CaOptions, IssueOptions, LoadOptions, PointerOverrides, Pointers, RestoreState, SignOptions};
 
 /// RFC 5280 §4.1.2.6: an emailAddress in the subject is also an rfc822Name in
 /// the SAN (the subject asked for it, so the SAN carries no name not asked for).
@@ -288,7 +286,7 @@ impl Authority {
             Some(uri) => {
                 let uri = pkcs11::KeyUri::parse(uri, opts.password.as_ref())?;
                 let token_key = pkcs11::TokenSigner::open(&uri)?;
-                if !keys::signs_for(&token_key, &cert_key)? {
+                if !signer::signs_for(&token_key, &cert_key)? {
                     return Err(CaError::verify(format!(
                         "the token key {} does not match the certificate's public key",
                         uri.display()
@@ -298,7 +296,7 @@ impl Authority {
             }
             None => {
                 let key = keys::load_private_key(key, opts.password.as_ref().map(Secret::as_bytes))?;
-                if !keys::private_matches(&key, &cert_key)? {
+                if !signer::private_matches(&key, &cert_key)? {
                     return Err(CaError::verify("the private key does not match the certificate's public key"));
                 }
                 Box::new(KeySigner::new(key)?)

@@ -14,7 +14,7 @@ use super::oid;
 use super::der::{self, tag};
 use super::digest;
 use super::ec_keygen;
-use super::error::{CaError, CaResult, SslContext};
+use super::error::{shown, CaError, CaResult, SslContext};
 use super::secret::Secret;
 
 /// The key types a CA can generate. Names as the Janet API spells them.
@@ -183,16 +183,6 @@ fn ed25519_generate_encoded() -> CaResult<NewKey> {
     });
     let pkcs8 = Secret::new(pkcs8);
     Ok(NewKey { spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
-}
-
-/// A short, quoted rendering of user text for error messages.
-pub fn shown(s: &str) -> String {
-    let cut: String = s.chars().take(64).collect();
-    if cut.len() < s.len() {
-        format!("{cut:?}...")
-    } else {
-        format!("{cut:?}")
-    }
 }
 
 /// The family of a key, which decides key usages and signature algorithms.
@@ -463,39 +453,6 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
     }
 }
 
-
-/// Whether `key` is the private half of `public`: the key's own consistency
-/// checks (RSA primes and exponents, EC private scalar against the public
-/// point), then a signature made with `key` that `public` must verify. A
-/// certificate's public key alone says nothing about the private key beside it.
-pub fn private_matches<T: openssl::pkey::HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -> CaResult<bool> {
-    if !key.public_eq(public) {
-        return Ok(false);
-    }
-    match family(key) {
-        KeyFamily::Rsa => {
-            if !key.rsa().ssl("reading the RSA key")?.check_key().unwrap_or(false) {
-                return Ok(false);
-            }
-        }
-        KeyFamily::Ec => {
-            if key.ec_key().ssl("reading the EC key")?.check_key().is_err() {
-                return Ok(false);
-            }
-        }
-        _ => {}
-    }
-    signs_for(&super::signer::KeySigner::new(key.clone())?, public)
-}
-
-/// Whether `signer` makes signatures that `public` verifies: a probe
-/// structure signed and checked.
-pub fn signs_for<T: openssl::pkey::HasPublic>(signer: &dyn super::signer::Signer, public: &PKeyRef<T>) -> CaResult<bool> {
-    let mut tbs = Vec::new();
-    der::octet_string(&mut tbs, b"jsec-ca key pair check");
-    let signed = super::signer::signed_structure(&tbs, signer, |_| {})?;
-    verify_signed(&signed, public)
-}
 
 /// Reads and checks a SubjectPublicKeyInfo: EC P-256/384/521 (uncompressed
 /// point on the curve, never the point at infinity), RSA (NULL parameters, odd

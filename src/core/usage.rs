@@ -5,7 +5,8 @@ use once_cell::sync::Lazy;
 
 use super::der;
 use super::error::{CaError, CaResult};
-use super::keys::{shown, KeyFamily};
+use super::error::shown;
+use super::keys::KeyFamily;
 
 /// Key usage bits (RFC 5280 §4.2.1.3): bit i = named bit i.
 pub mod ku {
