@@ -5,7 +5,7 @@ use janetrs::Janet;
 use crate::core::authority::{Authority, Issued};
 use crate::core::options::{BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
 use crate::core::error::{named_on_error, CaError, CaResult};
-use crate::core::keys::KeyType;
+use crate::core::algorithm::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;

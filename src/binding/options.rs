@@ -9,7 +9,7 @@ use crate::core::options::{PointerOverrides, Pointers, RestoreState};
 use crate::core::der;
 use crate::core::error::{CaError, CaResult};
 use crate::core::general_names::{url_has_host, GeneralName};
-use crate::core::keys::KeyType;
+use crate::core::algorithm::KeyType;
 use crate::core::names::{check_value, Attr, Subject};
 use crate::core::revocation::{Reason, Revocation};
 use crate::core::signer::pkcs11::KeyUri;

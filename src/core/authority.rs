@@ -14,7 +14,8 @@ use super::der::{self, tag};
 use super::error::{named_on_error, CaError, CaResult, SslContext};
 use super::extensions::{self as ext, ExtensionSet};
 use super::general_names::{self, GeneralName};
-use super::keys::{self, KeyType, NewKey, SigAlg};
+use super::algorithm::{self, KeyType, SigAlg};
+use super::keys::{self, NewKey};
 use super::names::{self, Subject};
 use super::pem;
 use super::revocation::{Revocation, RevocationList};
@@ -619,16 +620,12 @@ impl Authority {
         let now = time::now();
         let not_after = check_days(opts.days_valid, now, ":days-valid")?;
         let not_after = self.fit_validity(not_after, opts.truncate_to_issuer, ":days-valid")?;
-        let family = match opts.key_type {
-            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => keys::KeyFamily::Rsa,
-            KeyType::Ed25519 => keys::KeyFamily::Ed25519,
-            _ => keys::KeyFamily::Ec,
-        };
+        let family = opts.key_type.family();
         let ku_bits = match opts.key_usage {
             Some(k) => k.bits,
-            None => usage::default_end_entity(family),
+            None => family.default_end_entity,
         };
-        usage::check_fits_key(ku_bits, family)?;
+        family.check_usage(ku_bits)?;
         if ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign is for CA certificates; use ca/generate-intermediate"));
         }
@@ -693,8 +690,9 @@ impl Authority {
         if !keys::verify_signed(&csr_der, &public)? {
             return Err(CaError::verify("the CSR's signature does not verify: refusing to sign it"));
         }
-        let family = keys::family(&public);
-        if family == keys::KeyFamily::Rsa && public.bits() < 2048 {
+        // public_key_from_spki returns keys of known families only.
+        let family = algorithm::family(&public).ok_or_else(|| CaError::param("the CSR's public key is not supported"))?;
+        if family == &algorithm::RSA && public.bits() < 2048 {
             return Err(CaError::param(format!(
                 "the CSR's RSA key has {} bits; at least 2048 are required",
                 public.bits()
@@ -729,9 +727,9 @@ impl Authority {
         let ku_bits = match opts.key_usage {
             Some(k) => k.bits,
             None if bc.ca => ku::KEY_CERT_SIGN | ku::CRL_SIGN | ku::DIGITAL_SIGNATURE,
-            None => usage::default_end_entity(family),
+            None => family.default_end_entity,
         };
-        usage::check_fits_key(ku_bits, family)?;
+        family.check_usage(ku_bits)?;
         if !bc.ca && ku_bits & (ku::KEY_CERT_SIGN | ku::CRL_SIGN) != 0 {
             return Err(CaError::param(":key-usage keyCertSign/cRLSign needs :basic-constraints \"CA:TRUE\""));
         }

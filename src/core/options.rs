@@ -4,7 +4,7 @@
 
 use super::constraints::NameConstraints;
 use super::general_names::GeneralName;
-use super::keys::KeyType;
+use super::algorithm::KeyType;
 use super::names::Subject;
 use super::revocation::Revocation;
 use super::secret::Secret;

@@ -167,7 +167,7 @@ mod tests {
     use crate::core::authority::Authority;
     use crate::core::options::{CaOptions, IssueOptions};
     use crate::core::error::Category;
-    use crate::core::keys::KeyType;
+    use crate::core::algorithm::KeyType;
     use crate::core::names::{Attr, Subject};
 
     fn subject(cn: &str) -> Subject {

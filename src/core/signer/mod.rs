@@ -16,7 +16,8 @@ use super::der;
 use openssl::pkey::{HasPublic, PKeyRef};
 
 use super::error::{CaResult, SslContext};
-use super::keys::{self, SigAlg};
+use super::algorithm::SigAlg;
+use super::keys;
 
 /// A private key that signs, wherever it lives.
 pub trait Signer {
@@ -58,13 +59,13 @@ pub fn private_matches<T: HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -
     if !key.public_eq(public) {
         return Ok(false);
     }
-    match keys::family(key) {
-        keys::KeyFamily::Rsa => {
+    match key.id() {
+        openssl::pkey::Id::RSA => {
             if !key.rsa().ssl("reading the RSA key")?.check_key().unwrap_or(false) {
                 return Ok(false);
             }
         }
-        keys::KeyFamily::Ec => {
+        openssl::pkey::Id::EC => {
             if key.ec_key().ssl("reading the EC key")?.check_key().is_err() {
                 return Ok(false);
             }
