@@ -8,3 +8,5 @@ pub mod core;
 // Not in unit tests: the binding needs the host interpreter's janet_* symbols.
 #[cfg(all(feature = "module", not(test)))]
 pub mod binding;
+#[cfg(test)]
+mod layers;

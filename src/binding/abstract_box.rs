@@ -103,13 +103,29 @@ pub unsafe fn peek<'a, T>(data: *mut c_void) -> Option<&'a mut T> {
 ///
 /// # Safety
 /// `methods` is NULL-terminated and static.
-pub unsafe fn method(methods: *const raw::JanetMethod, key: raw::Janet, out: *mut raw::Janet) -> i32 {
+pub unsafe fn method(methods: &MethodSlot, key: raw::Janet, out: *mut raw::Janet) -> i32 {
+    let methods = methods.0.load(std::sync::atomic::Ordering::Acquire);
     // SAFETY: janet_checktype only reads the tag.
-    if unsafe { raw::janet_checktype(key, raw::JanetType_JANET_KEYWORD) } == 0 {
+    if methods.is_null() || unsafe { raw::janet_checktype(key, raw::JanetType_JANET_KEYWORD) } == 0 {
         return 0;
     }
     // SAFETY: key is a keyword; the table is NULL-terminated and static.
     unsafe { raw::janet_getmethod(raw::janet_unwrap_keyword(key), methods, out) }
+}
+
+/// A type's method table, handed in by the registration (which sits above
+/// the types and names their methods' cfunctions): a NULL-terminated static table.
+pub struct MethodSlot(std::sync::atomic::AtomicPtr<raw::JanetMethod>);
+
+impl MethodSlot {
+    pub const fn new() -> MethodSlot {
+        MethodSlot(std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    /// `table` must be NULL-terminated and never freed (a static).
+    pub fn set(&self, table: &'static [raw::JanetMethod]) {
+        self.0.store(table.as_ptr().cast_mut(), std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// Appends `text` to a Janet buffer (the `tostring` callback).

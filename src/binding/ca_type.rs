@@ -1,5 +1,5 @@
 //! The abstract type `ca/CA`: a GC-managed box holding a core [`Authority`]
-//! ([`super::abstract_box`]). Methods are looked up in [`super::METHODS`],
+//! ([`super::abstract_box`]). Methods are looked up in [`METHODS`],
 //! which points at the same cfunctions as the module functions.
 
 use std::ffi::c_void;
@@ -37,9 +37,12 @@ pub fn is_ca(v: &Janet) -> bool {
     ab::borrow::<Authority>(&CA_TYPE, v).is_some()
 }
 
+/// This type's methods, set when the module is registered.
+pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
+
 unsafe extern "C" fn ca_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
-    // SAFETY: METHODS is NULL-terminated and static.
-    unsafe { ab::method(super::METHODS.0.as_ptr(), key, out) }
+    // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
+    unsafe { ab::method(&METHODS, key, out) }
 }
 
 unsafe extern "C" fn ca_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {

@@ -17,6 +17,7 @@ use janetrs::Janet;
 use crate::core::error::{CaError, CaResult};
 
 use super::event_loop::{self, Deferred};
+use super::values::janet_string;
 
 /// What a cfunction body returns: a Janet value, or a [`Deferred`] job whose
 /// finishing step makes the value (see [`super::event_loop`]).
@@ -79,13 +80,6 @@ pub unsafe fn run<R: Reply>(argc: i32, argv: *mut raw::Janet, body: fn(&[Janet])
         // `compute` (already returned); the message is GC-managed.
         Err(message) => unsafe { raw::janet_panicv(message) },
     }
-}
-
-/// A new Janet string with these bytes.
-pub fn janet_string(s: &str) -> raw::Janet {
-    let len = i32::try_from(s.len()).unwrap_or(i32::MAX);
-    // SAFETY: janet_string copies `len` bytes from a valid slice.
-    unsafe { raw::janet_wrap_string(raw::janet_string(s.as_ptr(), len)) }
 }
 
 /// Checks the argument count, naming the function.

@@ -31,7 +31,7 @@ use janetrs::Janet;
 
 use crate::core::error::{CaError, CaResult};
 
-use super::edge::janet_string;
+use super::values::janet_string;
 
 /// Janet's private `JANET_FIBER_FLAG_ROOT` (a bit of `JanetFiber.gc.flags`):
 /// set on every fiber the event loop schedules, i.e. its tasks. 0x40000 in

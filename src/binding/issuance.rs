@@ -2,9 +2,10 @@
 
 use janetrs::Janet;
 
-use crate::core::authority::{Authority, BasicConstraints, CaOptions, IssueOptions, Issued, LoadOptions, SignOptions};
+use crate::core::authority::{Authority, Issued};
+use crate::core::options::{BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
 use crate::core::error::{named_on_error, CaError, CaResult};
-use crate::core::keys::KeyType;
+use crate::core::algorithm::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;
@@ -279,13 +280,13 @@ fn basic_constraints(value: &Janet, what: &str) -> CaResult<BasicConstraints> {
             _ => {
                 return Err(CaError::param(format!(
                     "{what} must be \"CA:FALSE\" or \"CA:TRUE[,pathlen:N]\", got {}",
-                    crate::core::keys::shown(&s)
+                    crate::core::error::shown(&s)
                 )))
             }
         }
     }
     if !saw_ca {
-        return Err(CaError::param(format!("{what} must say CA:TRUE or CA:FALSE, got {}", crate::core::keys::shown(&s))));
+        return Err(CaError::param(format!("{what} must say CA:TRUE or CA:FALSE, got {}", crate::core::error::shown(&s))));
     }
     if bc.path_len.is_some() && !bc.ca {
         return Err(CaError::param(format!("{what} pathlen needs CA:TRUE")));

@@ -180,6 +180,8 @@ static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
 /// Called by Janet's native loader with a valid environment table.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
+    ca_type::METHODS.set(&METHODS.0);
+    store_type::METHODS.set(&STORE_METHODS.0);
     let names = NAMES.get_or_init(|| FUNCTIONS.iter().map(|(name, _, _)| cstring(name)).collect());
     let docs: Vec<CString> = FUNCTIONS.iter().map(|(_, _, doc)| cstring(doc)).collect();
     let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS

@@ -250,7 +250,7 @@ fn status_keyword(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertSta
         "unknown" => Ok(CertStatus::Unknown),
         _ => Err(CaError::param(format!(
             "{what} {} is not an OCSP status; valid: :good, :revoked, :unknown",
-            crate::core::keys::shown(&name)
+            crate::core::error::shown(&name)
         ))),
     }
 }
@@ -325,7 +325,7 @@ fn call_status(fun: &Janet, serial: &Serial, d: RevokedDefaults) -> CaResult<Cer
         raw::JanetSignal_JANET_SIGNAL_OK => status_answer(&out, &format!("{what} result"), d),
         raw::JanetSignal_JANET_SIGNAL_ERROR => {
             let detail = match v::bytes(&out, "error") {
-                Ok(b) => crate::core::keys::shown(&String::from_utf8_lossy(b)),
+                Ok(b) => crate::core::error::shown(&String::from_utf8_lossy(b)),
                 Err(_) => format!("a {}", v::type_name(&out)),
             };
             Err(CaError::param(format!("{what} raised an error: {detail}")))

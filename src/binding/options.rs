@@ -4,12 +4,12 @@
 
 use janetrs::{Janet, TaggedJanet};
 
-use crate::core::authority::{NameConstraints, PointerOverrides, Pointers, RestoreState};
-use crate::core::constraints::Subtree;
+use crate::core::constraints::{NameConstraints, Subtree};
+use crate::core::options::{PointerOverrides, Pointers, RestoreState};
 use crate::core::der;
 use crate::core::error::{CaError, CaResult};
 use crate::core::general_names::{url_has_host, GeneralName};
-use crate::core::keys::KeyType;
+use crate::core::algorithm::KeyType;
 use crate::core::names::{check_value, Attr, Subject};
 use crate::core::revocation::{Reason, Revocation};
 use crate::core::signer::pkcs11::KeyUri;
@@ -98,7 +98,7 @@ fn urls(value: &Janet, what: &str) -> CaResult<Vec<String>> {
     let list = v::string_list(value, what)?;
     for url in &list {
         let has_host =
-            url_has_host(url).map_err(|m| CaError::param(format!("{what} {}: {m}", crate::core::keys::shown(url))))?;
+            url_has_host(url).map_err(|m| CaError::param(format!("{what} {}: {m}", crate::core::error::shown(url))))?;
         if !url.contains("://") || !has_host {
             return Err(CaError::param(format!("{what} must be an absolute URL such as http://ca.example/crl, got {url:?}")));
         }

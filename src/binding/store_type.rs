@@ -1,6 +1,6 @@
 //! The abstract type `ca/Store`: a GC-managed box holding an open store
 //! ([`crate::core::store::Engine`]); `ca/store-close` closes it early.
-//! Methods are looked up in [`super::STORE_METHODS`].
+//! Methods are looked up in [`METHODS`].
 
 use std::ffi::c_void;
 
@@ -41,9 +41,12 @@ pub fn engine<'a>(v: &Janet, what: &str) -> CaResult<&'a mut dyn Engine> {
     }
 }
 
+/// This type's methods, set when the module is registered.
+pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
+
 unsafe extern "C" fn store_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
-    // SAFETY: STORE_METHODS is NULL-terminated and static.
-    unsafe { ab::method(super::STORE_METHODS.0.as_ptr(), key, out) }
+    // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
+    unsafe { ab::method(&METHODS, key, out) }
 }
 
 unsafe extern "C" fn store_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {

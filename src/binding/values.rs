@@ -5,10 +5,17 @@ use janetrs::lowlevel as raw;
 use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJanet};
 
 use crate::core::error::{named_on_error, CaError, CaResult};
-use crate::core::keys::shown;
+use crate::core::error::shown;
 use crate::core::secret::Secret;
 use crate::core::serial::Serial;
 use crate::core::time;
+
+/// A new Janet string with these bytes.
+pub fn janet_string(s: &str) -> raw::Janet {
+    let len = i32::try_from(s.len()).unwrap_or(i32::MAX);
+    // SAFETY: janet_string copies `len` bytes from a valid slice.
+    unsafe { raw::janet_wrap_string(raw::janet_string(s.as_ptr(), len)) }
+}
 
 /// The tagged view of a value, to match on its type. (janetrs names this
 /// `Janet::unwrap`; it never panics.)

@@ -4,14 +4,20 @@
 //! `openssl verify` would reject.
 
 use super::oid;
-use super::authority::NameConstraints;
 use super::cert_info::CertInfo;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::general_names::{gn_tag, GeneralName};
-use super::keys::shown;
+use super::error::shown;
 use super::name_forms::{dns, email, ip, uri};
 use super::names::{Attr, Subject};
+
+/// Name constraints of a CA certificate (entries in "DNS:example.com" form, parsed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameConstraints {
+    pub permitted: Vec<Subtree>,
+    pub excluded: Vec<Subtree>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subtree {

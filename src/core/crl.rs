@@ -148,7 +148,7 @@ pub fn generate_pem(ca: &mut Authority, opts: &CrlOptions) -> CaResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::authority::CaOptions;
+    use crate::core::options::CaOptions;
     use openssl::x509::{X509Crl, X509};
 
     #[test]

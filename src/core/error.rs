@@ -2,6 +2,16 @@
 //! `[CA:CATEGORY] message`.
 use std::fmt;
 
+/// A short, quoted rendering of user text for error messages.
+pub fn shown(s: &str) -> String {
+    let cut: String = s.chars().take(64).collect();
+    if cut.len() < s.len() {
+        format!("{cut:?}...")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
 /// Error categories of the API contract (`[CA:CATEGORY]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {

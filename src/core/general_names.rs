@@ -5,7 +5,7 @@
 
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
-use super::keys::shown;
+use super::error::shown;
 use super::name_forms::{dns, email, ip, uri};
 
 /// GeneralName CHOICE tags (RFC 5280 §4.2.1.6), all IMPLICIT primitives.

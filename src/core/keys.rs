@@ -3,13 +3,14 @@
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::{hash, MessageDigest};
+use openssl::hash::hash;
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
 use openssl::rsa::Rsa;
 use openssl::sign::{Signer, Verifier};
 use openssl::symm::Cipher;
 
+use super::algorithm::{family, Digest, Generation, KeyType, Params, SigDesc, Signing, KEY_TYPES, REFUSED_SIG_ALGS, SIG_ALGS};
 use super::oid;
 use super::der::{self, tag};
 use super::digest;
@@ -17,73 +18,28 @@ use super::ec_keygen;
 use super::error::{CaError, CaResult, SslContext};
 use super::secret::Secret;
 
-/// The key types a CA can generate. Names as the Janet API spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyType {
-    EcP256,
-    EcP384,
-    EcP521,
-    Rsa2048,
-    Rsa3072,
-    Rsa4096,
-    Ed25519,
-}
-
-/// Every accepted name, aliases included, in the order errors list them.
-pub const KEY_TYPE_NAMES: &[(&str, KeyType)] = &[
-    ("ec-p256", KeyType::EcP256),
-    ("ec", KeyType::EcP256),
-    ("ec-p384", KeyType::EcP384),
-    ("ec-p521", KeyType::EcP521),
-    ("rsa-2048", KeyType::Rsa2048),
-    ("rsa", KeyType::Rsa2048),
-    ("rsa-3072", KeyType::Rsa3072),
-    ("rsa-4096", KeyType::Rsa4096),
-    ("ed25519", KeyType::Ed25519),
-];
-
 /// The group of curve `nid`, built once (see [`ec_keygen::curve`]).
 fn curve(nid: Nid) -> CaResult<&'static EcGroup> {
     ec_keygen::curve(nid).map(|c| &c.group)
 }
 
 impl KeyType {
-    pub fn from_name(name: &str) -> CaResult<KeyType> {
-        KEY_TYPE_NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
-            let valid: Vec<String> = KEY_TYPE_NAMES.iter().map(|(n, _)| format!(":{n}")).collect();
-            CaError::param(format!(
-                ":key-type {} is not a known key type; valid: {}",
-                shown(name),
-                valid.join(", ")
-            ))
-        })
-    }
-
-    fn curve_nid(self) -> Option<Nid> {
-        match self {
-            KeyType::EcP256 => Some(Nid::X9_62_PRIME256V1),
-            KeyType::EcP384 => Some(Nid::SECP384R1),
-            KeyType::EcP521 => Some(Nid::SECP521R1),
-            _ => None,
-        }
-    }
-
     /// A new key as its SubjectPublicKeyInfo and PKCS#8 PEM. EC and Ed25519
     /// keys are encoded here from one read of the point and scalar (byte for
     /// byte what OpenSSL's encoders write; unit-tested against them): OpenSSL's
     /// two encoders would each convert the point to affine coordinates again.
     /// RSA keys are OpenSSL's own, encoded by OpenSSL.
     pub fn generate_encoded(self) -> CaResult<NewKey> {
-        if let Some(nid) = self.curve_nid() {
-            return ec_generate_encoded(nid);
+        match self.desc().generation {
+            Generation::Ec { nid, curve_oid } => ec_generate_encoded(nid, curve_oid),
+            Generation::Ed25519 => ed25519_generate_encoded(),
+            Generation::Rsa { .. } => {
+                let key = self.generate()?;
+                let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
+                let pkcs8_pem = private_key_pem(&key)?;
+                Ok(NewKey { spki_der, pkcs8_pem })
+            }
         }
-        if self == KeyType::Ed25519 {
-            return ed25519_generate_encoded();
-        }
-        let key = self.generate()?;
-        let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
-        let pkcs8_pem = private_key_pem(&key)?;
-        Ok(NewKey { spki_der, pkcs8_pem })
     }
 
     /// A new key pair from OpenSSL's own generation. RSA: `RSA_generate_key_ex`
@@ -92,22 +48,16 @@ impl KeyType {
     /// consistency test). Many keys at once go faster on more cores
     /// (`ca/issue-async`, concurrent callers), never by another algorithm.
     pub fn generate(self) -> CaResult<PKey<Private>> {
-        let ec = |nid: Nid| -> CaResult<PKey<Private>> {
-            let key = EcKey::generate(curve(nid)?).ssl("generating an EC key")?;
-            PKey::from_ec_key(key).ssl("wrapping the EC key")
-        };
-        let rsa = |bits: u32| -> CaResult<PKey<Private>> {
-            let key = Rsa::generate(bits).ssl("generating an RSA key")?;
-            PKey::from_rsa(key).ssl("wrapping the RSA key")
-        };
-        match self {
-            KeyType::EcP256 => ec(Nid::X9_62_PRIME256V1),
-            KeyType::EcP384 => ec(Nid::SECP384R1),
-            KeyType::EcP521 => ec(Nid::SECP521R1),
-            KeyType::Rsa2048 => rsa(2048),
-            KeyType::Rsa3072 => rsa(3072),
-            KeyType::Rsa4096 => rsa(4096),
-            KeyType::Ed25519 => PKey::generate_ed25519().ssl("generating an Ed25519 key"),
+        match self.desc().generation {
+            Generation::Ec { nid, .. } => {
+                let key = EcKey::generate(curve(nid)?).ssl("generating an EC key")?;
+                PKey::from_ec_key(key).ssl("wrapping the EC key")
+            }
+            Generation::Rsa { bits } => {
+                let key = Rsa::generate(bits).ssl("generating an RSA key")?;
+                PKey::from_rsa(key).ssl("wrapping the RSA key")
+            }
+            Generation::Ed25519 => PKey::generate_ed25519().ssl("generating an Ed25519 key"),
         }
     }
 }
@@ -119,20 +69,12 @@ pub struct NewKey {
     pub pkcs8_pem: Secret,
 }
 
-fn curve_oid(nid: Nid) -> &'static [u8] {
-    match nid {
-        Nid::SECP384R1 => oid::P384,
-        Nid::SECP521R1 => oid::P521,
-        _ => oid::P256,
-    }
-}
-
-fn ec_generate_encoded(nid: Nid) -> CaResult<NewKey> {
+fn ec_generate_encoded(nid: Nid, curve_oid: &[u8]) -> CaResult<NewKey> {
     let ec_keygen::KeyPair { scalar, point } = ec_keygen::generate(ec_keygen::curve(nid)?)?;
     let mut algorithm = Vec::with_capacity(24);
     der::sequence(&mut algorithm, |o| {
         der::oid(o, oid::EC_PUBLIC_KEY);
-        der::oid(o, curve_oid(nid));
+        der::oid(o, curve_oid);
     });
     let mut spki_der = Vec::with_capacity(algorithm.len() + point.len() + 8);
     der::sequence(&mut spki_der, |o| {
@@ -185,102 +127,22 @@ fn ed25519_generate_encoded() -> CaResult<NewKey> {
     Ok(NewKey { spki_der, pkcs8_pem: super::pem::encode_secret("PRIVATE KEY", &pkcs8) })
 }
 
-/// A short, quoted rendering of user text for error messages.
-pub fn shown(s: &str) -> String {
-    let cut: String = s.chars().take(64).collect();
-    if cut.len() < s.len() {
-        format!("{cut:?}...")
-    } else {
-        format!("{cut:?}")
-    }
-}
-
-/// The family of a key, which decides key usages and signature algorithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyFamily {
-    Ec,
-    Rsa,
-    Ed25519,
-    /// Ed448 keys, which we certify (from CSRs) but do not sign with.
-    Ed448,
-    /// Keys of other kinds (refused where a key is checked).
-    Other,
-}
-
-pub fn family<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> KeyFamily {
-    match key.id() {
-        Id::EC => KeyFamily::Ec,
-        Id::RSA => KeyFamily::Rsa,
-        Id::ED25519 => KeyFamily::Ed25519,
-        Id::ED448 => KeyFamily::Ed448,
-        _ => KeyFamily::Other,
-    }
-}
-
-/// Signature algorithms, chosen to fit the signing key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigAlg {
-    EcdsaSha256,
-    EcdsaSha384,
-    EcdsaSha512,
-    RsaSha256,
-    Ed25519,
-}
-
-
-impl SigAlg {
-    /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521.
-    pub fn for_key<T: openssl::pkey::HasPublic>(key: &PKeyRef<T>) -> CaResult<SigAlg> {
-        match family(key) {
-            KeyFamily::Rsa => Ok(SigAlg::RsaSha256),
-            KeyFamily::Ed25519 => Ok(SigAlg::Ed25519),
-            KeyFamily::Ec => match key.bits() {
-                256 => Ok(SigAlg::EcdsaSha256),
-                384 => Ok(SigAlg::EcdsaSha384),
-                521 => Ok(SigAlg::EcdsaSha512),
-                b => Err(CaError::param(format!("EC keys of {b} bits are not supported; use P-256, P-384 or P-521"))),
-            },
-            KeyFamily::Ed448 | KeyFamily::Other => Err(CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key")),
-        }
-    }
-
-    fn digest(self) -> Option<MessageDigest> {
-        match self {
-            SigAlg::EcdsaSha256 | SigAlg::RsaSha256 => Some(MessageDigest::sha256()),
-            SigAlg::EcdsaSha384 => Some(MessageDigest::sha384()),
-            SigAlg::EcdsaSha512 => Some(MessageDigest::sha512()),
-            SigAlg::Ed25519 => None,
-        }
-    }
-
-    /// Appends the AlgorithmIdentifier DER.
-    pub fn write_algorithm(self, out: &mut Vec<u8>) {
-        der::sequence(out, |o| match self {
-            SigAlg::EcdsaSha256 => der::oid(o, oid::ECDSA_SHA256),
-            SigAlg::EcdsaSha384 => der::oid(o, oid::ECDSA_SHA384),
-            SigAlg::EcdsaSha512 => der::oid(o, oid::ECDSA_SHA512),
-            SigAlg::RsaSha256 => {
-                der::oid(o, oid::RSA_SHA256);
-                der::null(o);
-            }
-            SigAlg::Ed25519 => der::oid(o, oid::ED25519),
-        })
-    }
-
-    pub fn sign(self, key: &PKeyRef<Private>, data: &[u8]) -> CaResult<Vec<u8>> {
+impl SigDesc {
+    /// Signs `data` with `key` (a key of this algorithm's family).
+    pub fn sign(&self, key: &PKeyRef<Private>, data: &[u8]) -> CaResult<Vec<u8>> {
         // ECDSA straight on the EC key: EVP's per-call setup costs ~20% of a P-256 signature.
-        if self != SigAlg::Ed25519 && family(key) == KeyFamily::Ec {
+        if let (Signing::Prehash(d), true) = (self.signing, key.id() == Id::EC) {
             let ec = key.ec_key().ssl("reading the EC key")?;
-            let sig = match self {
-                SigAlg::EcdsaSha384 => EcdsaSig::sign(&digest::sha384(data), &ec),
-                SigAlg::EcdsaSha512 => EcdsaSig::sign(&digest::sha512(data), &ec),
-                _ => EcdsaSig::sign(&digest::sha256(data), &ec),
+            let sig = match d {
+                Digest::Sha256 => EcdsaSig::sign(&digest::sha256(data), &ec),
+                Digest::Sha384 => EcdsaSig::sign(&digest::sha384(data), &ec),
+                Digest::Sha512 => EcdsaSig::sign(&digest::sha512(data), &ec),
             }
             .ssl("signing")?;
             return Ok(ecdsa_sig_der(&sig));
         }
         let mut signer = match self.digest() {
-            Some(md) => Signer::new(md, key),
+            Some(d) => Signer::new(d.md(), key),
             None => Signer::new_without_digest(key),
         }
         .ssl("starting the signature")?;
@@ -288,11 +150,11 @@ impl SigAlg {
     }
 }
 
-impl SigAlg {
+impl SigDesc {
     /// Whether `signature` (as X.509 carries it) is `key`'s over `data`.
-    pub fn verify<T: openssl::pkey::HasPublic>(self, key: &PKeyRef<T>, data: &[u8], signature: &[u8]) -> CaResult<bool> {
+    pub fn verify<T: openssl::pkey::HasPublic>(&self, key: &PKeyRef<T>, data: &[u8], signature: &[u8]) -> CaResult<bool> {
         let mut verifier = match self.digest() {
-            Some(md) => Verifier::new(md, key),
+            Some(d) => Verifier::new(d.md(), key),
             None => Verifier::new_without_digest(key),
         }
         .ssl("starting signature verification")?;
@@ -325,48 +187,44 @@ pub fn verify_signed<T: openssl::pkey::HasPublic>(signed_der: &[u8], key: &PKeyR
     r.finish("signed structure")?;
     let mut ar = alg.reader();
     let oid = ar.read("signature algorithm")?.oid("signature algorithm")?;
-    // Parameters: none for ECDSA and EdDSA (RFC 5758, RFC 8410), NULL for
-    // RSA PKCS#1 v1.5 (RFC 4055 §5); anything else is not the algorithm named.
-    let is_rsa = [oid::RSA_SHA256, oid::RSA_SHA384, oid::RSA_SHA512, oid::RSA_SHA1].contains(&oid);
-    match (is_rsa, ar.is_empty()) {
+    let desc = SIG_ALGS.iter().find(|d| d.oid == oid);
+    let params = match (desc, REFUSED_SIG_ALGS.iter().find(|(o, _)| *o == oid)) {
+        (Some(d), _) => d.params,
+        (None, Some((_, p))) => *p,
+        (None, None) => Params::Absent,
+    };
+    // Parameters: as the algorithm's descriptor says (NULL may also be absent);
+    // anything else is not the algorithm named.
+    match (params, ar.is_empty()) {
         (_, true) => {}
-        (true, false) => {
+        (Params::Null, false) => {
             ar.read_tag(tag::NULL, "signature algorithm parameters")?.content.is_empty().then_some(()).ok_or_else(|| {
                 CaError::parse("signature algorithm parameters: a NULL has no content")
             })?;
             ar.finish("signature algorithm")?;
         }
-        (false, false) => return Err(CaError::parse("signature algorithm: this algorithm takes no parameters")),
+        (Params::Absent, false) => return Err(CaError::parse("signature algorithm: this algorithm takes no parameters")),
     }
     if sig.content.first() != Some(&0) {
         return Err(CaError::parse("signature BIT STRING has unused bits"));
     }
     // The algorithm must fit the key, and SHA-1 is not accepted.
     let fam = family(key);
-    let md = match (oid, fam) {
-        (oid::ECDSA_SHA256, KeyFamily::Ec) | (oid::RSA_SHA256, KeyFamily::Rsa) => Some(MessageDigest::sha256()),
-        (oid::ECDSA_SHA384, KeyFamily::Ec) | (oid::RSA_SHA384, KeyFamily::Rsa) => Some(MessageDigest::sha384()),
-        (oid::ECDSA_SHA512, KeyFamily::Ec) | (oid::RSA_SHA512, KeyFamily::Rsa) => Some(MessageDigest::sha512()),
-        (oid::ED25519, KeyFamily::Ed25519) => None,
-        (oid::ED448, KeyFamily::Ed448) => None,
-        (oid::ECDSA_SHA1 | oid::RSA_SHA1, _) => {
+    let desc = match desc {
+        Some(d) if Some(d.family) == fam => *d,
+        None if REFUSED_SIG_ALGS.iter().any(|(o, _)| *o == oid) => {
             return Err(CaError::verify("signatures with SHA-1 are not accepted"));
         }
-        (other, _) => {
+        _ => {
             return Err(CaError::verify(format!(
                 "signature algorithm {} does not fit the {} key",
-                der::oid_to_string(other),
-                match fam {
-                    KeyFamily::Ec => "EC",
-                    KeyFamily::Rsa => "RSA",
-                    KeyFamily::Ed25519 => "Ed25519",
-                    KeyFamily::Ed448 => "Ed448",
-                    KeyFamily::Other => "public",
-                }
+                der::oid_to_string(oid),
+                fam.map_or("public", |f| f.name)
             )))
         }
     };
-    if let (Some(md), KeyFamily::Ec) = (md, fam) {
+    let md = desc.digest().map(Digest::md);
+    if let (Some(md), Id::EC) = (md, key.id()) {
         // ECDSA straight on the EC key (EVP would export the key to a provider per call).
         let ec = key.ec_key().ssl("reading the EC key")?;
         let raw = &sig.content[1..];
@@ -464,39 +322,6 @@ pub fn load_private_key(data: &[u8], password: Option<&[u8]>) -> CaResult<PKey<P
 }
 
 
-/// Whether `key` is the private half of `public`: the key's own consistency
-/// checks (RSA primes and exponents, EC private scalar against the public
-/// point), then a signature made with `key` that `public` must verify. A
-/// certificate's public key alone says nothing about the private key beside it.
-pub fn private_matches<T: openssl::pkey::HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -> CaResult<bool> {
-    if !key.public_eq(public) {
-        return Ok(false);
-    }
-    match family(key) {
-        KeyFamily::Rsa => {
-            if !key.rsa().ssl("reading the RSA key")?.check_key().unwrap_or(false) {
-                return Ok(false);
-            }
-        }
-        KeyFamily::Ec => {
-            if key.ec_key().ssl("reading the EC key")?.check_key().is_err() {
-                return Ok(false);
-            }
-        }
-        _ => {}
-    }
-    signs_for(&super::signer::KeySigner::new(key.clone())?, public)
-}
-
-/// Whether `signer` makes signatures that `public` verifies: a probe
-/// structure signed and checked.
-pub fn signs_for<T: openssl::pkey::HasPublic>(signer: &dyn super::signer::Signer, public: &PKeyRef<T>) -> CaResult<bool> {
-    let mut tbs = Vec::new();
-    der::octet_string(&mut tbs, b"jsec-ca key pair check");
-    let signed = super::signer::signed_structure(&tbs, signer, |_| {})?;
-    verify_signed(&signed, public)
-}
-
 /// Reads and checks a SubjectPublicKeyInfo: EC P-256/384/521 (uncompressed
 /// point on the curve, never the point at infinity), RSA (NULL parameters, odd
 /// exponent >= 3), Ed25519, or Ed448. Anything else is refused: a CA certifies
@@ -512,16 +337,16 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
     let bits = spki_key_bits(spki_der)?;
     let key = match oid {
         oid::EC_PUBLIC_KEY => {
-            let nid = match alg.read_tag(tag::OID, "EC curve")?.content {
-                oid::P256 => Nid::X9_62_PRIME256V1,
-                oid::P384 => Nid::SECP384R1,
-                oid::P521 => Nid::SECP521R1,
-                other => {
-                    return Err(CaError::param(format!(
-                        "EC keys on curve {} are not supported; use P-256, P-384 or P-521",
-                        der::oid_to_string(other)
-                    )))
-                }
+            let curve_oid = alg.read_tag(tag::OID, "EC curve")?.content;
+            let nid = KEY_TYPES.iter().find_map(|k| match k.generation {
+                Generation::Ec { nid, curve_oid: o } if o == curve_oid => Some(nid),
+                _ => None,
+            });
+            let Some(nid) = nid else {
+                return Err(CaError::param(format!(
+                    "EC keys on curve {} are not supported; use P-256, P-384 or P-521",
+                    der::oid_to_string(curve_oid)
+                )));
             };
             alg.finish("EC key parameters")?;
             let group = curve(nid)?;
@@ -578,14 +403,15 @@ mod tests {
 
     #[test]
     fn key_types_and_digests() {
+        use crate::core::algorithm::{sig_alg_for, ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512, SIG_ED25519};
         for (kt, alg) in [
-            (KeyType::EcP256, SigAlg::EcdsaSha256),
-            (KeyType::EcP384, SigAlg::EcdsaSha384),
-            (KeyType::EcP521, SigAlg::EcdsaSha512),
-            (KeyType::Ed25519, SigAlg::Ed25519),
+            (KeyType::EcP256, &ECDSA_SHA256),
+            (KeyType::EcP384, &ECDSA_SHA384),
+            (KeyType::EcP521, &ECDSA_SHA512),
+            (KeyType::Ed25519, &SIG_ED25519),
         ] {
             let k = kt.generate().unwrap();
-            assert_eq!(SigAlg::for_key(&k).unwrap(), alg);
+            assert!(std::ptr::eq(sig_alg_for(&k).unwrap(), alg));
         }
         assert!(KeyType::from_name("rsa-1024").unwrap_err().message.contains(":ec-p256"));
     }
@@ -603,11 +429,11 @@ mod tests {
                     ec.check_key().unwrap(); // Q = dG
                 }
                 let data = b"tbs";
-                let alg = SigAlg::for_key(&key).unwrap();
+                let alg = crate::core::algorithm::sig_alg_for(&key).unwrap();
                 let sig = alg.sign(&key, data).unwrap();
                 let public = PKey::public_key_from_der(&k.spki_der).unwrap();
                 let mut v = match alg.digest() {
-                    Some(md) => Verifier::new(md, &public),
+                    Some(d) => Verifier::new(d.md(), &public),
                     None => Verifier::new_without_digest(&public),
                 }
                 .unwrap();

@@ -1,5 +1,6 @@
 //! The authority core: pure Rust over OpenSSL, no Janet types. Plain option
 //! structs in, `CaResult` out; unit-tested with `cargo test`.
+pub mod algorithm;
 pub mod authority;
 pub mod cert_info;
 pub mod constraints;

@@ -3,7 +3,7 @@
 use super::der::{self, tag};
 use super::oid;
 use super::error::{CaError, CaResult};
-use super::keys::shown;
+use super::error::shown;
 use super::strings::{self, Kind};
 
 /// Subject attributes we build. Each knows its OID, string type and RFC 5280 bound.

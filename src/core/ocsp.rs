@@ -100,7 +100,7 @@ impl HashAlg {
         let valid: Vec<String> = HASH_NAMES.iter().map(|(n, _)| format!(":{n}")).collect();
         Err(CaError::param(format!(
             "{what} {} is not a hash algorithm; valid: {} or a dotted OID",
-            keys::shown(name),
+            super::error::shown(name),
             valid.join(", ")
         )))
     }
@@ -330,7 +330,7 @@ impl ResponseStatus {
     pub fn from_name(name: &str, what: &str) -> CaResult<ResponseStatus> {
         RESPONSE_STATUS_NAMES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).ok_or_else(|| {
             let valid: Vec<String> = RESPONSE_STATUS_NAMES.iter().map(|(n, _)| format!(":{n}")).collect();
-            CaError::param(format!("{what} {} is not an OCSP error status; valid: {}", keys::shown(name), valid.join(", ")))
+            CaError::param(format!("{what} {} is not an OCSP error status; valid: {}", super::error::shown(name), valid.join(", ")))
         })
     }
 }
@@ -568,7 +568,7 @@ pub fn status_from_list(ca: &mut Authority, serial: &Serial) -> CaResult<CertSta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::authority::{CaOptions, IssueOptions};
+    use crate::core::options::{CaOptions, IssueOptions};
     use crate::core::names::{Attr, Subject};
     use crate::core::revocation::Revocation;
     use crate::core::usage::parse_ext_key_usage;

@@ -2,9 +2,9 @@
 //! `Default`/constructors carrying the documented defaults, so that defaults
 //! live in exactly one place. The binding fills them from Janet arguments.
 
-use super::constraints::Subtree;
+use super::constraints::NameConstraints;
 use super::general_names::GeneralName;
-use super::keys::KeyType;
+use super::algorithm::KeyType;
 use super::names::Subject;
 use super::revocation::Revocation;
 use super::secret::Secret;
@@ -26,13 +26,6 @@ pub struct PointerOverrides {
     pub crl_urls: Option<Vec<String>>,
     pub ocsp_urls: Option<Vec<String>>,
     pub ca_issuers_urls: Option<Vec<String>>,
-}
-
-/// Name constraints of a CA certificate (entries in "DNS:example.com" form, parsed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NameConstraints {
-    pub permitted: Vec<Subtree>,
-    pub excluded: Vec<Subtree>,
 }
 
 /// Options shared by `ca/generate` and `ca/generate-intermediate`.

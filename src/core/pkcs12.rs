@@ -17,7 +17,8 @@ use openssl::x509::X509;
 
 use super::der;
 use super::error::{CaError, CaResult, SslContext};
-use super::keys::{self, shown};
+use super::error::shown;
+use super::keys;
 use super::pem;
 use super::secret::Secret;
 
@@ -163,9 +164,10 @@ pub fn build(cert: &[u8], key: &[u8], opts: &Pkcs12Options<'_>) -> CaResult<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::authority::{Authority, CaOptions, IssueOptions};
+    use crate::core::authority::Authority;
+    use crate::core::options::{CaOptions, IssueOptions};
     use crate::core::error::Category;
-    use crate::core::keys::KeyType;
+    use crate::core::algorithm::KeyType;
     use crate::core::names::{Attr, Subject};
 
     fn subject(cn: &str) -> Subject {

@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::error::{CaError, CaResult};
-use super::keys::shown;
+use super::error::shown;
 use super::serial::Serial;
 
 /// CRLReason (RFC 5280 §5.3.1); value 7 is unused.

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::error::{CaError, CaResult};
-use super::keys::shown;
+use super::error::shown;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Serial {

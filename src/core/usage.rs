@@ -5,7 +5,7 @@ use once_cell::sync::Lazy;
 
 use super::der;
 use super::error::{CaError, CaResult};
-use super::keys::{shown, KeyFamily};
+use super::error::shown;
 
 /// Key usage bits (RFC 5280 §4.2.1.3): bit i = named bit i.
 pub mod ku {
@@ -101,46 +101,6 @@ pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
         return Err(CaError::param(":key-usage must name at least one usage"));
     }
     Ok(KeyUsage { bits })
-}
-
-/// Refuses usages the key cannot have: an EC key never gets
-/// keyEncipherment/dataEncipherment; EdDSA keys only sign (RFC 8410 §5:
-/// digitalSignature, nonRepudiation, keyCertSign, cRLSign).
-pub fn check_fits_key(bits: u16, family: KeyFamily) -> CaResult<()> {
-    // RFC 5280 §4.2.1.3 defines encipherOnly and decipherOnly only together
-    // with keyAgreement; validators refuse them alone (Python cryptography
-    // will not load such a certificate).
-    if bits & (ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 && bits & ku::KEY_AGREEMENT == 0 {
-        return Err(CaError::param(
-            ":key-usage encipherOnly/decipherOnly need keyAgreement beside them (RFC 5280 4.2.1.3)",
-        ));
-    }
-    let encipher = ku::KEY_ENCIPHERMENT | ku::DATA_ENCIPHERMENT;
-    let signing = ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION | ku::KEY_CERT_SIGN | ku::CRL_SIGN;
-    match family {
-        KeyFamily::Ec | KeyFamily::Ed25519 if bits & encipher != 0 => Err(CaError::param(
-            ":key-usage keyEncipherment/dataEncipherment cannot be certified for an EC or Ed25519 key",
-        )),
-        KeyFamily::Ed25519 if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
-            Err(CaError::param(":key-usage keyAgreement cannot be certified for an Ed25519 key"))
-        }
-        KeyFamily::Ed25519 | KeyFamily::Ed448 if bits & !signing != 0 => Err(CaError::param(
-            ":key-usage for an EdDSA (Ed25519/Ed448) key may hold only digitalSignature, nonRepudiation, keyCertSign \
-             and cRLSign (RFC 8410)",
-        )),
-        KeyFamily::Rsa if bits & (ku::KEY_AGREEMENT | ku::ENCIPHER_ONLY | ku::DECIPHER_ONLY) != 0 => {
-            Err(CaError::param(":key-usage keyAgreement cannot be certified for an RSA key"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The end-entity default: EC/Ed25519 keys sign; RSA keys also encipher.
-pub fn default_end_entity(family: KeyFamily) -> u16 {
-    match family {
-        KeyFamily::Rsa => ku::DIGITAL_SIGNATURE | ku::KEY_ENCIPHERMENT,
-        _ => ku::DIGITAL_SIGNATURE,
-    }
 }
 
 /// A parsed extended key usage list (encoded OIDs) and its criticality.
@@ -260,6 +220,5 @@ mod tests {
         let e = parse_ext_key_usage(&["serverAuth".into(), "client-auth".into(), "1.2.3.4".into()]).unwrap();
         assert_eq!(e.oids.len(), 3);
         assert!(eku_der_contains(&e.to_der(), &der::encode_oid("1.3.6.1.5.5.7.3.2").unwrap()));
-        assert!(check_fits_key(ku::KEY_ENCIPHERMENT, KeyFamily::Ec).is_err());
     }
 }

@@ -8,7 +8,7 @@
 //! positions 3-4 (reserved by RFC 5890), and wildcards anywhere but as the
 //! whole leftmost label of a name with at least two more labels.
 
-use super::super::keys::shown;
+use super::super::error::shown;
 
 const MAX_NAME: usize = 253;
 const MAX_LABEL: usize = 63;

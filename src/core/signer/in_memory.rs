@@ -4,7 +4,7 @@ use openssl::pkey::{PKey, Private};
 
 use super::Signer;
 use crate::core::error::{CaResult, SslContext};
-use crate::core::keys::SigAlg;
+use crate::core::algorithm::{sig_alg_for, SigAlg};
 
 pub struct KeySigner {
     key: PKey<Private>,
@@ -13,9 +13,9 @@ pub struct KeySigner {
 }
 
 impl KeySigner {
-    /// `key` with the algorithm that fits it ([`SigAlg::for_key`]).
+    /// `key` with the algorithm that fits it ([`sig_alg_for`]).
     pub fn new(key: PKey<Private>) -> CaResult<KeySigner> {
-        let alg = SigAlg::for_key(&key)?;
+        let alg = sig_alg_for(&key)?;
         let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
         Ok(KeySigner { key, alg, spki_der })
     }

@@ -13,8 +13,11 @@ use openssl::pkey::{PKey, Private};
 pub use in_memory::KeySigner;
 
 use super::der;
-use super::error::CaResult;
-use super::keys::SigAlg;
+use openssl::pkey::{HasPublic, PKeyRef};
+
+use super::error::{CaResult, SslContext};
+use super::algorithm::SigAlg;
+use super::keys;
 
 /// A private key that signs, wherever it lives.
 pub trait Signer {
@@ -46,4 +49,37 @@ pub fn signed_structure(tbs: &[u8], signer: &dyn Signer, trailer: impl FnOnce(&m
         trailer(o);
     });
     Ok(out)
+}
+
+/// Whether `key` is the private half of `public`: the key's own consistency
+/// checks (RSA primes and exponents, EC private scalar against the public
+/// point), then a signature made with `key` that `public` must verify. A
+/// certificate's public key alone says nothing about the private key beside it.
+pub fn private_matches<T: HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -> CaResult<bool> {
+    if !key.public_eq(public) {
+        return Ok(false);
+    }
+    match key.id() {
+        openssl::pkey::Id::RSA => {
+            if !key.rsa().ssl("reading the RSA key")?.check_key().unwrap_or(false) {
+                return Ok(false);
+            }
+        }
+        openssl::pkey::Id::EC => {
+            if key.ec_key().ssl("reading the EC key")?.check_key().is_err() {
+                return Ok(false);
+            }
+        }
+        _ => {}
+    }
+    signs_for(&KeySigner::new(key.clone())?, public)
+}
+
+/// Whether `signer` makes signatures that `public` verifies: a probe
+/// structure signed and checked.
+pub fn signs_for<T: HasPublic>(signer: &dyn Signer, public: &PKeyRef<T>) -> CaResult<bool> {
+    let mut tbs = Vec::new();
+    der::octet_string(&mut tbs, b"jsec-ca key pair check");
+    let signed = signed_structure(&tbs, signer, |_| {})?;
+    keys::verify_signed(&signed, public)
 }

@@ -14,9 +14,9 @@ mod filter_sql;
 pub mod postgres;
 pub mod sqlite;
 
-use super::authority::Pointers;
+use super::options::Pointers;
 use super::error::{CaError, CaResult};
-use super::keys::shown;
+use super::error::shown;
 use super::secret::Secret;
 use super::serial::Serial;
 use super::state::{CaState, Snapshot};

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use openssl::bn::BigNum;
 use postgres::types::ToSql;
 
-use super::super::authority::Pointers;
+use super::super::options::Pointers;
 use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
 use super::super::revocation::{Reason, Revocation, REASON_NAMES};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
-use super::super::authority::Pointers;
+use super::super::options::Pointers;
 use super::super::cert_info::CertInfo;
 use super::super::error::{CaError, CaResult};
 use super::super::revocation::{self, Change, Reason, Revocation, RevocationList, REASON_NAMES};

@@ -14,7 +14,7 @@ use cryptoki::error::{Error, RvError};
 use once_cell::sync::Lazy;
 
 use crate::core::error::{CaError, CaResult};
-use crate::core::keys::shown;
+use crate::core::error::shown;
 
 /// A loaded library and how many times it was started.
 struct Loaded {

@@ -23,7 +23,8 @@ use super::uri::KeyUri;
 use crate::core::der::{self, tag};
 use crate::core::digest;
 use crate::core::error::{CaError, CaResult, SslContext};
-use crate::core::keys::{self, KeyType, SigAlg};
+use crate::core::algorithm::{sig_alg_for, Digest, Generation, KeyType, SigAlg, TokenSigning};
+use crate::core::keys;
 use crate::core::oid;
 use crate::core::signer::Signer;
 
@@ -352,27 +353,18 @@ impl TokenSigner {
             Attribute::Label(label),
             Attribute::Id(id),
         ];
-        let mechanism = match key_type {
-            KeyType::EcP256 | KeyType::EcP384 | KeyType::EcP521 => {
-                let curve = match key_type {
-                    KeyType::EcP384 => oid::P384,
-                    KeyType::EcP521 => oid::P521,
-                    _ => oid::P256,
-                };
-                public.push(Attribute::EcParams(ec_params(curve)));
+        // The token's generation mechanism, by the key type's kind of generation.
+        let mechanism = match key_type.desc().generation {
+            Generation::Ec { curve_oid, .. } => {
+                public.push(Attribute::EcParams(ec_params(curve_oid)));
                 Mechanism::EccKeyPairGen
             }
-            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
-                let bits: u64 = match key_type {
-                    KeyType::Rsa3072 => 3072,
-                    KeyType::Rsa4096 => 4096,
-                    _ => 2048,
-                };
-                public.push(Attribute::ModulusBits(bits.into()));
+            Generation::Rsa { bits } => {
+                public.push(Attribute::ModulusBits(u64::from(bits).into()));
                 public.push(Attribute::PublicExponent(vec![1, 0, 1]));
                 Mechanism::RsaPkcsKeyPairGen
             }
-            KeyType::Ed25519 => {
+            Generation::Ed25519 => {
                 public.push(Attribute::EcParams(ec_params(oid::ED25519)));
                 Mechanism::EccEdwardsKeyPairGen
             }
@@ -395,7 +387,7 @@ impl TokenSigner {
         let spki_der = public_key_der(&session, uri, key)?;
         let public = keys::public_key_from_spki(&spki_der)
             .map_err(|e| CaError::param(format!("PKCS#11 key {}: {}", uri.display(), e.message)))?;
-        let alg = SigAlg::for_key(&public)
+        let alg = sig_alg_for(&public)
             .map_err(|e| CaError::param(format!("PKCS#11 key {}: {}", uri.display(), e.message)))?;
         let open = Mutex::new(Some(Open { session, key, generation }));
         Ok(TokenSigner { module, generation, uri: uri.clone(), alg, spki_der, public, open })
@@ -447,12 +439,12 @@ impl TokenSigner {
 
     /// The token's signature over `data`, as X.509 carries it.
     fn token_sign(&self, open: &Open, data: &[u8]) -> Result<Vec<u8>, Error> {
-        match self.alg {
-            SigAlg::EcdsaSha256 | SigAlg::EcdsaSha384 | SigAlg::EcdsaSha512 => {
-                let hashed = match self.alg {
-                    SigAlg::EcdsaSha384 => digest::sha384(data).to_vec(),
-                    SigAlg::EcdsaSha512 => digest::sha512(data).to_vec(),
-                    _ => digest::sha256(data).to_vec(),
+        match (self.alg.token, self.alg.digest()) {
+            (TokenSigning::EcdsaPrehashed, Some(d)) => {
+                let hashed = match d {
+                    Digest::Sha256 => digest::sha256(data).to_vec(),
+                    Digest::Sha384 => digest::sha384(data).to_vec(),
+                    Digest::Sha512 => digest::sha512(data).to_vec(),
                 };
                 // CKM_ECDSA gives r ‖ s, each as long as the order; X.509 wants Ecdsa-Sig-Value.
                 let raw = open.session.sign(&Mechanism::Ecdsa, open.key, &hashed)?;
@@ -464,10 +456,12 @@ impl TokenSigner {
                 });
                 Ok(out)
             }
-            SigAlg::RsaSha256 => open.session.sign(&Mechanism::Sha256RsaPkcs, open.key, data),
-            SigAlg::Ed25519 => {
+            (TokenSigning::Sha256RsaPkcs, _) => open.session.sign(&Mechanism::Sha256RsaPkcs, open.key, data),
+            (TokenSigning::EddsaPure, _) => {
                 open.session.sign(&Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)), open.key, data)
             }
+            // sig_alg_for picks only algorithms a token can make (checked by a unit test).
+            _ => Err(Error::NotSupported),
         }
     }
 }

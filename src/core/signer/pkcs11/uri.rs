@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::core::error::{CaError, CaResult};
-use crate::core::keys::shown;
+use crate::core::error::shown;
 use crate::core::secret::Secret;
 
 const SCHEME: &str = "pkcs11:";
