@@ -34,7 +34,7 @@
 
 (def key-types
   "What --key-type accepts: the key types of ca/generate and ca/issue."
-  ["ec-p256" "ec-p384" "ec-p521" "rsa-2048" "rsa-3072" "rsa-4096" "ed25519"])
+  ["ec-p256" "ec-p384" "ec-p521" "rsa-2048" "rsa-3072" "rsa-4096" "ed25519" "ml-dsa-44" "ml-dsa-65" "ml-dsa-87"])
 
 # --- options ------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 /// The core, bottom first.
 const CORE: &[&str] = &[
     "error", "secret", "oid", "der", "strings", "time", "digest", "serial", "pem", "name_forms", "names",
-    "general_names", "cert_info", "ec_keygen", "usage", "algorithm", "keys", "constraints", "extensions",
+    "general_names", "cert_info", "ec_keygen", "ml_dsa", "usage", "algorithm", "keys", "constraints", "extensions",
     "revocation", "signer", "options", "state", "store", "authority", "crl", "ocsp", "pkcs12",
 ];
 

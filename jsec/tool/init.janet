@@ -18,7 +18,7 @@ run the other commands with the same --store.
   --name N        root common name (default "jsec-ca Root CA"); the
                   intermediate is named "N Intermediate"
   --key-type T    ec-p256 (default), ec-p384, ec-p521, rsa-2048, rsa-3072,
-                  rsa-4096, ed25519
+                  rsa-4096, ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87
   --days N        root validity in days (default 3650)
   --intermediate  create an intermediate CA too
   --key URI       generate the root's key pair inside a PKCS#11 token (an HSM,

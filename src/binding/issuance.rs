@@ -66,7 +66,10 @@ Options (table or struct):\n\
 * :common-name - subject CN (default \"Root CA\"); also :organization, :country (two letters),\n  \
 :organizational-unit, :locality, :state, :email, :serial-number, or :subject [[\"C\" \"DE\"] [\"CN\" \"x\"]] for exact DN order\n\
 * :days-valid - validity in days (default 3650)\n\
-* :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519\n\
+* :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519,\n  \
+:ml-dsa-44, :ml-dsa-65, :ml-dsa-87 (FIPS 204, RFC 9881: pure ML-DSA; key usages digitalSignature,\n  \
+nonRepudiation, keyCertSign and cRLSign only; a key PEM carries both the seed and the expanded key, and\n  \
+ca/create reads any of seed, expanded key or both)\n\
 * :key - a PKCS#11 URI (RFC 7512): generate the CA's key pair of :key-type inside that token instead of in\n  \
 memory, e.g. \"pkcs11:token=ca;object=root?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin\"\n  \
 (object= is the new key's label, which must be unused; pin-value= works too). The private key is sensitive\n  \

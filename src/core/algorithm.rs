@@ -5,9 +5,11 @@
 //! a new algorithm is a new entry (and a generation or signing kind when it
 //! brings a new one). Generating and signing are in `keys.rs`.
 
+use std::ffi::CStr;
+
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::{HasPublic, Id, PKeyRef};
+use openssl::pkey::{HasPublic, Id, KeyType as OsslKeyType, PKeyRef};
 
 use super::der;
 use super::error::{shown, CaError, CaResult};
@@ -66,7 +68,8 @@ pub enum TokenSigning {
 pub struct Family {
     /// As messages name it.
     pub name: &'static str,
-    /// Usages this family's keys cannot have, each with the refusal's text, checked in order.
+    /// Usages this family's keys cannot have, each with the refusal's text, checked in order
+    /// (a text ending in ": " gets the names of the usages refused).
     pub refused_usages: &'static [(u16, &'static str)],
     /// Key usage of an end-entity certificate when the caller names none.
     pub default_end_entity: u16,
@@ -103,12 +106,32 @@ pub static ED25519: Family = Family {
 pub static ED448: Family =
     Family { name: "Ed448", refused_usages: &[(!SIGN_ONLY, EDDSA_ONLY_SIGNS)], default_end_entity: ku::DIGITAL_SIGNATURE };
 
+const ML_DSA_SIGNS_ONLY: &str = ":key-usage for an ML-DSA key may hold only digitalSignature, nonRepudiation, \
+keyCertSign and cRLSign (RFC 9881), not: ";
+/// ML-DSA (FIPS 204), one family per parameter set: a key of one set never
+/// verifies a signature named for another.
+pub static ML_DSA_44: Family =
+    Family { name: "ML-DSA-44", refused_usages: &[(!SIGN_ONLY, ML_DSA_SIGNS_ONLY)], default_end_entity: ku::DIGITAL_SIGNATURE };
+pub static ML_DSA_65: Family =
+    Family { name: "ML-DSA-65", refused_usages: &[(!SIGN_ONLY, ML_DSA_SIGNS_ONLY)], default_end_entity: ku::DIGITAL_SIGNATURE };
+pub static ML_DSA_87: Family =
+    Family { name: "ML-DSA-87", refused_usages: &[(!SIGN_ONLY, ML_DSA_SIGNS_ONLY)], default_end_entity: ku::DIGITAL_SIGNATURE };
+
 /// The families by OpenSSL key id; other keys have none (refused where a key is checked).
 static FAMILIES: &[(Id, &Family)] = &[(Id::EC, &EC), (Id::RSA, &RSA), (Id::ED25519, &ED25519), (Id::ED448, &ED448)];
+/// Keys that only a provider knows (no id): by algorithm name.
+static NAMED_FAMILIES: &[(OsslKeyType, &Family)] = &[
+    (OsslKeyType::ML_DSA_44, &ML_DSA_44),
+    (OsslKeyType::ML_DSA_65, &ML_DSA_65),
+    (OsslKeyType::ML_DSA_87, &ML_DSA_87),
+];
 
 pub fn family<T: HasPublic>(key: &PKeyRef<T>) -> Option<KeyFamily> {
     let id = key.id();
-    FAMILIES.iter().find(|(i, _)| *i == id).map(|(_, f)| *f)
+    match FAMILIES.iter().find(|(i, _)| *i == id) {
+        Some((_, f)) => Some(*f),
+        None => NAMED_FAMILIES.iter().find(|(name, _)| key.is_a(*name)).map(|(_, f)| *f),
+    }
 }
 
 impl Family {
@@ -122,6 +145,9 @@ impl Family {
             ));
         }
         match self.refused_usages.iter().find(|(mask, _)| bits & mask != 0) {
+            Some((mask, why)) if why.ends_with(": ") => {
+                Err(CaError::param(format!("{why}{}", super::usage::key_usage_names(bits & mask))))
+            }
             Some((_, why)) => Err(CaError::param(*why)),
             None => Ok(()),
         }
@@ -187,10 +213,28 @@ pub static SIG_ED25519: SigDesc =
     SigDesc { oid: oid::ED25519, params: Params::Absent, signing: Signing::Message, family: &ED25519, token: TokenSigning::EddsaPure };
 pub static SIG_ED448: SigDesc =
     SigDesc { oid: oid::ED448, params: Params::Absent, signing: Signing::Message, family: &ED448, token: TokenSigning::None };
+/// Pure ML-DSA with the empty context string, parameters absent (RFC 9881 §2-3).
+pub static SIG_ML_DSA_44: SigDesc =
+    SigDesc { oid: oid::ML_DSA_44, params: Params::Absent, signing: Signing::Message, family: &ML_DSA_44, token: TokenSigning::None };
+pub static SIG_ML_DSA_65: SigDesc =
+    SigDesc { oid: oid::ML_DSA_65, params: Params::Absent, signing: Signing::Message, family: &ML_DSA_65, token: TokenSigning::None };
+pub static SIG_ML_DSA_87: SigDesc =
+    SigDesc { oid: oid::ML_DSA_87, params: Params::Absent, signing: Signing::Message, family: &ML_DSA_87, token: TokenSigning::None };
 
 /// Every signature algorithm we verify (in CSRs, certificates we load).
-pub static SIG_ALGS: &[&SigDesc] =
-    &[&ECDSA_SHA256, &ECDSA_SHA384, &ECDSA_SHA512, &RSA_SHA256, &RSA_SHA384, &RSA_SHA512, &SIG_ED25519, &SIG_ED448];
+pub static SIG_ALGS: &[&SigDesc] = &[
+    &ECDSA_SHA256,
+    &ECDSA_SHA384,
+    &ECDSA_SHA512,
+    &RSA_SHA256,
+    &RSA_SHA384,
+    &RSA_SHA512,
+    &SIG_ED25519,
+    &SIG_ED448,
+    &SIG_ML_DSA_44,
+    &SIG_ML_DSA_65,
+    &SIG_ML_DSA_87,
+];
 
 /// Algorithms we name only to refuse (SHA-1), with their parameters' form.
 pub static REFUSED_SIG_ALGS: &[(&[u8], Params)] = &[(oid::ECDSA_SHA1, Params::Absent), (oid::RSA_SHA1, Params::Null)];
@@ -221,6 +265,8 @@ pub enum Generation {
     Ec { nid: Nid, curve_oid: &'static [u8] },
     Rsa { bits: u32 },
     Ed25519,
+    /// ML-DSA by OpenSSL's algorithm name; its public key's length in bytes (FIPS 204 Table 2).
+    MlDsa { algorithm: &'static CStr, public_len: usize },
 }
 
 /// A key type a CA can generate.
@@ -256,7 +302,14 @@ pub static KEY_TYPES: &[KeyDesc] = &[
     rsa(&["rsa-3072"], 3072),
     rsa(&["rsa-4096"], 4096),
     KeyDesc { names: &["ed25519"], family: &ED25519, generation: Generation::Ed25519, sig: &SIG_ED25519, bits: None },
+    ml_dsa(&["ml-dsa-44"], &ML_DSA_44, c"ML-DSA-44", 1312, &SIG_ML_DSA_44),
+    ml_dsa(&["ml-dsa-65"], &ML_DSA_65, c"ML-DSA-65", 1952, &SIG_ML_DSA_65),
+    ml_dsa(&["ml-dsa-87"], &ML_DSA_87, c"ML-DSA-87", 2592, &SIG_ML_DSA_87),
 ];
+
+const fn ml_dsa(names: &'static [&'static str], family: KeyFamily, algorithm: &'static CStr, public_len: usize, sig: SigAlg) -> KeyDesc {
+    KeyDesc { names, family, generation: Generation::MlDsa { algorithm, public_len }, sig, bits: None }
+}
 
 #[allow(non_upper_case_globals)]
 impl KeyType {
@@ -267,6 +320,9 @@ impl KeyType {
     pub const Rsa3072: KeyType = KeyType(&KEY_TYPES[4]);
     pub const Rsa4096: KeyType = KeyType(&KEY_TYPES[5]);
     pub const Ed25519: KeyType = KeyType(&KEY_TYPES[6]);
+    pub const MlDsa44: KeyType = KeyType(&KEY_TYPES[7]);
+    pub const MlDsa65: KeyType = KeyType(&KEY_TYPES[8]);
+    pub const MlDsa87: KeyType = KeyType(&KEY_TYPES[9]);
 
     pub fn from_name(name: &str) -> CaResult<KeyType> {
         KEY_TYPES.iter().find(|k| k.names.contains(&name)).map(KeyType).ok_or_else(|| {
@@ -287,7 +343,7 @@ impl KeyType {
 /// The signature algorithm that fits `key`: the first key type of its family
 /// (and, for EC, its size) names it.
 pub fn sig_alg_for<T: HasPublic>(key: &PKeyRef<T>) -> CaResult<SigAlg> {
-    let refused = || CaError::param("the CA key must be an EC (P-256/384/521), RSA or Ed25519 key");
+    let refused = || CaError::param("the CA key must be an EC (P-256/384/521), RSA, Ed25519 or ML-DSA key");
     let fam = family(key).ok_or_else(refused)?;
     let bits = key.bits();
     let mut of_family = KEY_TYPES.iter().filter(|k| k.family == fam).peekable();
@@ -308,10 +364,15 @@ mod tests {
     fn every_key_type_signs_with_its_own_family() {
         for k in KEY_TYPES {
             assert_eq!(k.family, k.sig.family, "{:?}", k.names);
-            assert!(k.sig.token != TokenSigning::None, "{:?} cannot be made in a token", k.names);
+            // ML-DSA in a token needs PKCS#11 3.2, which SoftHSM2 (our test token) lacks.
+            let in_tokens = !matches!(k.generation, Generation::MlDsa { .. });
+            assert_eq!(k.sig.token != TokenSigning::None, in_tokens, "{:?} in a token", k.names);
         }
         let names: Vec<&str> = KEY_TYPES.iter().flat_map(|k| k.names.iter().copied()).collect();
-        assert_eq!(names, ["ec-p256", "ec", "ec-p384", "ec-p521", "rsa-2048", "rsa", "rsa-3072", "rsa-4096", "ed25519"]);
+        assert_eq!(
+            names,
+            ["ec-p256", "ec", "ec-p384", "ec-p521", "rsa-2048", "rsa", "rsa-3072", "rsa-4096", "ed25519", "ml-dsa-44", "ml-dsa-65", "ml-dsa-87"]
+        );
     }
 
     #[test]
@@ -322,5 +383,8 @@ mod tests {
         assert!(ED25519.check_usage(ku::KEY_AGREEMENT).unwrap_err().message.contains("Ed25519 key"));
         assert!(ED448.check_usage(ku::KEY_ENCIPHERMENT).unwrap_err().message.contains("RFC 8410"));
         assert!(ED448.check_usage(ku::DIGITAL_SIGNATURE | ku::CRL_SIGN).is_ok());
+        let e = ML_DSA_65.check_usage(ku::DIGITAL_SIGNATURE | ku::KEY_ENCIPHERMENT).unwrap_err();
+        assert!(e.message.ends_with("(RFC 9881), not: keyEncipherment"), "{}", e.message);
+        assert!(ML_DSA_87.check_usage(ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION | ku::KEY_CERT_SIGN | ku::CRL_SIGN).is_ok());
     }
 }

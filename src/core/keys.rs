@@ -33,7 +33,9 @@ impl KeyType {
         match self.desc().generation {
             Generation::Ec { nid, curve_oid } => ec_generate_encoded(nid, curve_oid),
             Generation::Ed25519 => ed25519_generate_encoded(),
-            Generation::Rsa { .. } => {
+            // OpenSSL's encoders: an ML-DSA PKCS#8 key carries both the seed and
+            // the expanded key (RFC 9881's `both`; OpenSSL 3.5's default).
+            Generation::Rsa { .. } | Generation::MlDsa { .. } => {
                 let key = self.generate()?;
                 let spki_der = key.public_key_to_der().ssl("encoding the public key")?;
                 let pkcs8_pem = private_key_pem(&key)?;
@@ -58,6 +60,7 @@ impl KeyType {
                 PKey::from_rsa(key).ssl("wrapping the RSA key")
             }
             Generation::Ed25519 => PKey::generate_ed25519().ssl("generating an Ed25519 key"),
+            Generation::MlDsa { algorithm, .. } => super::ml_dsa::generate(algorithm),
         }
     }
 }
@@ -388,8 +391,25 @@ pub fn public_key_from_spki(spki_der: &[u8]) -> CaResult<PKey<Public>> {
             PKey::public_key_from_raw_bytes(bits, id).map_err(|_| bad("invalid EdDSA key"))?
         }
         other => {
+            // ML-DSA (RFC 9881 §4): parameters absent, the key exactly its set's length.
+            let ml_dsa = KEY_TYPES.iter().find_map(|k| match k.generation {
+                Generation::MlDsa { public_len, .. } if k.sig.oid == other => Some((k, public_len)),
+                _ => None,
+            });
+            if let Some((k, public_len)) = ml_dsa {
+                alg.finish("ML-DSA key parameters (there are none)")?;
+                if bits.len() != public_len {
+                    return Err(bad(&format!(
+                        "an {} public key has {public_len} bytes, not {}",
+                        k.family.name,
+                        bits.len()
+                    )));
+                }
+                // OpenSSL's decoder: the key's own checks (and the provider's key object).
+                return PKey::public_key_from_der(spki_der).map_err(|_| bad("invalid ML-DSA key"));
+            }
             return Err(CaError::param(format!(
-                "public key algorithm {} is not supported; use EC (P-256/384/521), RSA or Ed25519",
+                "public key algorithm {} is not supported; use EC (P-256/384/521), RSA, Ed25519 or ML-DSA",
                 der::oid_to_string(other)
             )))
         }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extensions;
 pub mod general_names;
 pub mod keys;
+pub mod ml_dsa;
 pub mod name_forms;
 pub mod names;
 pub mod ocsp;

@@ -80,6 +80,17 @@ pub struct KeyUsage {
     pub bits: u16,
 }
 
+/// The names of the usages set in `bits`, comma-separated, as OpenSSL spells them.
+pub fn key_usage_names(bits: u16) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, b) in KEY_USAGE_NAMES {
+        if bits & b != 0 && !names.iter().any(|n| KEY_USAGE_NAMES.iter().any(|(m, c)| m == n && c == b)) {
+            names.push(name);
+        }
+    }
+    names.join(", ")
+}
+
 pub fn parse_key_usage(items: &[String]) -> CaResult<KeyUsage> {
     let mut bits = 0;
     for item in items {

@@ -302,6 +302,13 @@ impl TokenSigner {
     /// extractable. Refused when the token already holds an object of that
     /// name.
     pub fn generate(uri: &KeyUri, key_type: KeyType) -> CaResult<TokenSigner> {
+        if key_type.desc().sig.token == TokenSigning::None {
+            return Err(CaError::param(format!(
+                "PKCS#11 key {}: :key-type {} keys are not made in tokens here (PKCS#11 3.2 ML-DSA is not supported)",
+                uri.display(),
+                key_type.desc().names[0]
+            )));
+        }
         let Some(label) = uri.object.clone() else {
             return Err(CaError::param(format!(
                 "PKCS#11 key {}: name the new key with object= (its label)",
@@ -368,6 +375,8 @@ impl TokenSigner {
                 public.push(Attribute::EcParams(ec_params(oid::ED25519)));
                 Mechanism::EccEdwardsKeyPairGen
             }
+            // Refused above (no token signing).
+            Generation::MlDsa { .. } => return Err(CaError::param("ML-DSA keys are not made in tokens here")),
         };
         let (_, private) = session
             .generate_key_pair(&mechanism, &public, &private)
@@ -460,7 +469,7 @@ impl TokenSigner {
             (TokenSigning::EddsaPure, _) => {
                 open.session.sign(&Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)), open.key, data)
             }
-            // sig_alg_for picks only algorithms a token can make (checked by a unit test).
+            // A key a token cannot sign with is refused when it is opened (TokenSigning::None).
             _ => Err(Error::NotSupported),
         }
     }
