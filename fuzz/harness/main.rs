@@ -27,7 +27,9 @@ use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509Req, X509};
 
-use jsec_ca::core::authority::{Authority, CaOptions, IssueOptions, LoadOptions, NameConstraints, SignOptions};
+use jsec_ca::core::authority::Authority;
+use jsec_ca::core::constraints::NameConstraints;
+use jsec_ca::core::options::{CaOptions, IssueOptions, LoadOptions, SignOptions};
 use jsec_ca::core::constraints::Subtree;
 use jsec_ca::core::general_names::GeneralName;
 use jsec_ca::core::names::{Attr, Subject};

@@ -14,7 +14,7 @@ use openssl::stack::Stack;
 use openssl::x509::store::X509Store;
 use openssl::x509::{X509StoreContext, X509};
 
-use jsec_ca::core::authority::SignOptions;
+use jsec_ca::core::options::SignOptions;
 use jsec_ca::core::oid as oids;
 use jsec_ca::core::cert_info::CertInfo;
 use jsec_ca::core::extensions as ext;

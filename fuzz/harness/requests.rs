@@ -13,7 +13,7 @@ use openssl::pkey::{Id, PKey, Private};
 use openssl::sign::Signer;
 use openssl::x509::X509Req;
 
-use jsec_ca::core::authority::{BasicConstraints, PointerOverrides, SignOptions};
+use jsec_ca::core::options::{BasicConstraints, PointerOverrides, SignOptions};
 use jsec_ca::core::der;
 use jsec_ca::core::general_names::GeneralName;
 use jsec_ca::core::usage;
