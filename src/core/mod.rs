@@ -2,6 +2,7 @@
 //! structs in, `CaResult` out; unit-tested with `cargo test`.
 pub mod authority;
 pub mod cert_info;
+pub mod acme;
 pub mod constraints;
 pub mod crl;
 pub mod der;
