@@ -68,9 +68,9 @@
                415 "Unsupported Media Type" 429 "Too Many Requests" 500 "Internal Server Error"})
 
 (defn- write-response [stream status headers body head?]
-  (def out (buffer "HTTP/1.1 " status " " (get reasons status "Status") "\r\n"))
+  (def out (buffer "HTTP/1.1 " (string status) " " (get reasons status "Status") "\r\n"))
   (each [k v] headers (buffer/push out k ": " v "\r\n"))
-  (buffer/push out "Content-Length: " (length body) "\r\n\r\n")
+  (buffer/push out "Content-Length: " (string (length body)) "\r\n\r\n")
   (unless head? (buffer/push out body))
   (:write stream out))
 
