@@ -20,7 +20,7 @@
 
 (def- command-names
   "The commands, in the order `jsec-ca --help` lists them."
-  ["init" "issue" "sign" "renew" "revoke" "crl" "list" "expiring" "export" "ocsp-serve" "migrate"])
+  ["init" "issue" "sign" "renew" "revoke" "crl" "list" "expiring" "export" "ocsp-serve" "acme-serve" "migrate"])
 
 (def commands
   "Each command's module by name: its `summary` (a line for --help), `help`,

@@ -17,7 +17,7 @@
   [code (string out) (string err)])
 
 (t/same (sort (keys tool/commands))
-        @["crl" "expiring" "export" "init" "issue" "list" "migrate" "ocsp-serve" "renew" "revoke" "sign"]
+        @["acme-serve" "crl" "expiring" "export" "init" "issue" "list" "migrate" "ocsp-serve" "renew" "revoke" "sign"]
         "tool/commands holds every command")
 (eachp [name command] tool/commands
   (each part ['summary 'help 'options 'run]

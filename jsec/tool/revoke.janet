@@ -20,11 +20,14 @@ to publish a CRL.
 (def options {"reason" [:text "unspecified"]})
 
 (defn- parse-serial
-  "SERIAL from the command line (decimal or 0x hex) as an int/s64."
+  "SERIAL from the command line (decimal or 0x hex) as an int/s64, or, past
+  63 bits (random serials, as ACME issues), as the \"0x...\" string the module takes."
   [text]
   (def n (try (int/s64 text) ([_] nil)))
-  (unless (and n (pos? n)) (usage-error "SERIAL must be a positive number (decimal or 0x hex), got %q" text))
-  n)
+  (cond
+    (and n (pos? n)) n
+    (peg/match ~(* (+ "0x" "0X") (between 1 40 :h) -1) text) (string/ascii-lower text)
+    (usage-error "SERIAL must be a positive number (decimal or 0x hex), got %q" text)))
 
 (defn run
   "Revokes the serial `(first args)`."

@@ -7,6 +7,7 @@
 //! same cfunctions, so `(ca/issue ca o)` and `(:issue ca o)` are one code path.
 
 pub mod abstract_box;
+pub mod acme;
 pub mod ca_type;
 pub mod edge;
 pub mod event_loop;
@@ -58,6 +59,12 @@ cfunctions! {
     cf_store_location => store::store_location;
     cf_store_close => store::store_close;
     cf_version => version::version;
+    cf_acme_open => acme::acme_open;
+    cf_acme_handle => acme::acme_handle;
+    cf_acme_validated => acme::acme_validated;
+    cf_acme_directory_url => acme::acme_directory_url;
+    cf_acme_dns_query => acme::acme_dns_query;
+    cf_acme_dns_answer => acme::acme_dns_answer;
 }
 
 type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
@@ -93,6 +100,12 @@ pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
     ("store-location", cf_store_location, store::STORE_LOCATION_DOC),
     ("store-close", cf_store_close, store::STORE_CLOSE_DOC),
     ("version", cf_version, version::VERSION_DOC),
+    ("acme-open", cf_acme_open, acme::ACME_OPEN_DOC),
+    ("acme-handle", cf_acme_handle, acme::ACME_HANDLE_DOC),
+    ("acme-validated", cf_acme_validated, acme::ACME_VALIDATED_DOC),
+    ("acme-directory-url", cf_acme_directory_url, acme::ACME_DIRECTORY_URL_DOC),
+    ("acme-dns-query", cf_acme_dns_query, acme::ACME_DNS_QUERY_DOC),
+    ("acme-dns-answer", cf_acme_dns_answer, acme::ACME_DNS_ANSWER_DOC),
 ];
 
 /// A NULL-terminated method table Janet can read from any thread.
@@ -107,7 +120,7 @@ macro_rules! method {
 }
 
 /// Methods of `ca/CA`: the same cfunctions as the module functions.
-pub static METHODS: MethodTable<21> = MethodTable([
+pub static METHODS: MethodTable<22> = MethodTable([
     method!(c"generate-intermediate", cf_generate_intermediate),
     method!(c"issue", cf_issue),
     method!(c"issue-async", cf_issue_async),
@@ -128,6 +141,7 @@ pub static METHODS: MethodTable<21> = MethodTable([
     method!(c"create-ocsp-response", cf_create_ocsp_response),
     method!(c"get-status", cf_get_status),
     method!(c"ocsp-error-response", cf_ocsp_error_response),
+    method!(c"acme-handle", cf_acme_handle),
     raw::JanetMethod { name: std::ptr::null(), cfun: None },
 ]);
 
@@ -152,6 +166,13 @@ pub static STORE_METHODS: MethodTable<7> = MethodTable([
     method!(c"find", cf_store_find),
     method!(c"location", cf_store_location),
     method!(c"close", cf_store_close),
+    raw::JanetMethod { name: std::ptr::null(), cfun: None },
+]);
+
+/// Methods of `ca/Acme`: the same cfunctions as the `ca/acme-*` functions.
+pub static ACME_METHODS: MethodTable<3> = MethodTable([
+    method!(c"validated", cf_acme_validated),
+    method!(c"directory-url", cf_acme_directory_url),
     raw::JanetMethod { name: std::ptr::null(), cfun: None },
 ]);
 
@@ -182,6 +203,7 @@ static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
 pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
     ca_type::METHODS.set(&METHODS.0);
     store_type::METHODS.set(&STORE_METHODS.0);
+    acme::METHODS.set(&ACME_METHODS.0);
     let names = NAMES.get_or_init(|| FUNCTIONS.iter().map(|(name, _, _)| cstring(name)).collect());
     let docs: Vec<CString> = FUNCTIONS.iter().map(|(_, _, doc)| cstring(doc)).collect();
     let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS

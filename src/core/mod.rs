@@ -3,6 +3,7 @@
 pub mod algorithm;
 pub mod authority;
 pub mod cert_info;
+pub mod acme;
 pub mod constraints;
 pub mod crl;
 pub mod der;

@@ -1,0 +1,80 @@
+# jsec-ca acme-serve: the ACME server of a CA in a store (jsec/acme-server).
+(import jsec/ca)
+(import jsec/acme-server)
+
+(use ./common)
+
+(def summary "serve ACME (RFC 8555, renewal info RFC 9773) for the CA, behind a TLS proxy")
+
+(def help
+  ```
+Usage: jsec-ca acme-serve --allowed-domains D[,D...] [--allowed-ips CIDR[,CIDR...]]
+         [--dir D | --store LOCATION] [--ca NAME] [--host H] [--port P] [--base-url URL]
+         [--days N] [--http-01-port N] [--validation-address ADDR] [--dns-server HOST:PORT]
+         [--orders-per-hour N] [--eab-kid KID --eab-key B64URL] [--max-seconds N]
+
+Serves ACME (RFC 8555, renewal info RFC 9773) for the CA in the store: the
+intermediate when there is one, else the root (or --ca NAME). Plain HTTP on
+H:P (default 127.0.0.1:14000); clients need HTTPS, so run it behind a TLS proxy
+and give the URL clients use as --base-url (default http://H:P). The ACME state
+lives in the same store, so several acme-serve processes can serve one CA.
+Validation: http-01 connects to --validation-address (default: the identifier)
+on --http-01-port (default 80); dns-01 asks --dns-server (required for dns-01).
+Prints "ACME directory: URL" when ready.
+```)
+
+(def options
+  {"ca" :text "host" :text "port" :text "base-url" :text "days" :text "http-01-port" :text
+   "validation-address" :text "dns-server" :text "orders-per-hour" :text "allowed-domains" :text
+   "allowed-ips" :text "eab-kid" :text "eab-key" :text "max-seconds" :text})
+
+(defn- split-list [s] (filter |(not (empty? $)) (map string/trim (string/split "," (or s "")))))
+
+(defn- int-flag [opts k]
+  (when-let [v (opts k)]
+    (def n (scan-number v))
+    (unless (and (int? n) (>= n 0)) (error [:usage (string "--" k " needs a whole number, got " v)]))
+    n))
+
+(defn run
+  "Runs acme-serve with the options `o`; returns when --max-seconds pass (else never)."
+  [o args]
+  (no-arguments "acme-serve" args)
+  (def host (or (o :host) "127.0.0.1"))
+  (def port (or (int-flag o :port) 14000))
+  (def location (or (o :store) (os/getenv "JSEC_CA_STORE") (string (or (o :dir) (os/getenv "JSEC_CA_DIR") "ca") "/ca.db")))
+  (unless (or (string/find "://" location) (os/stat location))
+    (fail "no store at %s: run `jsec-ca init` first" location))
+  (def password (let [p (os/getenv "JSEC_CA_PASSWORD")] (when (not= p "") p)))
+  (def store (ca/open-store location {:busy-timeout 30000}))
+  (def cas (ca/store-cas store))
+  (def name (or (o :ca) (cond (index-of "intermediate" cas) "intermediate"
+                              (index-of "root" cas) "root"
+                              (fail "no CA in %s" location))))
+  (def the-ca (ca/store-load store name (if password {:password password} {})))
+  (def domains (split-list (o :allowed-domains)))
+  (def ips (split-list (o :allowed-ips)))
+  (when (and (empty? domains) (empty? ips))
+    (error [:usage "acme-serve needs --allowed-domains and/or --allowed-ips: it issues for nothing else"]))
+  (def base (or (o :base-url) (string "http://" host ":" port)))
+  (def acme-opts @{:base-url base :allowed-domains domains :allowed-ips ips :busy-timeout 30000})
+  (when-let [d (int-flag o :days)] (put acme-opts :days-valid d))
+  (when-let [n (int-flag o :orders-per-hour)] (put acme-opts :orders-per-hour n))
+  (when (o :eab-kid)
+    (put acme-opts :eab-keys {(o :eab-kid) (or (o :eab-key) (error [:usage "--eab-kid needs --eab-key"]))})
+    (put acme-opts :eab-required true))
+  (def acme (ca/acme-open location acme-opts))
+  (def vopts @{})
+  (when-let [p (int-flag o :http-01-port)] (put vopts :http-01-port p))
+  (when-let [a (o :validation-address)] (put vopts :validation-address a))
+  (when-let [d (o :dns-server)]
+    (def colon (last (string/find-all ":" d)))
+    (unless colon (error [:usage "--dns-server is HOST:PORT"]))
+    (put vopts :dns-server [(string/slice d 0 colon) (scan-number (string/slice d (+ colon 1)))]))
+  (def server (acme-server/serve the-ca acme host port vopts))
+  (printf "ACME directory: %s" (ca/acme-directory-url acme))
+  (printf "serving ACME for CA %q of %s on http://%s:%d" name (ca/store-location store) host port)
+  (flush)
+  (if-let [n (int-flag o :max-seconds)]
+    (do (ev/sleep n) (:close server))
+    (forever (ev/sleep 3600))))

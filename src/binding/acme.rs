@@ -1,0 +1,267 @@
+//! ACME in Janet: the abstract type `ca/Acme` (an ACME server's policy and
+//! state, no network) and the functions a Janet HTTP server calls.
+//! `jsec/acme-server` is such a server; any other can call the same.
+
+use std::ffi::c_void;
+
+use janetrs::lowlevel as raw;
+use janetrs::{Janet, TaggedJanet};
+
+use crate::core::acme::dns;
+use crate::core::acme::policy::{Policy, Subnet};
+use crate::core::acme::server::{Acme, Request, Seen};
+use crate::core::acme::store::{MemoryAcme, SqliteAcme};
+use crate::core::acme::b64;
+use crate::core::error::{CaError, CaResult};
+
+use super::abstract_box::{self as ab, AbstractType};
+use super::ca_type;
+use super::edge::arity;
+use super::values::{self as v, type_name, Opts, Tagged as _};
+
+pub static ACME_TYPE: AbstractType = ab::descriptor(c"ca/Acme", ab::gc::<Acme>, acme_get, acme_tostring);
+
+fn acme<'a>(x: &Janet, what: &str) -> CaResult<&'a mut Acme> {
+    match ab::borrow::<Acme>(&ACME_TYPE, x) {
+        None => Err(CaError::param(format!("{what} must be a ca/Acme, got {}", type_name(x)))),
+        Some(None) => Err(CaError::config(format!("{what} is a freed ca/Acme"))),
+        Some(Some(a)) => Ok(a),
+    }
+}
+
+/// The ca/Acme method table, handed over by the registration (mod.rs).
+pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
+
+unsafe extern "C" fn acme_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
+    // SAFETY: the slot holds a NULL-terminated static table (or nothing, then no method is found).
+    unsafe { ab::method(&METHODS, key, out) }
+}
+
+unsafe extern "C" fn acme_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {
+    // SAFETY: `data` is a ca/Acme's memory.
+    let text = match unsafe { ab::peek::<Acme>(data) } {
+        Some(a) => format!("<ca/Acme {}>", a.directory_url()),
+        None => String::from("<ca/Acme freed>"),
+    };
+    // SAFETY: the buffer Janet passed.
+    unsafe { ab::push_text(buffer, &text) };
+}
+
+pub const ACME_OPEN_DOC: &str = "(ca/acme-open location opts)\n\n\
+Returns a ca/Acme: the state and policy of an ACME server (RFC 8555, with ARI, RFC 9773) for a CA, without\n\
+any network. `location` is the jsec-ca store (SQLite file) the CA was saved in: the ACME accounts, orders,\n\
+authorizations, nonces and certificates live there beside the CA, so several processes serve one CA;\n\
+\":memory:\" keeps them in this process only. Serve it with ca/acme-handle (jsec/acme-server does).\n\
+Options:\n\
+* :base-url (required) - scheme, host and port clients reach the server at, e.g. \"https://ca.example:14000\"\n\
+* :allowed-domains - DNS names issued for: each and every name below it (default none)\n\
+* :allowed-ips - IP addresses or CIDR ranges issued for (default none)\n\
+* :days-valid - certificate lifetime (90)\n\
+* :extended-key-usage, :key-usage - the profile (serverAuth; key usage by key type)\n\
+* :orders-per-hour - new orders per account per hour (300; 0 unlimited)\n\
+* :accounts-per-hour - new accounts per hour (0, unlimited)\n\
+* :eab-keys - {kid base64url-hmac-key ...} for external account binding; :eab-required (false)\n\
+* :terms-of-service - a URL clients must agree to\n\
+* :finalize-lease - seconds before another process takes over an unfinished finalize (60)\n\
+* :busy-timeout - milliseconds to wait for another process's write lock (5000)\n\
+Every certificate is signed by ca/sign-csr's rules of the CA passed to ca/acme-handle.";
+
+fn strings(x: &Janet, what: &str) -> CaResult<Vec<String>> {
+    v::string_list(x, what)
+}
+
+pub fn acme_open(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 2, "ca/acme-open")?;
+    let location = v::text(&args[0], "ca/acme-open location")?;
+    let o = Opts::read(
+        args.get(1),
+        "ca/acme-open",
+        &[
+            "base-url", "allowed-domains", "allowed-ips", "days-valid", "extended-key-usage", "key-usage",
+            "orders-per-hour", "accounts-per-hour", "eab-keys", "eab-required", "terms-of-service",
+            "finalize-lease", "busy-timeout",
+        ],
+    )?;
+    let base = o.with("base-url", v::text)?.ok_or_else(|| CaError::param("ca/acme-open needs :base-url"))?;
+    if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() > 200 {
+        return Err(CaError::param(format!(":base-url must be an http(s) URL, got {base:?}")));
+    }
+    let mut p = Policy::default();
+    if let Some(d) = o.with("allowed-domains", strings)? {
+        for name in &d {
+            crate::core::name_forms::dns::check(&name.to_ascii_lowercase(), crate::core::name_forms::dns::Use::Constraint)
+                .map_err(|e| CaError::param(format!(":allowed-domains {name:?}: {e}")))?;
+        }
+        p.allowed_domains = d.iter().map(|s| s.to_ascii_lowercase()).collect();
+    }
+    if let Some(ips) = o.with("allowed-ips", strings)? {
+        p.allowed_ips = ips.iter().map(|s| Subnet::parse(s).map_err(|e| CaError::param(format!(":allowed-ips {e}")))).collect::<CaResult<_>>()?;
+    }
+    if let Some(d) = o.with("days-valid", v::days)? {
+        p.days_valid = d;
+    }
+    if let Some(e) = o.with("extended-key-usage", v::usage_list)? {
+        crate::core::usage::parse_ext_key_usage(&e)?;
+        p.ext_key_usage = e;
+    }
+    if let Some(k) = o.with("key-usage", v::usage_list)? {
+        crate::core::usage::parse_key_usage(&k)?;
+        p.key_usage = k;
+    }
+    if let Some(n) = o.with("orders-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
+        p.orders_per_hour = n as u32;
+    }
+    if let Some(n) = o.with("accounts-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
+        p.accounts_per_hour = n as u32;
+    }
+    if let Some(n) = o.with("finalize-lease", |x, w| v::int_in(x, w, 0, 86400))? {
+        p.finalize_lease = n as i64;
+    }
+    p.eab_required = o.with("eab-required", v::boolean)?.unwrap_or(false);
+    p.terms_of_service = o.with("terms-of-service", v::text)?;
+    if let Some(keys) = o.get("eab-keys") {
+        let kv = Opts::read_any(keys, ":eab-keys")?;
+        for (kid, secret) in kv {
+            let secret = b64::decode(&secret, ":eab-keys")
+                .map_err(|_| CaError::param(format!(":eab-keys {kid:?}: the key must be base64url without padding")))?;
+            if secret.len() < 16 {
+                return Err(CaError::param(format!(":eab-keys {kid:?}: the key must be at least 16 octets")));
+            }
+            p.eab_keys.push((kid, secret));
+        }
+    }
+    let busy = o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))?.unwrap_or(5000) as u32;
+    let store: Box<dyn crate::core::acme::store::AcmeStore> =
+        if location == ":memory:" { Box::new(MemoryAcme::default()) } else { Box::new(SqliteAcme::open(&location, busy)?) };
+    Ok(ab::wrap(&ACME_TYPE, Acme::new(&base, p, store)))
+}
+
+pub const ACME_HANDLE_DOC: &str = "(ca/acme-handle ca acme request)\n\n\
+Answers one HTTP request to the ACME server `acme` for the CA `ca`. `request` is a table or struct with\n\
+:method (\"GET\", \"HEAD\", \"POST\"), :path (\"/acme/new-order\"), :content-type and :body (string or buffer,\n\
+at most 64 KiB). Returns @{:status n :headers @[[name value] ...] :body buffer :validations @[...]}: each\n\
+validation is @{:challenge id :type \"http-01\"|\"dns-01\" :identifier host :token t :target path-or-name}\n\
+that the caller performs (fetch http://host:80/target, or look up TXT records of target) and reports with\n\
+ca/acme-validated. Protocol errors are problem documents in the response, never Janet errors.\n\
+Method form: (:acme-handle ca acme request).";
+
+pub fn acme_handle(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 3, 3, "ca/acme-handle")?;
+    let o = Opts::read(Some(&args[2]), "ca/acme-handle request", &["method", "path", "content-type", "body", "headers"])?;
+    let body = match o.get("body") {
+        Some(b) => {
+            let bytes = v::bytes(b, "ca/acme-handle request :body")?;
+            // Bounded here too: the core refuses more than 64 KiB, copy no more.
+            bytes[..bytes.len().min(crate::core::acme::jws::MAX_BODY + 1)].to_vec()
+        }
+        None => Vec::new(),
+    };
+    let req = Request {
+        method: o.with("method", v::text)?.unwrap_or_else(|| "GET".into()),
+        path: o.with("path", v::text)?.ok_or_else(|| CaError::param("ca/acme-handle request needs :path"))?,
+        content_type: o.with("content-type", v::text)?,
+        body,
+    };
+    let acme = acme(&args[1], "ca/acme-handle acme")?;
+    let ca = ca_type::authority(&args[0], "ca/acme-handle ca")?;
+    let r = acme.handle(ca, &req);
+    let headers = v::array(r.headers.iter().map(|(k, x)| v::array([v::jstring(k), v::jstring(x)])));
+    let validations = v::array(r.validations.iter().map(|x| {
+        v::table(&[
+            ("challenge", v::jstring(&x.challenge)),
+            ("type", v::jstring(&x.kind)),
+            ("identifier", v::jstring(&x.identifier)),
+            ("token", v::jstring(&x.token)),
+            ("target", v::jstring(&x.target)),
+        ])
+    }));
+    Ok(v::table(&[
+        ("status", Janet::number(f64::from(r.status))),
+        ("headers", headers),
+        ("body", v::jbuffer(&r.body)),
+        ("validations", validations),
+    ]))
+}
+
+pub const ACME_VALIDATED_DOC: &str = "(ca/acme-validated acme challenge seen)\n\n\
+Reports what a validation that ca/acme-handle asked for saw, and lets the server judge it. `challenge`\n\
+is the validation's :challenge; `seen` is {:status n :location url :body bytes} (http-01: the HTTP\n\
+answer, body at most 8 KiB), {:txt [strings]} (dns-01), or {:error \"connection\"|\"dns\"|\"tls\" :detail\n\
+text} when nothing answered. Returns :valid or :invalid.\n\
+Method form: (:validated acme challenge seen).";
+
+pub fn acme_validated(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 3, 3, "ca/acme-validated")?;
+    let challenge = v::text(&args[1], "ca/acme-validated challenge")?;
+    let o = Opts::read(Some(&args[2]), "ca/acme-validated seen", &["status", "location", "body", "txt", "error", "detail"])?;
+    let seen = if let Some(kind) = o.with("error", v::text)? {
+        Seen::Failed { kind, detail: o.with("detail", v::text)?.unwrap_or_default().chars().take(300).collect() }
+    } else if let Some(txt) = o.with("txt", strings)? {
+        Seen::Txt(txt)
+    } else {
+        let status = o.with("status", |x, w| v::int_in(x, w, 0, 999))?.ok_or_else(|| CaError::param("ca/acme-validated seen needs :status, :txt or :error"))?;
+        let body = match o.get("body") {
+            Some(b) => v::bytes(b, ":body")?.iter().take(8192).copied().collect(),
+            None => Vec::new(),
+        };
+        Seen::Http { status: status as u16, location: o.with("location", v::text)?, body }
+    };
+    let acme = acme(&args[0], "ca/acme-validated acme")?;
+    let verdict = acme.validation_result(&challenge, &seen)?;
+    Ok(v::jkeyword(&verdict))
+}
+
+pub const ACME_DIRECTORY_URL_DOC: &str = "(ca/acme-directory-url acme)\n\nThe directory URL clients start from.\n\
+Method form: (:directory-url acme).";
+
+pub fn acme_directory_url(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 1, 1, "ca/acme-directory-url")?;
+    Ok(v::jstring(&acme(&args[0], "ca/acme-directory-url acme")?.directory_url()))
+}
+
+pub const ACME_DNS_QUERY_DOC: &str = "(ca/acme-dns-query name id)\n\n\
+A DNS query message (a buffer, to send over UDP) for the TXT records of `name`, with query id `id`\n\
+(0 to 65535): dns-01's look-up, for the caller to send.";
+
+pub fn acme_dns_query(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 2, "ca/acme-dns-query")?;
+    let name = v::text(&args[0], "ca/acme-dns-query name")?;
+    let id = v::int_in(&args[1], "ca/acme-dns-query id", 0, 65535)? as u16;
+    let q = dns::txt_query(&name, id).map_err(|p| CaError::param(p.detail))?;
+    Ok(v::jbuffer(&q))
+}
+
+pub const ACME_DNS_ANSWER_DOC: &str = "(ca/acme-dns-answer message id)\n\n\
+Reads a DNS answer to the query with id `id`: returns {:txt [strings]} or {:error \"dns\" :detail text}\n\
+(NXDOMAIN, SERVFAIL, a malformed answer), either of which ca/acme-validated takes as `seen`.";
+
+pub fn acme_dns_answer(args: &[Janet]) -> CaResult<Janet> {
+    arity(args, 2, 2, "ca/acme-dns-answer")?;
+    let msg = v::bytes(&args[0], "ca/acme-dns-answer message")?;
+    let id = v::int_in(&args[1], "ca/acme-dns-answer id", 0, 65535)? as u16;
+    Ok(match dns::txt_answer(msg, id) {
+        Ok(txt) => v::table(&[("txt", v::array(txt.iter().map(|t| v::jstring(t))))]),
+        Err(p) => v::table(&[("error", v::jstring("dns")), ("detail", v::jstring(&p.detail))]),
+    })
+}
+
+impl Opts<'_> {
+    /// The string pairs of a table or struct with any keys (keywords or strings).
+    pub fn read_any(x: &Janet, what: &str) -> CaResult<Vec<(String, String)>> {
+        let pairs: Vec<(Janet, Janet)> = match x.tagged() {
+            TaggedJanet::Table(t) => t.iter().map(|(k, v)| (*k, *v)).collect(),
+            TaggedJanet::Struct(s) => s.iter().map(|(k, v)| (*k, *v)).collect(),
+            _ => return Err(CaError::param(format!("{what} must be a table or struct, got {}", type_name(x)))),
+        };
+        pairs
+            .iter()
+            .map(|(k, val)| {
+                let key = match k.tagged() {
+                    TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Symbol(_) => v::text(k, what)?,
+                    _ => return Err(CaError::param(format!("{what} keys must be strings or keywords"))),
+                };
+                Ok((key, v::text(val, what)?))
+            })
+            .collect()
+    }
+}
