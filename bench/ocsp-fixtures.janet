@@ -4,8 +4,8 @@
 #     JANET_PATH=build build/janet bench/ocsp-fixtures.janet DIR
 #
 #   ca.pem, ca.key          a P-256 root (jsec/ca), the responders' signer
-#                           (with a pkcs11: URI after DIR, its key is made in
-#                           that token and there is no ca.key)
+#                           (with --key pkcs11:URI its key is made in that
+#                           token and there is no ca.key; --key-type T)
 #   leaf-S.pem              ten certificates it issued, serials S = 100..109
 #   index.txt               the same statuses as an `openssl ca` database,
 #                           for `openssl ocsp -index`
@@ -21,17 +21,20 @@
 (import jsec/ca)
 
 (def dir (get (dyn :args) 1))
-# With a PKCS#11 URI, the root's key is generated in that token (no ca.key).
-(def token-key (get (dyn :args) 2))
+# --key pkcs11:URI: the root's key is generated in that token (no ca.key);
+# --key-type T: the root's key type (default ec-p256).
+(def flags (struct ;(slice (dyn :args) 2)))
+(def token-key (flags "--key"))
+(def key-type (keyword (get flags "--key-type" "ec-p256")))
 (unless dir
-  (eprint "usage: bench/ocsp-fixtures.janet DIR [pkcs11:URI]")
+  (eprint "usage: bench/ocsp-fixtures.janet DIR [--key pkcs11:URI] [--key-type T]")
   (os/exit 2))
 
 (def first-serial 100)
 (def leaves 10)
 (def revoked-at (- (os/time) 86400))
 
-(def root (ca/generate {:common-name "OCSP Bench Root" :key token-key}))
+(def root (ca/generate {:common-name "OCSP Bench Root" :key token-key :key-type key-type}))
 (defn- path [name] (string dir "/" name))
 (spit (path "ca.pem") (ca/get-cert root))
 (unless token-key (spit (path "ca.key") (ca/get-key root)))
