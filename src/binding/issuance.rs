@@ -9,10 +9,25 @@ use crate::core::algorithm::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::event_loop::Deferred;
 use super::options as opt;
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/generate" => generate, GENERATE_DOC;
+    "ca/generate-intermediate" => generate_intermediate, GENERATE_INTERMEDIATE_DOC, ca ["generate-intermediate"];
+    "ca/create" => create, CREATE_DOC;
+    "ca/issue" => issue, ISSUE_DOC, ca ["issue"];
+    "ca/issue-async" => issue_async, ISSUE_ASYNC_DOC, ca ["issue-async"];
+    "ca/sign" => sign, SIGN_DOC, ca ["sign-csr" "sign"];
+    "ca/get-cert" => get_cert, GET_CERT_DOC, ca ["get-cert"];
+    "ca/get-key" => get_key, GET_KEY_DOC, ca ["get-key"];
+    "ca/get-serial" => get_serial, GET_SERIAL_DOC, ca ["get-serial"];
+    "ca/set-serial" => set_serial, SET_SERIAL_DOC, ca ["set-serial"];
+    "ca/is-tracking" => is_tracking, IS_TRACKING_DOC, ca ["is-tracking"];
+    "ca/get-issued" => get_issued, GET_ISSUED_DOC, ca ["get-issued"];
+}
 
 const CA_KEYS: &[&str] = &[
     "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",

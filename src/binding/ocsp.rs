@@ -19,9 +19,16 @@ use crate::core::serial::Serial;
 use crate::core::time;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::options as opt;
 use super::values::{self as v, Opts, Tagged};
+
+registry! {
+    "ca/parse-ocsp-request" => parse_ocsp_request, PARSE_OCSP_REQUEST_DOC, ca ["parse-ocsp-request"];
+    "ca/create-ocsp-response" => create_ocsp_response, CREATE_OCSP_RESPONSE_DOC, ca ["create-ocsp-response"];
+    "ca/get-status" => get_status, GET_STATUS_DOC, ca ["get-status"];
+    "ca/ocsp-error-response" => ocsp_error_response, OCSP_ERROR_RESPONSE_DOC, ca ["ocsp-error-response"];
+}
 
 // ------------------------------------------------------------ parse
 

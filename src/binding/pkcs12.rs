@@ -5,8 +5,12 @@ use janetrs::Janet;
 use crate::core::error::CaResult;
 use crate::core::pkcs12::{self, Pkcs12Options};
 
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/pkcs12" => pkcs12, PKCS12_DOC;
+}
 
 pub const PKCS12_DOC: &str = "(ca/pkcs12 cert-pem key-pem &opt opts)\n\n\
 Returns a PKCS#12 (PFX) file as a DER buffer holding the certificate (PEM or DER), its private key (PEM or\n\

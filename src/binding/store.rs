@@ -8,9 +8,19 @@ use crate::core::error::{CaError, CaResult};
 use crate::core::store::{self, Filter, OpenOptions, StatusFilter};
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::store_type;
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/open-store" => open_store, OPEN_STORE_DOC;
+    "ca/store-save" => store_save, STORE_SAVE_DOC, store ["save"];
+    "ca/store-load" => store_load, STORE_LOAD_DOC, store ["load"];
+    "ca/store-cas" => store_cas, STORE_CAS_DOC, store ["cas"];
+    "ca/store-find" => store_find, STORE_FIND_DOC, store ["find"];
+    "ca/store-location" => store_location, STORE_LOCATION_DOC, store ["location"];
+    "ca/store-close" => store_close, STORE_CLOSE_DOC, store ["close"];
+}
 
 pub const OPEN_STORE_DOC: &str = "(ca/open-store location &opt opts)\n\n\
 Opens (creating it when missing) the store at `location`, which holds any number of CAs with their keys,\n\
