@@ -44,12 +44,13 @@ pub fn pkcs12(args: &[Janet]) -> CaResult<Janet> {
         .enumerate()
         .map(|(i, item)| v::bytes(item, &format!(":chain item {}", i + 1)))
         .collect::<CaResult<Vec<_>>>()?;
+    let d = Pkcs12Options::default();
     let opts = Pkcs12Options {
         password: o.with("password", v::secret)?,
         key_password: o.with("key-password", v::secret)?,
         chain,
         name: o.with("name", v::text)?,
-        legacy: o.with("legacy", v::boolean)?.unwrap_or(false),
+        legacy: o.with("legacy", v::boolean)?.unwrap_or(d.legacy),
         iterations: o
             .with("iterations", |x, w| v::int_in(x, w, pkcs12::MIN_ITERATIONS.into(), pkcs12::MAX_ITERATIONS.into()))?
             .map(|n| n as u32),

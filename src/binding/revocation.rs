@@ -2,7 +2,8 @@
 
 use janetrs::Janet;
 
-use crate::core::crl::{self, CrlOptions};
+use crate::core::crl;
+use crate::core::options::CrlOptions;
 use crate::core::error::CaResult;
 use crate::core::revocation::{Reason, Revocation};
 use crate::core::time;
