@@ -9,14 +9,13 @@
 (import ./markdown :as md)
 
 (def methods
-  "Every method of ca/CA, in the order the module registers them."
-  [:generate-intermediate :issue :issue-async :sign-csr :sign :get-cert :get-key
-   :get-serial :set-serial :is-tracking :get-issued :revoke :get-revoked
-   :generate-crl :crl :get-crl-number :parse-ocsp-request
-   :create-ocsp-response :get-status :ocsp-error-response])
+  "Every method of ca/CA, in the order the module registers them: a ca/CA
+  lists its methods under `keys`, as Janet's own files do."
+  (keys (ca/generate)))
 
 (def groups
-  "Sections of the reference; a binding in none of them lands in \"Other\"."
+  "Sections of the reference; a binding in none of them lands in \"Other\"
+  (in registration order: by its :source-map, the line of its registry! entry)."
   [["Constructors" '[ca/generate ca/generate-intermediate ca/create]]
    ["Issuing" '[ca/issue ca/issue-async ca/sign]]
    ["The CA's certificate and key" '[ca/get-cert ca/get-key]]
@@ -182,7 +181,7 @@ raises, when it happens and how to fix it, each with a snippet that produces it.
       (when (value-of sym)
         (put seen sym true)
         (buffer/push buf (render-binding sym sample)))))
-  (def others (filter |(not (seen $)) (ca-bindings)))
+  (def others (sort-by |[(get-in env [$ :source-map]) $] (filter |(not (seen $)) (ca-bindings))))
   (unless (empty? others)
     (buffer/push buf "## Other\n\n")
     (each sym others (buffer/push buf (render-binding sym sample))))

@@ -12,12 +12,14 @@ pub struct AbstractType(pub raw::JanetAbstractType);
 // SAFETY: immutable static data: a string literal and function pointers.
 unsafe impl Sync for AbstractType {}
 
-/// Builds a descriptor: its name, its `gc` (use [`gc::<T>`]), method lookup
-/// and printing.
+/// Builds a descriptor: its name, its `gc` (use [`gc::<T>`]), method lookup,
+/// method iteration (`next`, so `(keys ca)` lists the methods, as Janet's
+/// own files and streams do) and printing.
 pub const fn descriptor(
     name: &'static std::ffi::CStr,
     gc: unsafe extern "C" fn(*mut c_void, usize) -> i32,
     get: unsafe extern "C" fn(*mut c_void, raw::Janet, *mut raw::Janet) -> i32,
+    next: unsafe extern "C" fn(*mut c_void, raw::Janet) -> raw::Janet,
     tostring: unsafe extern "C" fn(*mut c_void, *mut raw::JanetBuffer),
 ) -> AbstractType {
     AbstractType(raw::JanetAbstractType {
@@ -31,7 +33,7 @@ pub const fn descriptor(
         tostring: Some(tostring),
         compare: None,
         hash: None,
-        next: None,
+        next: Some(next),
         call: None,
         length: None,
         bytes: None,
@@ -111,6 +113,22 @@ pub unsafe fn method(methods: &MethodSlot, key: raw::Janet, out: *mut raw::Janet
     }
     // SAFETY: key is a keyword; the table is NULL-terminated and static.
     unsafe { raw::janet_getmethod(raw::janet_unwrap_keyword(key), methods, out) }
+}
+
+/// The method after `key` in a NULL-terminated method table (the `next`
+/// callback): the first for nil, nil after the last or for an unknown key.
+///
+/// # Safety
+/// `methods` is NULL-terminated and static.
+pub unsafe fn next_method(methods: &MethodSlot, key: raw::Janet) -> raw::Janet {
+    let methods = methods.0.load(std::sync::atomic::Ordering::Acquire);
+    if methods.is_null() {
+        // SAFETY: makes an immediate value.
+        return unsafe { raw::janet_wrap_nil() };
+    }
+    // SAFETY: the table is NULL-terminated and static; janet_nextmethod compares
+    // `key` with each name and allocates only the keyword it returns.
+    unsafe { raw::janet_nextmethod(methods, key) }
 }
 
 /// A type's method table, handed in by the registration (which sits above

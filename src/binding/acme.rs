@@ -16,10 +16,19 @@ use crate::core::error::{CaError, CaResult};
 
 use super::abstract_box::{self as ab, AbstractType};
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::values::{self as v, type_name, Opts, Tagged as _};
 
-pub static ACME_TYPE: AbstractType = ab::descriptor(c"ca/Acme", ab::gc::<Acme>, acme_get, acme_tostring);
+registry! {
+    "ca/acme-open" => acme_open, ACME_OPEN_DOC;
+    "ca/acme-handle" => acme_handle, ACME_HANDLE_DOC, ca ["acme-handle"];
+    "ca/acme-validated" => acme_validated, ACME_VALIDATED_DOC, acme ["validated"];
+    "ca/acme-directory-url" => acme_directory_url, ACME_DIRECTORY_URL_DOC, acme ["directory-url"];
+    "ca/acme-dns-query" => acme_dns_query, ACME_DNS_QUERY_DOC;
+    "ca/acme-dns-answer" => acme_dns_answer, ACME_DNS_ANSWER_DOC;
+}
+
+pub static ACME_TYPE: AbstractType = ab::descriptor(c"ca/Acme", ab::gc::<Acme>, acme_get, acme_next, acme_tostring);
 
 fn acme<'a>(x: &Janet, what: &str) -> CaResult<&'a mut Acme> {
     match ab::borrow::<Acme>(&ACME_TYPE, x) {
@@ -35,6 +44,11 @@ pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
 unsafe extern "C" fn acme_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
     // SAFETY: the slot holds a NULL-terminated static table (or nothing, then no method is found).
     unsafe { ab::method(&METHODS, key, out) }
+}
+
+unsafe extern "C" fn acme_next(_data: *mut c_void, key: raw::Janet) -> raw::Janet {
+    // SAFETY: as acme_get: the slot's table is NULL-terminated and static.
+    unsafe { ab::next_method(&METHODS, key) }
 }
 
 unsafe extern "C" fn acme_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {

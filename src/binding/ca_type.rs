@@ -13,7 +13,7 @@ use crate::core::error::{CaError, CaResult};
 use super::abstract_box::{self as ab, AbstractType};
 use super::values::type_name;
 
-pub static CA_TYPE: AbstractType = ab::descriptor(c"ca/CA", ab::gc::<Authority>, ca_get, ca_tostring);
+pub static CA_TYPE: AbstractType = ab::descriptor(c"ca/CA", ab::gc::<Authority>, ca_get, ca_next, ca_tostring);
 
 /// Wraps an authority as a new `ca/CA` value; Janet's GC owns it from here.
 pub fn wrap(authority: Authority) -> Janet {
@@ -43,6 +43,11 @@ pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
 unsafe extern "C" fn ca_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
     // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
     unsafe { ab::method(&METHODS, key, out) }
+}
+
+unsafe extern "C" fn ca_next(_data: *mut c_void, key: raw::Janet) -> raw::Janet {
+    // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
+    unsafe { ab::next_method(&METHODS, key) }
 }
 
 unsafe extern "C" fn ca_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {

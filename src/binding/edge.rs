@@ -96,18 +96,66 @@ pub fn arity(args: &[Janet], min: usize, max: usize, name: &str) -> CaResult<()>
     Ok(())
 }
 
-/// Defines `extern "C-unwind"` cfunctions that run a body through the edge.
-macro_rules! cfunctions {
-    ($($cname:ident => $body:path;)*) => {
-        $(
-            pub unsafe extern "C-unwind" fn $cname(
-                argc: i32,
-                argv: *mut janetrs::lowlevel::Janet,
-            ) -> janetrs::lowlevel::Janet {
-                // SAFETY: Janet calls this cfunction with its own argc/argv.
-                unsafe { $crate::binding::edge::run(argc, argv, $body) }
-            }
-        )*
+/// A cfunction as Janet calls it.
+pub type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
+
+/// The abstract type whose method table a method belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodOf {
+    /// `ca/CA`
+    Ca,
+    /// `ca/Store`
+    Store,
+    /// `ca/Acme`
+    Acme,
+}
+
+/// One module function, declared once: the registration, both method tables
+/// and the API reference are derived from these (see [`registry`]).
+pub struct Function {
+    /// The Janet name, with its `ca/` prefix.
+    pub name: &'static str,
+    /// The `extern "C-unwind"` wrapper running the body through [`run`].
+    pub cfun: CFun,
+    /// The docstring; its first line is the call signature.
+    pub doc: &'static str,
+    /// Method names reaching the same cfunction, and whose methods they are.
+    pub methods: &'static [(MethodOf, &'static str)],
+    /// Where the declaring `registry!` table is (Janet's `:source-map`
+    /// gives the entry's own line, see `binding::declarations`).
+    pub file: &'static str,
+    pub line: u32,
+}
+
+/// A binding file's registration table (Janet's `JANET_CORE_REG`): one line
+/// per function, `"ca/name" => body, DOC` with, for a method of an abstract
+/// type, `, ca ["method" ...]` or `, store ["method" ...]`. Defines
+/// `pub const REGISTRY: &[Function]`, each entry with its cfunction wrapper.
+macro_rules! registry {
+    (@of ca) => { $crate::binding::edge::MethodOf::Ca };
+    (@of store) => { $crate::binding::edge::MethodOf::Store };
+    (@of acme) => { $crate::binding::edge::MethodOf::Acme };
+    ($($name:literal => $body:path, $doc:expr $(, $of:ident [$($method:literal)*])?;)*) => {
+        /// This file's functions, in registration order.
+        pub const REGISTRY: &[$crate::binding::edge::Function] = &[$(
+            $crate::binding::edge::Function {
+                name: $name,
+                cfun: {
+                    unsafe extern "C-unwind" fn cfun(
+                        argc: i32,
+                        argv: *mut janetrs::lowlevel::Janet,
+                    ) -> janetrs::lowlevel::Janet {
+                        // SAFETY: Janet calls this cfunction with its own argc/argv.
+                        unsafe { $crate::binding::edge::run(argc, argv, $body) }
+                    }
+                    cfun
+                },
+                doc: $doc,
+                methods: &[$($(($crate::binding::edge::registry!(@of $of), $method)),*)?],
+                file: file!(),
+                line: line!(),
+            },
+        )*];
     };
 }
-pub(crate) use cfunctions;
+pub(crate) use registry;

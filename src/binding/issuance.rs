@@ -5,14 +5,28 @@ use janetrs::Janet;
 use crate::core::authority::{Authority, Issued};
 use crate::core::options::{BasicConstraints, CaOptions, IssueOptions, LoadOptions, SignOptions};
 use crate::core::error::{named_on_error, CaError, CaResult};
-use crate::core::algorithm::KeyType;
 use crate::core::secret::Secret;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::event_loop::Deferred;
 use super::options as opt;
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/generate" => generate, GENERATE_DOC;
+    "ca/generate-intermediate" => generate_intermediate, GENERATE_INTERMEDIATE_DOC, ca ["generate-intermediate"];
+    "ca/create" => create, CREATE_DOC;
+    "ca/issue" => issue, ISSUE_DOC, ca ["issue"];
+    "ca/issue-async" => issue_async, ISSUE_ASYNC_DOC, ca ["issue-async"];
+    "ca/sign" => sign, SIGN_DOC, ca ["sign-csr" "sign"];
+    "ca/get-cert" => get_cert, GET_CERT_DOC, ca ["get-cert"];
+    "ca/get-key" => get_key, GET_KEY_DOC, ca ["get-key"];
+    "ca/get-serial" => get_serial, GET_SERIAL_DOC, ca ["get-serial"];
+    "ca/set-serial" => set_serial, SET_SERIAL_DOC, ca ["set-serial"];
+    "ca/is-tracking" => is_tracking, IS_TRACKING_DOC, ca ["is-tracking"];
+    "ca/get-issued" => get_issued, GET_ISSUED_DOC, ca ["get-issued"];
+}
 
 const CA_KEYS: &[&str] = &[
     "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
@@ -37,8 +51,9 @@ fn truncate_to_issuer(o: &Opts, explicit: &[&str]) -> CaResult<bool> {
     Ok(asked || !explicit.iter().any(|k| o.has(k)))
 }
 
-fn ca_options(o: &Opts, mut base: CaOptions, default_cn: &str) -> CaResult<CaOptions> {
-    base.subject = opt::subject(o, Some(default_cn))?;
+/// `base` (a root's or an intermediate's defaults) with the options given.
+fn ca_options(o: &Opts, mut base: CaOptions) -> CaResult<CaOptions> {
+    base.subject = opt::subject(o, base.subject.common_name())?;
     if let Some(d) = o.with("days-valid", v::days)? {
         base.days_valid = d;
     }
@@ -89,7 +104,7 @@ subject and authority key identifiers.";
 pub fn generate(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 0, 1, "ca/generate")?;
     let o = Opts::read(args.first(), "ca/generate", CA_KEYS)?;
-    let opts = ca_options(&o, CaOptions::root(), "Root CA")?;
+    let opts = ca_options(&o, CaOptions::root())?;
     Ok(ca_type::wrap(Authority::generate_root(opts)?))
 }
 
@@ -107,7 +122,7 @@ pub fn generate_intermediate(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/generate-intermediate")?;
     let parent = ca_type::authority(&args[0], "ca/generate-intermediate parent")?;
     let o = Opts::read(args.get(1), "ca/generate-intermediate", INTERMEDIATE_KEYS)?;
-    let mut opts = ca_options(&o, CaOptions::intermediate(), "Intermediate CA")?;
+    let mut opts = ca_options(&o, CaOptions::intermediate())?;
     opts.truncate_to_issuer = truncate_to_issuer(&o, &["days-valid"])?;
     Ok(ca_type::wrap(parent.generate_intermediate(opts)?))
 }
@@ -196,15 +211,16 @@ fn issue_args<'a>(args: &[Janet], name: &str) -> CaResult<(&'a mut Authority, Is
     if subject.common_name().is_none() {
         return Err(CaError::param(format!("{name} needs :common-name")));
     }
+    let d = IssueOptions::default();
     let opts = IssueOptions {
         subject,
-        san: opt::san(&o)?.unwrap_or_default(),
-        days_valid: o.with("days-valid", v::days)?.unwrap_or(365),
-        key_type: opt::key_type(&o, KeyType::EcP256)?,
+        san: opt::san(&o)?.unwrap_or(d.san),
+        days_valid: o.with("days-valid", v::days)?.unwrap_or(d.days_valid),
+        key_type: opt::key_type(&o, d.key_type)?,
         key_usage: opt::key_usage(&o)?,
         ext_key_usage: opt::ext_key_usage(&o)?,
         pointers: opt::pointer_overrides(&o)?,
-        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
+        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
         policies: opt::policies(&o)?,
         truncate_to_issuer: truncate_to_issuer(&o, &["days-valid"])?,
     };
@@ -326,18 +342,19 @@ pub fn sign(args: &[Janet]) -> CaResult<Janet> {
     let ca = ca_type::authority(&args[0], "ca/sign ca")?;
     let csr = v::bytes(&args[1], "ca/sign csr-pem")?;
     let o = Opts::read(args.get(2), "ca/sign", SIGN_KEYS)?;
+    let d = SignOptions::default();
     let opts = SignOptions {
-        days_valid: o.with("days-valid", v::days)?.unwrap_or(365),
+        days_valid: o.with("days-valid", v::days)?.unwrap_or(d.days_valid),
         not_before: o.with("not-before", v::time)?,
         not_after: o.with("not-after", v::time)?,
         serial: o.with("serial", v::serial)?,
-        copy_extensions: o.with("copy-extensions", v::boolean)?.unwrap_or(false),
+        copy_extensions: o.with("copy-extensions", v::boolean)?.unwrap_or(d.copy_extensions),
         key_usage: opt::key_usage(&o)?,
         ext_key_usage: opt::ext_key_usage(&o)?,
         san: opt::san(&o)?,
-        basic_constraints: o.with("basic-constraints", basic_constraints)?.unwrap_or_default(),
+        basic_constraints: o.with("basic-constraints", basic_constraints)?.unwrap_or(d.basic_constraints),
         pointers: opt::pointer_overrides(&o)?,
-        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(false),
+        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
         policies: opt::policies(&o)?,
         truncate_to_issuer: truncate_to_issuer(&o, &["days-valid", "not-after"])?,
     };

@@ -2,9 +2,11 @@
 //!
 //! Thin by design: each cfunction reads its arguments into a core option
 //! struct (`values`, `options`), calls the core, and converts the result back.
-//! Errors cross into Janet only at the edge (`edge`). The registration table
-//! below lists every function once; the `ca/CA` method table points at the
-//! same cfunctions, so `(ca/issue ca o)` and `(:issue ca o)` are one code path.
+//! Errors cross into Janet only at the edge (`edge`). Each binding file
+//! declares its functions once, in a `registry!` table (name, body,
+//! docstring, method names); the registration, the method tables of `ca/CA`
+//! and `ca/Store` and the API reference (docs/gen-api.janet) are derived
+//! from those, so `(ca/issue ca o)` and `(:issue ca o)` are one code path.
 
 pub mod abstract_box;
 pub mod acme;
@@ -27,123 +29,58 @@ use once_cell::sync::OnceCell;
 
 use janetrs::lowlevel as raw;
 
-use edge::cfunctions;
+use edge::{Function, MethodOf};
 
-cfunctions! {
-    cf_generate => issuance::generate;
-    cf_generate_intermediate => issuance::generate_intermediate;
-    cf_create => issuance::create;
-    cf_issue => issuance::issue;
-    cf_issue_async => issuance::issue_async;
-    cf_sign => issuance::sign;
-    cf_get_cert => issuance::get_cert;
-    cf_get_key => issuance::get_key;
-    cf_get_serial => issuance::get_serial;
-    cf_set_serial => issuance::set_serial;
-    cf_is_tracking => issuance::is_tracking;
-    cf_get_issued => issuance::get_issued;
-    cf_revoke => revocation::revoke;
-    cf_get_revoked => revocation::get_revoked;
-    cf_crl => revocation::crl;
-    cf_get_crl_number => revocation::get_crl_number;
-    cf_parse_ocsp_request => ocsp::parse_ocsp_request;
-    cf_create_ocsp_response => ocsp::create_ocsp_response;
-    cf_get_status => ocsp::get_status;
-    cf_ocsp_error_response => ocsp::ocsp_error_response;
-    cf_pkcs12 => pkcs12::pkcs12;
-    cf_open_store => store::open_store;
-    cf_store_save => store::store_save;
-    cf_store_load => store::store_load;
-    cf_store_cas => store::store_cas;
-    cf_store_find => store::store_find;
-    cf_store_location => store::store_location;
-    cf_store_close => store::store_close;
-    cf_version => version::version;
-    cf_acme_open => acme::acme_open;
-    cf_acme_handle => acme::acme_handle;
-    cf_acme_validated => acme::acme_validated;
-    cf_acme_directory_url => acme::acme_directory_url;
-    cf_acme_dns_query => acme::acme_dns_query;
-    cf_acme_dns_answer => acme::acme_dns_answer;
+/// Every binding file's registration table, in registration order. A new
+/// function is one line in its file's `registry!`; a new file, one line here.
+const REGISTRIES: &[&[Function]] =
+    &[issuance::REGISTRY, revocation::REGISTRY, ocsp::REGISTRY, pkcs12::REGISTRY, store::REGISTRY, version::REGISTRY, acme::REGISTRY];
+
+/// Every module function, in registration order.
+pub fn functions() -> impl Iterator<Item = &'static Function> {
+    REGISTRIES.iter().flat_map(|r| r.iter())
 }
 
-type CFun = unsafe extern "C-unwind" fn(i32, *mut raw::Janet) -> raw::Janet;
-
-/// Every module function: Janet name (under `ca/`), cfunction, docstring.
-pub const FUNCTIONS: &[(&str, CFun, &str)] = &[
-    ("generate", cf_generate, issuance::GENERATE_DOC),
-    ("generate-intermediate", cf_generate_intermediate, issuance::GENERATE_INTERMEDIATE_DOC),
-    ("create", cf_create, issuance::CREATE_DOC),
-    ("issue", cf_issue, issuance::ISSUE_DOC),
-    ("issue-async", cf_issue_async, issuance::ISSUE_ASYNC_DOC),
-    ("sign", cf_sign, issuance::SIGN_DOC),
-    ("get-cert", cf_get_cert, issuance::GET_CERT_DOC),
-    ("get-key", cf_get_key, issuance::GET_KEY_DOC),
-    ("get-serial", cf_get_serial, issuance::GET_SERIAL_DOC),
-    ("set-serial", cf_set_serial, issuance::SET_SERIAL_DOC),
-    ("is-tracking", cf_is_tracking, issuance::IS_TRACKING_DOC),
-    ("get-issued", cf_get_issued, issuance::GET_ISSUED_DOC),
-    ("revoke", cf_revoke, revocation::REVOKE_DOC),
-    ("get-revoked", cf_get_revoked, revocation::GET_REVOKED_DOC),
-    ("crl", cf_crl, revocation::CRL_DOC),
-    ("get-crl-number", cf_get_crl_number, revocation::GET_CRL_NUMBER_DOC),
-    ("parse-ocsp-request", cf_parse_ocsp_request, ocsp::PARSE_OCSP_REQUEST_DOC),
-    ("create-ocsp-response", cf_create_ocsp_response, ocsp::CREATE_OCSP_RESPONSE_DOC),
-    ("get-status", cf_get_status, ocsp::GET_STATUS_DOC),
-    ("ocsp-error-response", cf_ocsp_error_response, ocsp::OCSP_ERROR_RESPONSE_DOC),
-    ("pkcs12", cf_pkcs12, pkcs12::PKCS12_DOC),
-    ("open-store", cf_open_store, store::OPEN_STORE_DOC),
-    ("store-save", cf_store_save, store::STORE_SAVE_DOC),
-    ("store-load", cf_store_load, store::STORE_LOAD_DOC),
-    ("store-cas", cf_store_cas, store::STORE_CAS_DOC),
-    ("store-find", cf_store_find, store::STORE_FIND_DOC),
-    ("store-location", cf_store_location, store::STORE_LOCATION_DOC),
-    ("store-close", cf_store_close, store::STORE_CLOSE_DOC),
-    ("version", cf_version, version::VERSION_DOC),
-    ("acme-open", cf_acme_open, acme::ACME_OPEN_DOC),
-    ("acme-handle", cf_acme_handle, acme::ACME_HANDLE_DOC),
-    ("acme-validated", cf_acme_validated, acme::ACME_VALIDATED_DOC),
-    ("acme-directory-url", cf_acme_directory_url, acme::ACME_DIRECTORY_URL_DOC),
-    ("acme-dns-query", cf_acme_dns_query, acme::ACME_DNS_QUERY_DOC),
-    ("acme-dns-answer", cf_acme_dns_answer, acme::ACME_DNS_ANSWER_DOC),
-];
-
-/// A NULL-terminated method table Janet can read from any thread.
-pub struct MethodTable<const N: usize>(pub [raw::JanetMethod; N]);
-// SAFETY: the table is immutable static data (string literals and fn pointers).
-unsafe impl<const N: usize> Sync for MethodTable<N> {}
-
-macro_rules! method {
-    ($name:literal, $f:ident) => {
-        raw::JanetMethod { name: $name.as_ptr(), cfun: Some($f) }
-    };
+/// Each function with the line that declares it: the entries of a
+/// `registry!` table are one per line, below the line that opens it.
+pub fn declarations() -> impl Iterator<Item = (&'static Function, u32)> {
+    REGISTRIES.iter().flat_map(|r| r.iter().enumerate().map(|(i, f)| (f, f.line + 1 + i as u32)))
 }
 
-/// Methods of `ca/CA`: the same cfunctions as the module functions.
-pub static METHODS: MethodTable<22> = MethodTable([
-    method!(c"generate-intermediate", cf_generate_intermediate),
-    method!(c"issue", cf_issue),
-    method!(c"issue-async", cf_issue_async),
-    method!(c"sign-csr", cf_sign),
-    method!(c"sign", cf_sign),
-    method!(c"get-cert", cf_get_cert),
-    method!(c"get-key", cf_get_key),
-    method!(c"get-serial", cf_get_serial),
-    method!(c"set-serial", cf_set_serial),
-    method!(c"is-tracking", cf_is_tracking),
-    method!(c"get-issued", cf_get_issued),
-    method!(c"revoke", cf_revoke),
-    method!(c"get-revoked", cf_get_revoked),
-    method!(c"generate-crl", cf_crl),
-    method!(c"crl", cf_crl),
-    method!(c"get-crl-number", cf_get_crl_number),
-    method!(c"parse-ocsp-request", cf_parse_ocsp_request),
-    method!(c"create-ocsp-response", cf_create_ocsp_response),
-    method!(c"get-status", cf_get_status),
-    method!(c"ocsp-error-response", cf_ocsp_error_response),
-    method!(c"acme-handle", cf_acme_handle),
-    raw::JanetMethod { name: std::ptr::null(), cfun: None },
-]);
+/// The methods of one abstract type, in registration order: (name, cfunction).
+pub fn methods(of: MethodOf) -> impl Iterator<Item = (&'static str, edge::CFun)> {
+    functions().flat_map(move |f| f.methods.iter().filter(move |(o, _)| *o == of).map(move |(_, m)| (*m, f.cfun)))
+}
+
+/// A NULL-terminated method table, built once from the registry and kept for
+/// the life of the process (the abstract types point at it).
+pub struct MethodTable {
+    _names: Vec<CString>,
+    table: Vec<raw::JanetMethod>,
+}
+// SAFETY: built once, then never changed: C strings owned by the table itself
+// (their heap memory does not move with it) and fn pointers.
+unsafe impl Sync for MethodTable {}
+// SAFETY: as above.
+unsafe impl Send for MethodTable {}
+
+impl MethodTable {
+    fn of(of: MethodOf) -> MethodTable {
+        let names: Vec<CString> = methods(of).map(|(name, _)| cstring(name)).collect();
+        let mut table: Vec<raw::JanetMethod> = names
+            .iter()
+            .zip(methods(of))
+            .map(|(name, (_, f))| raw::JanetMethod { name: name.as_ptr(), cfun: Some(f) })
+            .collect();
+        table.push(raw::JanetMethod { name: std::ptr::null(), cfun: None });
+        MethodTable { _names: names, table }
+    }
+}
+
+/// Methods of `ca/CA` and of `ca/Store`: the same cfunctions as the module functions.
+static CA_METHODS: OnceCell<MethodTable> = OnceCell::new();
+static STORE_METHODS: OnceCell<MethodTable> = OnceCell::new();
+static ACME_METHODS: OnceCell<MethodTable> = OnceCell::new();
 
 include!(concat!(env!("OUT_DIR"), "/janet_header.rs"));
 
@@ -157,24 +94,6 @@ const _: () = if let Some((major, minor, patch)) = JANET_HEADER_VERSION {
          use a cargo target directory per Janet header (as scripts/build and project.janet do)"
     );
 };
-
-/// Methods of `ca/Store`: the same cfunctions as the `ca/store-*` functions.
-pub static STORE_METHODS: MethodTable<7> = MethodTable([
-    method!(c"save", cf_store_save),
-    method!(c"load", cf_store_load),
-    method!(c"cas", cf_store_cas),
-    method!(c"find", cf_store_find),
-    method!(c"location", cf_store_location),
-    method!(c"close", cf_store_close),
-    raw::JanetMethod { name: std::ptr::null(), cfun: None },
-]);
-
-/// Methods of `ca/Acme`: the same cfunctions as the `ca/acme-*` functions.
-pub static ACME_METHODS: MethodTable<3> = MethodTable([
-    method!(c"validated", cf_acme_validated),
-    method!(c"directory-url", cf_acme_directory_url),
-    raw::JanetMethod { name: std::ptr::null(), cfun: None },
-]);
 
 /// Tells the loader which Janet this module was built against.
 #[no_mangle]
@@ -191,9 +110,15 @@ fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
-/// Function names: Janet's cfunction registry keeps pointers to them for the
-/// life of the process, so they live in a static. (Docstrings are copied.)
-static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
+/// A function's name in the module's environment: `import` adds the `ca/`.
+fn short_name(name: &str) -> &str {
+    name.strip_prefix("ca/").unwrap_or(name)
+}
+
+/// Function names and source files: Janet's cfunction registry keeps
+/// pointers to them for the life of the process, so they live in a static.
+/// (Docstrings are copied.)
+static NAMES: OnceCell<Vec<(CString, CString)>> = OnceCell::new();
 
 /// Module entry point: registers every function into `env`.
 ///
@@ -201,20 +126,19 @@ static NAMES: OnceCell<Vec<CString>> = OnceCell::new();
 /// Called by Janet's native loader with a valid environment table.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
-    ca_type::METHODS.set(&METHODS.0);
-    store_type::METHODS.set(&STORE_METHODS.0);
-    acme::METHODS.set(&ACME_METHODS.0);
-    let names = NAMES.get_or_init(|| FUNCTIONS.iter().map(|(name, _, _)| cstring(name)).collect());
-    let docs: Vec<CString> = FUNCTIONS.iter().map(|(_, _, doc)| cstring(doc)).collect();
-    let mut regs: Vec<raw::JanetRegExt> = FUNCTIONS
-        .iter()
+    ca_type::METHODS.set(&CA_METHODS.get_or_init(|| MethodTable::of(MethodOf::Ca)).table);
+    store_type::METHODS.set(&STORE_METHODS.get_or_init(|| MethodTable::of(MethodOf::Store)).table);
+    acme::METHODS.set(&ACME_METHODS.get_or_init(|| MethodTable::of(MethodOf::Acme)).table);
+    let names = NAMES.get_or_init(|| functions().map(|f| (cstring(short_name(f.name)), cstring(f.file))).collect());
+    let docs: Vec<CString> = functions().map(|f| cstring(f.doc)).collect();
+    let mut regs: Vec<raw::JanetRegExt> = declarations()
         .zip(names.iter().zip(&docs))
-        .map(|((_, f, _), (name, doc))| raw::JanetRegExt {
+        .map(|((f, line), ((name, file), doc))| raw::JanetRegExt {
             name: name.as_ptr(),
-            cfun: Some(*f),
+            cfun: Some(f.cfun),
             documentation: doc.as_ptr(),
-            source_file: c"src/binding/mod.rs".as_ptr(),
-            source_line: 0,
+            source_file: file.as_ptr(),
+            source_line: i32::try_from(line).unwrap_or(0),
         })
         .collect();
     regs.push(raw::JanetRegExt {
@@ -227,3 +151,4 @@ pub unsafe extern "C-unwind" fn _janet_init(env: *mut raw::JanetTable) {
     // SAFETY: `regs` is NULL-terminated; its strings outlive the call (names forever).
     unsafe { raw::janet_cfuns_ext(env, c"ca".as_ptr(), regs.as_ptr()) };
 }
+

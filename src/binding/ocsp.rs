@@ -13,15 +13,23 @@ use janetrs::{Janet, TaggedJanet};
 
 use crate::core::authority::Authority;
 use crate::core::error::{CaError, CaResult};
+use crate::core::options::OcspResponseOptions;
 use crate::core::ocsp::{self, CertId, CertStatus, Delegate, HashAlg, Nonce, ResponseStatus, ResponseTimes, SingleResponse};
 use crate::core::revocation::Reason;
 use crate::core::serial::Serial;
 use crate::core::time;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::options as opt;
 use super::values::{self as v, Opts, Tagged};
+
+registry! {
+    "ca/parse-ocsp-request" => parse_ocsp_request, PARSE_OCSP_REQUEST_DOC, ca ["parse-ocsp-request"];
+    "ca/create-ocsp-response" => create_ocsp_response, CREATE_OCSP_RESPONSE_DOC, ca ["create-ocsp-response"];
+    "ca/get-status" => get_status, GET_STATUS_DOC, ca ["get-status"];
+    "ca/ocsp-error-response" => ocsp_error_response, OCSP_ERROR_RESPONSE_DOC, ca ["ocsp-error-response"];
+}
 
 // ------------------------------------------------------------ parse
 
@@ -361,12 +369,21 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
     ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
 
     let o = Opts::read(args.get(3), fname, CREATE_KEYS)?;
-    let defaults = RevokedDefaults {
-        time: o.with("revocation-time", v::time)?.unwrap_or(now),
-        reason: o.with("revocation-reason", revocation_reason)?,
+    let d = OcspResponseOptions::default();
+    let revocation_time = o.with("revocation-time", v::time)?;
+    let revocation_reason = o.with("revocation-reason", revocation_reason)?;
+    let (this_update, next_update) = (o.with("this-update", v::time)?, o.with("next-update", v::time)?);
+    // The times are checked before :include-nonce is read (the order of errors).
+    let times = ResponseTimes::new(this_update, next_update)?;
+    let opts = OcspResponseOptions {
+        revocation_time,
+        revocation_reason,
+        this_update,
+        next_update,
+        include_nonce: o.with("include-nonce", v::boolean)?.unwrap_or(d.include_nonce),
     };
-    let times = ResponseTimes::new(o.with("this-update", v::time)?, o.with("next-update", v::time)?)?;
-    let include_nonce = o.with("include-nonce", v::boolean)?.unwrap_or(true);
+    let defaults = RevokedDefaults { time: opts.revocation_time.unwrap_or(now), reason: opts.revocation_reason };
+    let include_nonce = opts.include_nonce;
     let delegate = o.get("responder").map(|r| read_responder(r, &args[0], now)).transpose()?;
 
     // Before any status function runs: the CertIDs, and which of them name this CA.

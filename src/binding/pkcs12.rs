@@ -5,8 +5,12 @@ use janetrs::Janet;
 use crate::core::error::CaResult;
 use crate::core::pkcs12::{self, Pkcs12Options};
 
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/pkcs12" => pkcs12, PKCS12_DOC;
+}
 
 pub const PKCS12_DOC: &str = "(ca/pkcs12 cert-pem key-pem &opt opts)\n\n\
 Returns a PKCS#12 (PFX) file as a DER buffer holding the certificate (PEM or DER), its private key (PEM or\n\
@@ -40,12 +44,13 @@ pub fn pkcs12(args: &[Janet]) -> CaResult<Janet> {
         .enumerate()
         .map(|(i, item)| v::bytes(item, &format!(":chain item {}", i + 1)))
         .collect::<CaResult<Vec<_>>>()?;
+    let d = Pkcs12Options::default();
     let opts = Pkcs12Options {
         password: o.with("password", v::secret)?,
         key_password: o.with("key-password", v::secret)?,
         chain,
         name: o.with("name", v::text)?,
-        legacy: o.with("legacy", v::boolean)?.unwrap_or(false),
+        legacy: o.with("legacy", v::boolean)?.unwrap_or(d.legacy),
         iterations: o
             .with("iterations", |x, w| v::int_in(x, w, pkcs12::MIN_ITERATIONS.into(), pkcs12::MAX_ITERATIONS.into()))?
             .map(|n| n as u32),

@@ -2,15 +2,23 @@
 
 use janetrs::Janet;
 
-use crate::core::crl::{self, CrlOptions};
+use crate::core::crl;
+use crate::core::options::CrlOptions;
 use crate::core::error::CaResult;
 use crate::core::revocation::{Reason, Revocation};
 use crate::core::time;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::options as opt;
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/revoke" => revoke, REVOKE_DOC, ca ["revoke"];
+    "ca/get-revoked" => get_revoked, GET_REVOKED_DOC, ca ["get-revoked"];
+    "ca/crl" => crl, CRL_DOC, ca ["generate-crl" "crl"];
+    "ca/get-crl-number" => get_crl_number, GET_CRL_NUMBER_DOC, ca ["get-crl-number"];
+}
 
 pub const REVOKE_DOC: &str = "(ca/revoke ca serial &opt reason)\n\n\
 Records the revocation of `serial` (integer, int/s64, int/u64, or hex string \"0x...\" for serials wider than\n\

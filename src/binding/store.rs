@@ -5,12 +5,23 @@ use janetrs::Janet;
 
 use crate::core::authority::Authority;
 use crate::core::error::{CaError, CaResult};
-use crate::core::store::{self, Filter, OpenOptions, StatusFilter};
+use crate::core::options::{Filter, OpenOptions, StatusFilter};
+use crate::core::store;
 
 use super::ca_type;
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::store_type;
 use super::values::{self as v, Opts};
+
+registry! {
+    "ca/open-store" => open_store, OPEN_STORE_DOC;
+    "ca/store-save" => store_save, STORE_SAVE_DOC, store ["save"];
+    "ca/store-load" => store_load, STORE_LOAD_DOC, store ["load"];
+    "ca/store-cas" => store_cas, STORE_CAS_DOC, store ["cas"];
+    "ca/store-find" => store_find, STORE_FIND_DOC, store ["find"];
+    "ca/store-location" => store_location, STORE_LOCATION_DOC, store ["location"];
+    "ca/store-close" => store_close, STORE_CLOSE_DOC, store ["close"];
+}
 
 pub const OPEN_STORE_DOC: &str = "(ca/open-store location &opt opts)\n\n\
 Opens (creating it when missing) the store at `location`, which holds any number of CAs with their keys,\n\
@@ -40,7 +51,9 @@ pub fn open_store(args: &[Janet]) -> CaResult<Janet> {
     if let Some(ms) = o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))? {
         opts.busy_timeout_ms = ms as u32;
     }
-    opts.read_only = o.with("read-only", v::boolean)?.unwrap_or(false);
+    if let Some(r) = o.with("read-only", v::boolean)? {
+        opts.read_only = r;
+    }
     Ok(store_type::wrap(store::open(&location, &opts)?))
 }
 
@@ -123,6 +136,7 @@ pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/store-find")?;
     let name = v::text(&args[1], "ca/store-find name")?;
     let o = Opts::read(args.get(2), "ca/store-find", FIND_KEYS)?;
+    let d = Filter::default();
     let filter = Filter {
         serial: o.with("serial", v::serial)?,
         after: o.with("after", v::serial)?,
@@ -138,8 +152,8 @@ pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
             .transpose()?,
         expires_before: o.with("expires-before", v::time)?,
         expires_after: o.with("expires-after", v::time)?,
-        limit: o.with("limit", |x, w| v::int_in(x, w, 0, 100_000))?.unwrap_or(100) as u32,
-        offset: o.with("offset", |x, w| v::int_in(x, w, 0, i64::MAX as i128))?.unwrap_or(0) as u64,
+        limit: o.with("limit", |x, w| v::int_in(x, w, 0, 100_000))?.map_or(d.limit, |n| n as u32),
+        offset: o.with("offset", |x, w| v::int_in(x, w, 0, i64::MAX as i128))?.map_or(d.offset, |n| n as u64),
     };
     let rows = store_type::engine(&args[0], "ca/store-find store")?.find(&name, &filter)?;
     Ok(v::array(rows.iter().map(|r| {

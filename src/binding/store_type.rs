@@ -18,7 +18,7 @@ pub struct StoreHandle {
     pub engine: Option<Box<dyn Engine>>,
 }
 
-pub static STORE_TYPE: AbstractType = ab::descriptor(c"ca/Store", ab::gc::<StoreHandle>, store_get, store_tostring);
+pub static STORE_TYPE: AbstractType = ab::descriptor(c"ca/Store", ab::gc::<StoreHandle>, store_get, store_next, store_tostring);
 
 pub fn wrap(engine: Box<dyn Engine>) -> Janet {
     ab::wrap(&STORE_TYPE, StoreHandle { engine: Some(engine) })
@@ -47,6 +47,11 @@ pub static METHODS: ab::MethodSlot = ab::MethodSlot::new();
 unsafe extern "C" fn store_get(_data: *mut c_void, key: raw::Janet, out: *mut raw::Janet) -> i32 {
     // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
     unsafe { ab::method(&METHODS, key, out) }
+}
+
+unsafe extern "C" fn store_next(_data: *mut c_void, key: raw::Janet) -> raw::Janet {
+    // SAFETY: the slot holds a NULL-terminated static table, or nothing yet.
+    unsafe { ab::next_method(&METHODS, key) }
 }
 
 unsafe extern "C" fn store_tostring(data: *mut c_void, buffer: *mut raw::JanetBuffer) {

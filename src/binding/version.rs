@@ -4,8 +4,12 @@ use janetrs::{lowlevel as raw, Janet};
 
 use crate::core::error::CaResult;
 
-use super::edge::arity;
+use super::edge::{arity, registry};
 use super::values as v;
+
+registry! {
+    "ca/version" => version, VERSION_DOC;
+}
 
 pub const VERSION_DOC: &str = "(ca/version)\n\n\
 Returns a table of what this module is made of: {:jsec-ca \"0.1.0\" :openssl \"OpenSSL 3.5.5 27 Jan 2026\"\n\

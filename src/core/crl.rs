@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::oid;
+use super::options::CrlOptions;
 use super::authority::Authority;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult};
@@ -16,17 +17,6 @@ use super::revocation::{Reason, Revocation};
 use super::serial::Serial;
 use super::time;
 
-
-/// Options of `ca/crl`.
-#[derive(Debug, Clone, Default)]
-pub struct CrlOptions {
-    /// Next update this many days after this update (default 30).
-    pub days_valid: Option<u32>,
-    /// Explicit next update (Unix seconds); exclusive with `days_valid`.
-    pub next_update: Option<i64>,
-    /// Entries listed in addition to the CA's own revocations.
-    pub extra: Vec<Revocation>,
-}
 
 /// The DER of the last revocation date written: entries revoked in the same
 /// second (the common case in bulk revocations) reuse it.
@@ -71,7 +61,7 @@ pub fn generate(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Vec<u8>> {
         (Some(_), Some(_)) => return Err(CaError::param(":days-valid and :next-update cannot both be given")),
         (_, Some(t)) => time::check_range(t, ":next-update")?,
         (days, None) => {
-            let days = days.unwrap_or(30);
+            let days = days.unwrap_or(CrlOptions::DEFAULT_DAYS_VALID);
             if days == 0 {
                 return Err(CaError::param(":days-valid must be a positive number of days, got 0"));
             }

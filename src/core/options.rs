@@ -5,8 +5,8 @@
 use super::constraints::NameConstraints;
 use super::general_names::GeneralName;
 use super::algorithm::KeyType;
-use super::names::Subject;
-use super::revocation::Revocation;
+use super::names::{Attr, Subject};
+use super::revocation::{Reason, Revocation};
 use super::secret::Secret;
 use super::serial::Serial;
 use super::signer::pkcs11::KeyUri;
@@ -59,9 +59,10 @@ pub struct RestoreState {
 }
 
 impl CaOptions {
+    /// A root: CN "Root CA", ten years, EC P-256, serials from 1.
     pub fn root() -> Self {
         CaOptions {
-            subject: Subject::default(),
+            subject: Subject { attrs: vec![(Attr::CommonName, "Root CA".to_string())] },
             days_valid: 3650,
             key_type: KeyType::EcP256,
             serial: 1,
@@ -75,8 +76,14 @@ impl CaOptions {
             token: None,
         }
     }
+    /// An intermediate: CN "Intermediate CA", five years, pathlen 0.
     pub fn intermediate() -> Self {
-        CaOptions { days_valid: 1825, path_length: Some(0), ..CaOptions::root() }
+        CaOptions {
+            subject: Subject { attrs: vec![(Attr::CommonName, "Intermediate CA".to_string())] },
+            days_valid: 1825,
+            path_length: Some(0),
+            ..CaOptions::root()
+        }
     }
 }
 
@@ -173,3 +180,96 @@ impl Default for SignOptions {
     }
 }
 
+
+/// Options of `ca/crl`.
+#[derive(Debug, Clone, Default)]
+pub struct CrlOptions {
+    /// Next update this many days after this update (None:
+    /// [`CrlOptions::DEFAULT_DAYS_VALID`]); exclusive with `next_update`.
+    pub days_valid: Option<u32>,
+    /// Explicit next update (Unix seconds); exclusive with `days_valid`.
+    pub next_update: Option<i64>,
+    /// Entries listed in addition to the CA's own revocations.
+    pub extra: Vec<Revocation>,
+}
+
+impl CrlOptions {
+    /// Days from this update to the next one when neither is given.
+    pub const DEFAULT_DAYS_VALID: u32 = 30;
+}
+
+/// Options of `ca/create-ocsp-response` (the response times' defaults are
+/// `ocsp::ResponseTimes::new`'s).
+#[derive(Debug, Clone)]
+pub struct OcspResponseOptions {
+    /// For `:revoked` answers that name no time; None: now.
+    pub revocation_time: Option<i64>,
+    /// For `:revoked` answers that name no reason; None: no reason.
+    pub revocation_reason: Option<Reason>,
+    pub this_update: Option<i64>,
+    pub next_update: Option<i64>,
+    /// Echo the request's nonce.
+    pub include_nonce: bool,
+}
+
+impl Default for OcspResponseOptions {
+    fn default() -> Self {
+        OcspResponseOptions { revocation_time: None, revocation_reason: None, this_update: None, next_update: None, include_nonce: true }
+    }
+}
+
+/// How to open a store (`ca/open-store`).
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// How long a call waits for another process's write lock (ms).
+    pub busy_timeout_ms: u32,
+    /// Answer from the store without ever writing to it (an OCSP responder).
+    pub read_only: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { busy_timeout_ms: 5000, read_only: false }
+    }
+}
+
+/// Which issued certificates a store's `find` returns (`ca/store-find`).
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub serial: Option<Serial>,
+    /// Serials after this one only: pages that cost the same wherever they start.
+    pub after: Option<Serial>,
+    /// Case-insensitive substring of the subject ("CN=www.example.com, O=...").
+    pub subject: Option<String>,
+    /// Case-insensitive substring of any SAN entry ("DNS:www.example.com").
+    pub san: Option<String>,
+    pub status: Option<StatusFilter>,
+    /// notAfter before this time (Unix seconds).
+    pub expires_before: Option<i64>,
+    /// notAfter at or after this time.
+    pub expires_after: Option<i64>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            serial: None,
+            after: None,
+            subject: None,
+            san: None,
+            status: None,
+            expires_before: None,
+            expires_after: None,
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Good,
+    Revoked,
+}

@@ -15,26 +15,12 @@ pub mod postgres;
 pub mod sqlite;
 
 use super::options::Pointers;
+pub use super::options::{Filter, OpenOptions, StatusFilter};
 use super::error::{CaError, CaResult};
 use super::error::shown;
 use super::secret::Secret;
 use super::serial::Serial;
 use super::state::{CaState, Snapshot};
-
-/// How to open a store.
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// How long a call waits for another process's write lock (ms).
-    pub busy_timeout_ms: u32,
-    /// Answer from the store without ever writing to it (an OCSP responder).
-    pub read_only: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions { busy_timeout_ms: 5000, read_only: false }
-    }
-}
 
 /// A CA as a store keeps it, apart from its state.
 pub struct CaRecord {
@@ -43,31 +29,6 @@ pub struct CaRecord {
     pub key_pem: Secret,
     pub key_encrypted: bool,
     pub pointers: Pointers,
-}
-
-/// Which issued certificates `find` returns.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub serial: Option<Serial>,
-    /// Serials after this one only: pages that cost the same wherever they start.
-    pub after: Option<Serial>,
-    /// Case-insensitive substring of the subject ("CN=www.example.com, O=...").
-    pub subject: Option<String>,
-    /// Case-insensitive substring of any SAN entry ("DNS:www.example.com").
-    pub san: Option<String>,
-    pub status: Option<StatusFilter>,
-    /// notAfter before this time (Unix seconds).
-    pub expires_before: Option<i64>,
-    /// notAfter at or after this time.
-    pub expires_after: Option<i64>,
-    pub limit: u32,
-    pub offset: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Good,
-    Revoked,
 }
 
 /// One row of the issued index.
