@@ -70,6 +70,11 @@ impl Serial {
         Serial::from_be_bytes(&b)
     }
 
+    /// The magnitude followed by zeros to 20 bytes (for fixed-size copies).
+    pub fn padded(&self) -> &[u8; 20] {
+        &self.bytes
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }
@@ -101,6 +106,12 @@ impl Serial {
             out[3 + 2 * i] = DIGITS[(b & 15) as usize];
         }
         2 + 2 * self.len as usize
+    }
+
+    /// Bytes of the DER INTEGER [`Serial::write`] appends.
+    pub fn der_len(&self) -> usize {
+        // a 0x00 goes before a magnitude whose top bit is set; len <= 20: short form
+        2 + self.len as usize + usize::from(self.bytes[0] & 0x80 != 0)
     }
 
     /// Appends the DER INTEGER.
