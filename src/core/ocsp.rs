@@ -727,6 +727,44 @@ mod tests {
         CertId::for_ca(hash, &ca, Serial::from_u64(serial).unwrap()).unwrap()
     }
 
+    /// A request with these requestExtensions (OID last arc, value) and no nonce.
+    fn request_with_extensions(ca: &Authority, arcs: &[u8]) -> Vec<u8> {
+        let id = id_for(ca, HashAlg::Sha1, 5);
+        let mut out = Vec::new();
+        der::sequence(&mut out, |o| {
+            der::sequence(o, |o| {
+                der::sequence(o, |o| der::sequence(o, |o| id.write(o)));
+                der::nested(o, tag::explicit(2), |o| {
+                    der::sequence(o, |o| {
+                        for arc in arcs {
+                            der::sequence(o, |o| {
+                                der::oid(o, &[0x2b, 0x06, 0x01, 0x04, 0x01, *arc]);
+                                der::octet_string(o, &[*arc]);
+                            })
+                        }
+                    })
+                });
+            })
+        });
+        out
+    }
+
+    #[test]
+    fn repeated_extensions_are_refused_at_any_position() {
+        let ca = root();
+        // the first 8 are compared in place, a set takes over beyond them
+        for n in [1u8, 2, 8, 9, 12, 40] {
+            let distinct: Vec<u8> = (1..=n).collect();
+            assert!(parse_request(&request_with_extensions(&ca, &distinct)).is_ok(), "{n} distinct extensions");
+            for dup_of in [0usize, (n as usize - 1) / 2, n as usize - 1] {
+                let mut arcs = distinct.clone();
+                arcs.push(distinct[dup_of]);
+                let e = parse_request(&request_with_extensions(&ca, &arcs)).unwrap_err();
+                assert!(e.message.contains("appears twice"), "{n} extensions, a repeat of #{dup_of}: {}", e.message);
+            }
+        }
+    }
+
     #[test]
     fn request_round_trip() {
         let ca = root();
