@@ -11,7 +11,7 @@ use super::der::{self, tag};
 use super::error::{CaError, CaResult};
 use super::extensions::authority_key_id;
 use super::pem;
-use super::revocation::{Reason, Revocation};
+use super::revocation::{Reason, Revocation, REASON_NAMES};
 use super::serial::Serial;
 use super::time;
 
@@ -71,39 +71,29 @@ fn reason_extensions(reason: Reason) -> Vec<u8> {
 /// written, so each goes out in one pass with no length patched afterwards.
 struct EntryWriter {
     dates: DateCache,
-    /// The crlEntryExtensions of each reason code but `unspecified` (none).
-    reasons: Vec<Option<Vec<u8>>>,
-    /// The same, zero-padded to 16 bytes, and their lengths (0: none).
-    reasons_fixed: [([u8; 16], usize); 16],
+    /// By reason code: its crlEntryExtensions (at most 14 bytes) zero-padded to
+    /// 16, and their length; none (0) for `unspecified`.
+    reasons: [([u8; 16], usize); 16],
 }
 
 impl EntryWriter {
     fn new() -> EntryWriter {
-        let mut reasons = vec![None; 16];
-        for (_, r) in REVOCATION_REASONS {
+        let mut reasons = [([0u8; 16], 0usize); 16];
+        for (_, r) in REASON_NAMES {
             if *r != Reason::Unspecified {
-                reasons[r.code() as usize] = Some(reason_extensions(*r));
+                let ext = reason_extensions(*r);
+                let slot = &mut reasons[r.code() as usize];
+                slot.0[..ext.len()].copy_from_slice(&ext);
+                slot.1 = ext.len();
             }
         }
-        let mut reasons_fixed = [([0u8; 16], 0usize); 16];
-        for (fixed, ext) in reasons_fixed.iter_mut().zip(&reasons) {
-            if let Some(ext) = ext {
-                fixed.0[..ext.len()].copy_from_slice(ext);
-                fixed.1 = ext.len();
-            }
-        }
-        EntryWriter { dates: DateCache::new(), reasons, reasons_fixed }
+        EntryWriter { dates: DateCache::new(), reasons }
     }
 
-    /// The length of the entry's content: serial, date, extensions.
-    fn content_len(&mut self, r: &Revocation) -> usize {
-        let ext = self.reasons[r.reason.code() as usize].as_ref().map_or(0, Vec::len);
-        r.serial.der_len() + self.dates.get(r.date).len() + ext
-    }
-
-    /// The whole entry's length (an entry is at most 56 bytes: a short-form length).
+    /// The whole entry's length: header, serial, date, extensions (at most
+    /// 2 + 23 + 17 + 14 = 56 bytes: a short-form length).
     fn len(&mut self, r: &Revocation) -> usize {
-        2 + self.content_len(r)
+        2 + r.serial.der_len() + self.dates.get(r.date).len() + self.reasons[r.reason.code() as usize].1
     }
 
     /// `SEQUENCE { userCertificate, revocationDate, crlEntryExtensions OPTIONAL }`
@@ -116,7 +106,7 @@ impl EntryWriter {
         let serial = r.serial.as_bytes();
         let pad = usize::from(serial[0] & 0x80 != 0);
         let int_len = pad + serial.len();
-        let (reason_ext, ext_len) = self.reasons_fixed[r.reason.code() as usize];
+        let (reason_ext, ext_len) = self.reasons[r.reason.code() as usize];
         let date_len = self.dates.get(r.date).len();
         let content = 2 + int_len + date_len + ext_len;
         debug_assert!(content < 0x80);
@@ -134,8 +124,6 @@ impl EntryWriter {
 
 /// Room [`EntryWriter::write_into`] needs past the last entry.
 const WRITE_SLACK: usize = 20;
-
-use super::revocation::REASON_NAMES as REVOCATION_REASONS;
 
 /// Bytes of a DER length field for `n`.
 fn len_of_len(n: usize) -> usize {
@@ -332,7 +320,7 @@ mod tests {
     #[test]
     fn one_pass_writer_is_byte_identical() {
         let reasons: Vec<Reason> =
-            REVOCATION_REASONS.iter().map(|(_, r)| *r).filter(|r| *r != Reason::RemoveFromCrl).collect();
+            REASON_NAMES.iter().map(|(_, r)| *r).filter(|r| *r != Reason::RemoveFromCrl).collect();
         for count in [0usize, 1, 5, 200, 4000] {
             let mut ca = Authority::generate_root(CaOptions::root()).unwrap();
             let mut expected: Vec<Revocation> = Vec::new();
