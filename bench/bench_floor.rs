@@ -18,7 +18,7 @@
 //!   --rounds N     rounds per operation; the median round is printed (default 5)
 //!   --csr PATH     the P-256 CSR (PEM) to verify for `sign-csr` (default: one made here)
 //!   --list         print the operation names and exit
-//!   --dump DIR     also write DIR/crl-N.der, DIR/ocsp-request.der and DIR/ca.der (the signing
+//!   --dump DIR     also write DIR/crl-N.der, DIR/ocsp-request.der, DIR/ocsp-request-160.der and DIR/ca.der (the signing
 //!                  key's public key, SPKI DER) so the floors' outputs can be checked with openssl
 //!
 //! Operations (default: all, with the iteration counts below):
@@ -38,7 +38,9 @@
 //!   sign-csr        verify the CSR's P-256 signature (key decoded once) + one P-256 signature
 //!                   over 600 bytes
 //!   ocsp-sign       one P-256 signature over 250 bytes (an OCSP ResponseData)
-//!   ocsp-parse      d2i_OCSP_REQUEST of a one-request OCSP request with a nonce
+//!   ocsp-parse      d2i_OCSP_REQUEST of a one-request OCSP request with a nonce (serial 4242)
+//!   ocsp-parse-160  the same for a 160-bit serial (20 octets, top bit clear: what `openssl
+//!                   x509 -req` and most CAs' random serials are)
 //!   part-*          (not in the default set) pieces of the module's work, to rank fixes:
 //!                   part-keygen-p256, part-spki-der, part-pkcs8-pem, part-point-bytes,
 //!                   part-sign-evp, part-sign-ecdsa-do, part-verify-evp-fresh,
@@ -74,6 +76,7 @@ const DEFAULT_OPS: &[(&str, u32)] = &[
     ("sign-csr", 400),
     ("ocsp-sign", 800),
     ("ocsp-parse", 5000),
+    ("ocsp-parse-160", 5000),
     ("crl-10000", 40),
     ("crl-100000", 5),
     ("crl-1000000", 1),
@@ -281,15 +284,26 @@ fn make_csr() -> Vec<u8> {
     b.build().to_pem().unwrap()
 }
 
-/// A DER OCSPRequest as `openssl ocsp -reqout` writes it: one CertID (SHA-1), a nonce extension.
-fn make_ocsp_request() -> Vec<u8> {
+/// The serial of `ocsp-parse-160`: 20 octets, top bit clear.
+const SERIAL_160: [u8; 20] = [
+    0x5a, 0x3c, 0x1f, 0x0e, 0x9d, 0x8b, 0x7a, 0x69, 0x58, 0x47, 0x36, 0x25, 0x14, 0xf3, 0xe2, 0xd1, 0xc0, 0xb0, 0xa0, 0x90,
+];
+
+/// A DER OCSPRequest as `openssl ocsp -reqout` writes it: one CertID (SHA-1)
+/// for serial 4242, or for [`SERIAL_160`] when `wide`, and a nonce extension.
+fn make_ocsp_request(wide: bool) -> Vec<u8> {
     let mut certid = Vec::new();
     certid.extend_from_slice(&[0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00]);
     certid.extend_from_slice(&[0x04, 0x14]);
     certid.extend_from_slice(&[0x11; 20]);
     certid.extend_from_slice(&[0x04, 0x14]);
     certid.extend_from_slice(&[0x22; 20]);
-    push_uint(&mut certid, 4242);
+    if wide {
+        certid.extend_from_slice(&[0x02, 20]);
+        certid.extend_from_slice(&SERIAL_160);
+    } else {
+        push_uint(&mut certid, 4242);
+    }
     wrap(&mut certid, 0, 0x30); // CertID
     wrap(&mut certid, 0, 0x30); // Request
     wrap(&mut certid, 0, 0x30); // requestList
@@ -437,8 +451,8 @@ fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
         "ocsp-sign" => Box::new(|| {
             black_box(sign(ca_key, MessageDigest::sha256(), tbs250));
         }),
-        "ocsp-parse" => {
-            let der = make_ocsp_request();
+        "ocsp-parse" | "ocsp-parse-160" => {
+            let der = make_ocsp_request(name == "ocsp-parse-160");
             OcspRequest::from_der(&der).expect("the OCSP request parses");
             Box::new(move || {
                 black_box(OcspRequest::from_der(black_box(&der)).unwrap());
@@ -554,7 +568,8 @@ fn main() {
     ];
     if let Some(dir) = &dump {
         std::fs::write(format!("{dir}/ca.der"), ca_key.public_key_to_der().unwrap()).unwrap();
-        std::fs::write(format!("{dir}/ocsp-request.der"), make_ocsp_request()).unwrap();
+        std::fs::write(format!("{dir}/ocsp-request.der"), make_ocsp_request(false)).unwrap();
+        std::fs::write(format!("{dir}/ocsp-request-160.der"), make_ocsp_request(true)).unwrap();
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
 

@@ -2,7 +2,8 @@
 """A peer of the benchmark (issues 7 and 12): Python `cryptography` doing what
 `bench/run.janet` asks of jsec/ca, with the same inputs and outputs.
 
-    python3 bench/peer.py [--rounds N] [--csr PATH] [--ocsp-request PATH] [op[=I[xR]] ...]
+    python3 bench/peer.py [--rounds N] [--csr PATH] [--ocsp-request PATH] [--ocsp-request-160 PATH]
+                          [op[=I[xR]] ...]
 
 Operations (default: all):
   issue-ec-p256, issue-ec-p384, issue-ec-p521, issue-rsa-2048, issue-rsa-3072,
@@ -17,9 +18,11 @@ Operations (default: all):
       what (:sign-csr ca csr-pem) does: parse the PEM CSR, check its
       signature, certify its subject and key (CA:FALSE, keyUsage
       digitalSignature, SKI, AKI, 365 days); returns the certificate PEM.
-  ocsp-parse
+  ocsp-parse, ocsp-parse-160
       what (ca/parse-ocsp-request der) does: parse the DER request, read the
-      first CertID (name hash, key hash, serial) and the nonce.
+      first CertID (hash algorithm, name hash, key hash, serial) and the
+      nonce; ocsp-parse-160 for a request whose serial has 160 bits
+      (--ocsp-request-160, else one made here).
   ocsp-response
       what (:create-ocsp-response ca info :good) does: a signed basic OCSP
       response for that CertID (by hash), status good, this/next update,
@@ -57,6 +60,7 @@ DEFAULT_OPS = [
     ("issue-ed25519", 200),
     ("sign-csr", 200),
     ("ocsp-parse", 2000),
+    ("ocsp-parse-160", 2000),
     ("ocsp-response", 400),
     ("crl-100000", 1),
 ]
@@ -183,6 +187,7 @@ def parse_ocsp_request(der):
     except x509.ExtensionNotFound:
         nonce = None
     return {
+        "hash-algorithm": req.hash_algorithm,
         "issuer-name-hash": req.issuer_name_hash,
         "issuer-key-hash": req.issuer_key_hash,
         "serial": req.serial_number,
@@ -200,9 +205,17 @@ def make_csr():
     return csr.public_bytes(serialization.Encoding.PEM)
 
 
-def make_ocsp_request(ca):
-    leaf = ca.issue(KEYGEN["issue-ec-p256"], False)["cert"]
-    b = ocsp.OCSPRequestBuilder().add_certificate(x509.load_pem_x509_certificate(leaf), ca.cert, hashes.SHA1())
+def make_ocsp_request(ca, serial=None):
+    """A request for a leaf of `ca`, or (by hash) for `serial` under `ca`."""
+    if serial is None:
+        leaf = ca.issue(KEYGEN["issue-ec-p256"], False)["cert"]
+        b = ocsp.OCSPRequestBuilder().add_certificate(x509.load_pem_x509_certificate(leaf), ca.cert, hashes.SHA1())
+    else:
+        name_hash = hashes.Hash(hashes.SHA1())
+        name_hash.update(ca.cert.subject.public_bytes())
+        key_hash = hashes.Hash(hashes.SHA1())
+        key_hash.update(ca.cert.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        b = ocsp.OCSPRequestBuilder().add_certificate_by_hash(name_hash.finalize(), key_hash.finalize(), serial, hashes.SHA1())
     b = b.add_extension(x509.OCSPNonce(b"\x5a" * 16), critical=False)
     return b.build().public_bytes(serialization.Encoding.DER)
 
@@ -228,7 +241,7 @@ def measure(rounds, iters, f):
 
 
 def main(argv):
-    rounds, csr_path, ocsp_path, ops = 5, None, None, []
+    rounds, csr_path, ocsp_path, ocsp160_path, ops = 5, None, None, None, []
     it = iter(argv)
     for a in it:
         if a == "--rounds":
@@ -237,6 +250,8 @@ def main(argv):
             csr_path = next(it)
         elif a == "--ocsp-request":
             ocsp_path = next(it)
+        elif a == "--ocsp-request-160":
+            ocsp160_path = next(it)
         elif a in ("-h", "--help"):
             print(__doc__)
             return 0
@@ -253,6 +268,9 @@ def main(argv):
     ca = CA()
     csr = open(csr_path, "rb").read() if csr_path else make_csr()
     ocsp_der = open(ocsp_path, "rb").read() if ocsp_path else make_ocsp_request(ca)
+    ocsp160_der = (
+        open(ocsp160_path, "rb").read() if ocsp160_path else make_ocsp_request(ca, 0x5A3C1F0E9D8B7A695847362514F3E2D1C0B0A090)
+    )
     for name, iters, op_rounds in ops:
         r = max(1, op_rounds or rounds)
         iters = max(1, iters)
@@ -263,6 +281,9 @@ def main(argv):
             secs = measure(r, iters, lambda: ca.sign_csr(csr))
         elif name == "ocsp-parse":
             secs = measure(r, iters, lambda: parse_ocsp_request(ocsp_der))
+        elif name == "ocsp-parse-160":
+            assert parse_ocsp_request(ocsp160_der)["serial"].bit_length() > 128, "a wide serial"
+            secs = measure(r, iters, lambda: parse_ocsp_request(ocsp160_der))
         elif name.startswith("crl-"):
             when = datetime.datetime.now(datetime.timezone.utc)
             revoked = [

@@ -16,7 +16,8 @@
     [(scan-number (cols 0)) (scan-number (cols 1)) (scan-number (string/trimr (cols 2) "x"))]))
 
 (each op [":issue :ec-p256" ":issue :ec-p384" ":issue :ec-p521" ":issue :ed25519"
-          ":sign-csr (P-256 CSR)" "ca/parse-ocsp-request" ":create-ocsp-response"]
+          ":sign-csr (P-256 CSR)" "ca/parse-ocsp-request 64-bit" "ca/parse-ocsp-request 160-bit"
+          ":create-ocsp-response"]
   (def r (row op))
   (t/ok (and r (all |(and (number? $) (pos? $)) r))
         (string/format "the report has a paired row for %s with times and a floor ratio: %j" op r)))

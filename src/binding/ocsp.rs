@@ -14,7 +14,7 @@ use janetrs::{Janet, TaggedJanet};
 use crate::core::authority::Authority;
 use crate::core::error::{CaError, CaResult};
 use crate::core::options::OcspResponseOptions;
-use crate::core::ocsp::{self, CertId, CertStatus, Delegate, HashAlg, Nonce, ResponseStatus, ResponseTimes, SingleResponse};
+use crate::core::ocsp::{self, CertId, CertIdRef, CertStatus, Delegate, HashAlg, Nonce, ResponseStatus, ResponseTimes, SingleResponse};
 use crate::core::revocation::Reason;
 use crate::core::serial::Serial;
 use crate::core::time;
@@ -51,19 +51,95 @@ Method form: (:parse-ocsp-request ca der) also sets :issuer-match (true when the
 Errors: [CA:PARSE] for empty, truncated or non-DER input and malformed requests (serial zero, negative\n\
 or longer than 20 octets included); [CA:RESOURCE] for oversized requests.";
 
-/// The fields of one CertID, as the request-info table and each :requests entry carry them.
-fn cert_id_pairs(id: &CertId, issuer_match: Option<bool>) -> Vec<(&'static str, Janet)> {
-    let mut pairs = vec![
-        ("serial", v::jserial(&id.serial)),
-        ("issuer-name-hash", v::jbuffer(&id.issuer_name_hash)),
-        ("issuer-key-hash", v::jbuffer(&id.issuer_key_hash)),
-        ("hash-algorithm", v::jkeyword(&id.hash.name())),
-        ("hash-null", Janet::boolean(id.null_params)),
-    ];
-    if let Some(m) = issuer_match {
-        pairs.push(("issuer-match", Janet::boolean(m)));
+/// A keyword, interned once per call and used for every table of the result.
+fn keyword(name: &str) -> raw::Janet {
+    // SAFETY: janet_symbol copies `len` bytes of a valid slice (names are ours, short).
+    unsafe { raw::janet_wrap_keyword(raw::janet_symbol(name.as_ptr(), name.len() as i32)) }
+}
+
+/// A new Janet buffer holding `b`.
+fn buffer(b: &[u8]) -> raw::Janet {
+    let len = i32::try_from(b.len()).unwrap_or(i32::MAX);
+    // SAFETY: a fresh buffer of capacity `len`, then `len` bytes copied from a valid slice.
+    unsafe {
+        let buf = raw::janet_buffer(len);
+        raw::janet_buffer_push_bytes(buf, b.as_ptr(), len);
+        raw::janet_wrap_buffer(buf)
     }
-    pairs
+}
+
+/// The serial as the result carries it: int/s64 when it fits, else "0x..."
+/// (as `values::jserial`), its hex written straight from a table of digits.
+fn serial_value(s: &Serial) -> raw::Janet {
+    match s.to_i64() {
+        Some(n) => v::js64(n).into(),
+        None => {
+            let mut hex = [0u8; crate::core::serial::HEX_MAX];
+            let n = s.write_hex(&mut hex);
+            // SAFETY: janet_string copies `n` (at most 42) bytes from a valid array.
+            unsafe { raw::janet_wrap_string(raw::janet_string(hex.as_ptr(), n as i32)) }
+        }
+    }
+}
+
+/// The keywords of a request-info table, interned once per call.
+struct Keys {
+    serial: raw::Janet,
+    issuer_name_hash: raw::Janet,
+    issuer_key_hash: raw::Janet,
+    hash_algorithm: raw::Janet,
+    hash_null: raw::Janet,
+    issuer_match: Option<raw::Janet>,
+    /// The keyword of the last hash algorithm named, by its OID.
+    last_hash: Option<(&'static [u8], raw::Janet)>,
+}
+
+/// A table with room for `pairs` pairs (as `values::table` sizes it: Janet
+/// grows a table once 2 * (count + 1) exceeds its capacity).
+fn new_table(pairs: usize) -> *mut raw::JanetTable {
+    // SAFETY: janet_table allocates a new table; no preconditions.
+    unsafe { raw::janet_table((2 * pairs + 2) as i32) }
+}
+
+fn put(t: *mut raw::JanetTable, k: raw::Janet, v: raw::Janet) {
+    // SAFETY: `t` is a live table made by new_table in this call (no collection
+    // runs inside a cfunction); keys are keywords, never nil.
+    unsafe { raw::janet_table_put(t, k, v) }
+}
+
+/// The fields of one CertID into `t`, in the order (and so the layout) the
+/// documented table always had. The serial's value is shared by the
+/// top-level table and its :requests entry: numbers and strings are immutable.
+fn put_cert_id(t: *mut raw::JanetTable, keys: &mut Keys, id: &CertIdRef<'_>, serial: raw::Janet, issuer_match: Option<bool>) {
+    put(t, keys.serial, serial);
+    put(t, keys.issuer_name_hash, buffer(id.issuer_name_hash));
+    put(t, keys.issuer_key_hash, buffer(id.issuer_key_hash));
+    let alg = match (keys.last_hash, id.known_hash_name()) {
+        (Some((oid, kw)), Some(_)) if oid == id.hash_oid => kw,
+        (_, Some(name)) => {
+            let kw = keyword(name);
+            keys.last_hash = Some((known_oid(name), kw));
+            kw
+        }
+        (_, None) => keyword(&id.to_cert_id().hash.name()),
+    };
+    put(t, keys.hash_algorithm, alg);
+    put(t, keys.hash_null, Janet::boolean(id.null_params).into());
+    if let (Some(m), Some(k)) = (issuer_match, keys.issuer_match) {
+        put(t, k, Janet::boolean(m).into());
+    }
+}
+
+/// The OID of a hash algorithm [`CertIdRef::known_hash_name`] names.
+fn known_oid(name: &str) -> &'static [u8] {
+    use crate::core::oid;
+    match name {
+        "sha1" => oid::SHA1,
+        "sha224" => oid::SHA224,
+        "sha256" => oid::SHA256,
+        "sha384" => oid::SHA384,
+        _ => oid::SHA512,
+    }
 }
 
 pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
@@ -72,30 +148,57 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
         return Err(CaError::param("(:parse-ocsp-request ca der) needs der, the DER OCSP request"));
     }
     let der_arg = &args[args.len() - 1];
-    let req = ocsp::parse_request(v::bytes(der_arg, "ca/parse-ocsp-request der")?)?;
+    let req = ocsp::parse_request_ref(v::bytes(der_arg, "ca/parse-ocsp-request der")?)?;
     let issuer = match args.len() {
         2 => Some(&*ca_type::authority(&args[0], "(:parse-ocsp-request ca der) ca")?),
         _ => None,
     };
-    let matches: Vec<Option<bool>> = req
-        .requests
-        .iter()
-        .map(|id| issuer.map(|ca| id.matches_ca(ca)))
-        .collect();
     let Some(first) = req.requests.first() else {
         return Err(CaError::parse("OCSP request asks about no certificate"));
     };
-    let list = v::array(req.requests.iter().zip(&matches).map(|(id, m)| v::table(&cert_id_pairs(id, *m))));
+    let mut keys = Keys {
+        serial: keyword("serial"),
+        issuer_name_hash: keyword("issuer-name-hash"),
+        issuer_key_hash: keyword("issuer-key-hash"),
+        hash_algorithm: keyword("hash-algorithm"),
+        hash_null: keyword("hash-null"),
+        issuer_match: issuer.map(|_| keyword("issuer-match")),
+        last_hash: None,
+    };
+    let item_pairs = 5 + usize::from(issuer.is_some());
+    let count = i32::try_from(req.requests.len()).unwrap_or(i32::MAX);
+    // SAFETY: a new array with room for every request; no preconditions.
+    let list = unsafe { raw::janet_array(count) };
+    // SAFETY: nil; no preconditions. Both are set by the first request (there is one).
+    let mut first_serial = unsafe { raw::janet_wrap_nil() };
+    let mut first_match = None;
+    for (i, id) in req.requests.iter().enumerate() {
+        let m = issuer.map(|ca| id.matches_ca(ca));
+        let serial = serial_value(&id.serial);
+        if i == 0 {
+            first_serial = serial;
+            first_match = m;
+        }
+        let t = new_table(item_pairs);
+        put_cert_id(t, &mut keys, id, serial, m);
+        // SAFETY: `list` is the live array made above; the table was just made.
+        unsafe { raw::janet_array_push(list, raw::janet_wrap_table(t)) };
+    }
     // The first request's fields at the top level (the documented shape), then the rest.
-    let mut pairs = cert_id_pairs(first, matches.first().copied().flatten());
-    pairs.push(("requests", list));
-    if let Some(n) = &req.nonce {
-        pairs.push(("nonce", v::jbuffer(n.value())));
-        if !n.is_wrapped() {
-            pairs.push(("nonce-raw", Janet::boolean(true)));
+    let nonce = req.nonce_extn.map(ocsp::nonce_octets);
+    let top_pairs = item_pairs + 1 + nonce.map_or(0, |(_, wrapped)| if wrapped { 1 } else { 2 });
+    let top = new_table(top_pairs);
+    put_cert_id(top, &mut keys, first, first_serial, first_match);
+    // SAFETY: `list` is the live array made above.
+    put(top, keyword("requests"), unsafe { raw::janet_wrap_array(list) });
+    if let Some((octets, wrapped)) = nonce {
+        put(top, keyword("nonce"), buffer(octets));
+        if !wrapped {
+            put(top, keyword("nonce-raw"), Janet::boolean(true).into());
         }
     }
-    Ok(v::table(&pairs))
+    // SAFETY: the table was just made.
+    Ok(Janet::from(unsafe { raw::janet_wrap_table(top) }))
 }
 
 // ------------------------------------------------------------ create

@@ -14,7 +14,7 @@ use openssl::hash::{hash, MessageDigest};
 use super::oid;
 use super::state::SerialStatus;
 use super::authority::Authority;
-use super::cert_info::{self as ci, CertInfo};
+use super::cert_info::CertInfo;
 use super::der::{self, tag};
 use super::error::{CaError, CaResult, SslContext};
 use super::keys;
@@ -160,7 +160,7 @@ impl CertId {
     }
 
     /// Parses a CertID. Error contexts are static: the caller adds which request.
-    fn parse(tlv: der::Tlv<'_>) -> CaResult<CertId> {
+    fn parse(tlv: der::Tlv<'_>) -> CaResult<CertIdRef<'_>> {
         let mut c = tlv.tagged(tag::SEQUENCE, "CertID")?.reader();
         let mut alg = c.read_tag(tag::SEQUENCE, "CertID hashAlgorithm")?.reader();
         let oid = alg.read_tag(tag::OID, "CertID hashAlgorithm")?.content;
@@ -173,13 +173,13 @@ impl CertId {
             None => false,
         };
         alg.finish("CertID hashAlgorithm (only a NULL parameter is allowed)")?;
-        let issuer_name_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerNameHash")?.content.to_vec();
-        let issuer_key_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerKeyHash")?.content.to_vec();
+        let issuer_name_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerNameHash")?.content;
+        let issuer_key_hash = c.read_tag(tag::OCTET_STRING, "CertID issuerKeyHash")?.content;
         let serial_bytes = c.read("CertID serialNumber")?.uint_bytes("CertID serialNumber")?;
         let serial = Serial::from_be_bytes(serial_bytes)
             .map_err(|e| CaError::parse(format!("CertID serialNumber: {}", e.message)))?;
         c.finish("CertID")?;
-        Ok(CertId { hash: HashAlg::from_oid(oid), null_params, issuer_name_hash, issuer_key_hash, serial })
+        Ok(CertIdRef { hash_oid: oid, null_params, issuer_name_hash, issuer_key_hash, serial })
     }
 }
 
@@ -235,9 +235,81 @@ pub struct OcspRequest {
     pub nonce: Option<Nonce>,
 }
 
+/// A CertID as it sits in a request: its parts borrowed from the DER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertIdRef<'a> {
+    /// The hash algorithm's encoded OID content.
+    pub hash_oid: &'a [u8],
+    pub null_params: bool,
+    pub issuer_name_hash: &'a [u8],
+    pub issuer_key_hash: &'a [u8],
+    pub serial: Serial,
+}
+
+impl CertIdRef<'_> {
+    pub fn to_cert_id(&self) -> CertId {
+        CertId {
+            hash: HashAlg::from_oid(self.hash_oid),
+            null_params: self.null_params,
+            issuer_name_hash: self.issuer_name_hash.to_vec(),
+            issuer_key_hash: self.issuer_key_hash.to_vec(),
+            serial: self.serial,
+        }
+    }
+
+    /// Whether the issuer hashes name `ca` (as [`CertId::matches_ca`]).
+    pub fn matches_ca(&self, ca: &Authority) -> bool {
+        let hash = HashAlg::from_oid(self.hash_oid);
+        match ca.issuer_hashes(self.hash_oid, |s, k| issuer_hashes(&hash, s, k)) {
+            Ok((n, k)) => n == self.issuer_name_hash && k == self.issuer_key_hash,
+            Err(_) => false,
+        }
+    }
+
+    /// The name of a hash algorithm we know ("sha1", ...), without allocating;
+    /// None for another OID ([`HashAlg::name`] gives its dotted form).
+    pub fn known_hash_name(&self) -> Option<&'static str> {
+        match self.hash_oid {
+            oid::SHA1 => Some("sha1"),
+            oid::SHA224 => Some("sha224"),
+            oid::SHA256 => Some("sha256"),
+            oid::SHA384 => Some("sha384"),
+            oid::SHA512 => Some("sha512"),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed OCSPRequest, borrowing from its DER: what [`parse_request`]
+/// returns, before any copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcspRequestRef<'a> {
+    pub requests: Vec<CertIdRef<'a>>,
+    /// The nonce extension's extnValue as received.
+    pub nonce_extn: Option<&'a [u8]>,
+}
+
+/// The octets of a nonce extnValue (the OCTET STRING's content, RFC 8954, or
+/// the raw extnValue of an older client) and whether it was so wrapped.
+pub fn nonce_octets(extn_value: &[u8]) -> (&[u8], bool) {
+    match der::parse_one(extn_value, "nonce") {
+        Ok(t) if t.tag == tag::OCTET_STRING => (t.content, true),
+        _ => (extn_value, false),
+    }
+}
+
 /// Parses a DER OCSPRequest strictly. A request signature, requestor name and
 /// per-request extensions are read (they must be well-formed) but not used.
 pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
+    let r = parse_request_ref(data)?;
+    Ok(OcspRequest {
+        requests: r.requests.iter().map(CertIdRef::to_cert_id).collect(),
+        nonce: r.nonce_extn.map(Nonce::raw),
+    })
+}
+
+/// [`parse_request`] without copying: the same checks, the same errors.
+pub fn parse_request_ref(data: &[u8]) -> CaResult<OcspRequestRef<'_>> {
     if data.len() > MAX_REQUEST_BYTES {
         return Err(CaError::resource(format!(
             "OCSP request of {} bytes is larger than the {MAX_REQUEST_BYTES}-byte limit",
@@ -264,14 +336,17 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
     }
     t.read_optional(tag::explicit(1), "OCSP requestorName")?;
     let list = t.read_tag(tag::SEQUENCE, "OCSP requestList")?;
-    let mut nonce = None;
+    let mut nonce_extn = None;
     if let Some(exts) = t.read_optional(tag::explicit(2), "OCSP requestExtensions")? {
-        let exts = ci::parse_extensions(der::parse_one(exts.content, "OCSP requestExtensions")?)?;
-        nonce = exts.into_iter().find(|e| e.oid == oid::NONCE).map(|e| Nonce { extn_value: e.value });
+        check_extensions(der::parse_one(exts.content, "OCSP requestExtensions")?, |oid, value| {
+            if oid == oid::NONCE {
+                nonce_extn = Some(value);
+            }
+        })?;
     }
-    if let Some(n) = &nonce {
+    if let Some(n) = nonce_extn {
         // RFC 9654 §2.1: a nonce is 1 to 32 octets; a responder rejects others.
-        let len = n.value().len();
+        let len = nonce_octets(n).0.len();
         if !(1..=MAX_NONCE).contains(&len) {
             return Err(CaError::parse(format!("OCSP request nonce is {len} octets; RFC 9654 allows 1 to {MAX_NONCE}")));
         }
@@ -292,15 +367,57 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
     if requests.is_empty() {
         return Err(CaError::parse("OCSP request asks about no certificate (empty requestList)"));
     }
-    Ok(OcspRequest { requests, nonce })
+    Ok(OcspRequestRef { requests, nonce_extn })
+}
+
+/// Checks `Extensions ::= SEQUENCE OF Extension` as
+/// [`super::cert_info::parse_extensions`] does (the same errors, a repeated extension
+/// refused) and hands each (extnID, extnValue) to `each`, copying nothing.
+fn check_extensions<'a>(seq: der::Tlv<'a>, mut each: impl FnMut(&'a [u8], &'a [u8])) -> CaResult<()> {
+    // Requests carry a handful of extensions: the first few are compared in
+    // place, a hash set takes over beyond them (hostile input may carry thousands).
+    const INLINE: usize = 8;
+    let mut inline: [&[u8]; INLINE] = [&[]; INLINE];
+    let mut count = 0usize;
+    let mut many: Option<std::collections::HashSet<&'a [u8]>> = None;
+    let mut r = seq.tagged(tag::SEQUENCE, "extensions")?.reader();
+    while !r.is_empty() {
+        let mut e = r.read_tag(tag::SEQUENCE, "extension")?.reader();
+        let oid = e.read("extension id")?.oid("extension id")?;
+        e.default_false("extension criticality")?;
+        let value = e.read_tag(tag::OCTET_STRING, "extension value")?.content;
+        e.finish("extension")?;
+        let repeated = match &mut many {
+            Some(set) => !set.insert(oid),
+            None if count < INLINE => {
+                let seen = inline[..count].contains(&oid);
+                if !seen {
+                    inline[count] = oid;
+                    count += 1;
+                }
+                seen
+            }
+            None => {
+                let mut set: std::collections::HashSet<&'a [u8]> = inline.iter().copied().collect();
+                let seen = !set.insert(oid);
+                many = Some(set);
+                seen
+            }
+        };
+        if repeated {
+            return Err(CaError::parse(format!("extension {} appears twice", der::oid_to_string(oid))));
+        }
+        each(oid, value);
+    }
+    Ok(())
 }
 
 /// One `Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] OPTIONAL }`.
-fn read_single_request(l: &mut der::Reader<'_>) -> CaResult<CertId> {
+fn read_single_request<'a>(l: &mut der::Reader<'a>) -> CaResult<CertIdRef<'a>> {
     let mut one = l.read_tag(tag::SEQUENCE, "Request")?.reader();
     let id = CertId::parse(one.read("CertID")?)?;
     if let Some(exts) = one.read_optional(tag::explicit(0), "extensions")? {
-        ci::parse_extensions(der::parse_one(exts.content, "extensions")?)?;
+        check_extensions(der::parse_one(exts.content, "extensions")?, |_, _| {})?;
     }
     one.finish("Request")?;
     Ok(id)
@@ -608,6 +725,44 @@ mod tests {
 
     fn id_for(ca: &Authority, hash: HashAlg, serial: u64) -> CertId {
         CertId::for_ca(hash, &ca, Serial::from_u64(serial).unwrap()).unwrap()
+    }
+
+    /// A request with these requestExtensions (OID last arc, value) and no nonce.
+    fn request_with_extensions(ca: &Authority, arcs: &[u8]) -> Vec<u8> {
+        let id = id_for(ca, HashAlg::Sha1, 5);
+        let mut out = Vec::new();
+        der::sequence(&mut out, |o| {
+            der::sequence(o, |o| {
+                der::sequence(o, |o| der::sequence(o, |o| id.write(o)));
+                der::nested(o, tag::explicit(2), |o| {
+                    der::sequence(o, |o| {
+                        for arc in arcs {
+                            der::sequence(o, |o| {
+                                der::oid(o, &[0x2b, 0x06, 0x01, 0x04, 0x01, *arc]);
+                                der::octet_string(o, &[*arc]);
+                            })
+                        }
+                    })
+                });
+            })
+        });
+        out
+    }
+
+    #[test]
+    fn repeated_extensions_are_refused_at_any_position() {
+        let ca = root();
+        // the first 8 are compared in place, a set takes over beyond them
+        for n in [1u8, 2, 8, 9, 12, 40] {
+            let distinct: Vec<u8> = (1..=n).collect();
+            assert!(parse_request(&request_with_extensions(&ca, &distinct)).is_ok(), "{n} distinct extensions");
+            for dup_of in [0usize, (n as usize - 1) / 2, n as usize - 1] {
+                let mut arcs = distinct.clone();
+                arcs.push(distinct[dup_of]);
+                let e = parse_request(&request_with_extensions(&ca, &arcs)).unwrap_err();
+                assert!(e.message.contains("appears twice"), "{n} extensions, a repeat of #{dup_of}: {}", e.message);
+            }
+        }
     }
 
     #[test]

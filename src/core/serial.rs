@@ -7,6 +7,9 @@ use std::fmt;
 use super::error::{CaError, CaResult};
 use super::error::shown;
 
+/// The longest [`Serial::write_hex`]: "0x" and 40 digits.
+pub const HEX_MAX: usize = 42;
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Serial {
     len: u8,
@@ -67,6 +70,11 @@ impl Serial {
         Serial::from_be_bytes(&b)
     }
 
+    /// The magnitude followed by zeros to 20 bytes (for fixed-size copies).
+    pub fn padded(&self) -> &[u8; 20] {
+        &self.bytes
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }
@@ -81,12 +89,29 @@ impl Serial {
     }
 
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(2 + 2 * self.len as usize);
-        s.push_str("0x");
-        for b in self.as_bytes() {
-            s.push_str(&format!("{b:02x}"));
+        let mut buf = [0u8; HEX_MAX];
+        let n = self.write_hex(&mut buf);
+        // Only ASCII was written.
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+
+    /// Writes "0x" and two lowercase hex digits per octet (what [`Serial::to_hex`]
+    /// returns) into `out`; returns how many bytes were written.
+    pub fn write_hex(&self, out: &mut [u8; HEX_MAX]) -> usize {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        out[0] = b'0';
+        out[1] = b'x';
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            out[2 + 2 * i] = DIGITS[(b >> 4) as usize];
+            out[3 + 2 * i] = DIGITS[(b & 15) as usize];
         }
-        s
+        2 + 2 * self.len as usize
+    }
+
+    /// Bytes of the DER INTEGER [`Serial::write`] appends.
+    pub fn der_len(&self) -> usize {
+        // a 0x00 goes before a magnitude whose top bit is set; len <= 20: short form
+        2 + self.len as usize + usize::from(self.bytes[0] & 0x80 != 0)
     }
 
     /// Appends the DER INTEGER.
@@ -218,6 +243,19 @@ mod tests {
         assert!(Serial::from_hex(&format!("0x{}", "f".repeat(41)), "s").is_err());
         let r = Serial::random().unwrap();
         assert_eq!(r.as_bytes().len(), 16);
+        // the table-driven hex is the formatted one, for every length
+        for len in 1..=20usize {
+            let mut b = [0u8; 20];
+            for (i, x) in b.iter_mut().enumerate().take(len) {
+                *x = (i as u8).wrapping_mul(37).wrapping_add(0x5b) | u8::from(i == 0);
+            }
+            b[0] &= 0x7f;
+            let s = Serial::from_be_bytes(&b[..len]).unwrap();
+            let formatted: String = std::iter::once("0x".to_string())
+                .chain(s.as_bytes().iter().map(|x| format!("{x:02x}")))
+                .collect();
+            assert_eq!(s.to_hex(), formatted);
+        }
         assert!(r.to_i64().is_none());
     }
 }
