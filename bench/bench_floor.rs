@@ -29,6 +29,8 @@
 //!   issue-rsa-2048  RSA-2048 keygen + one signature by the P-256 CA key
 //!   issue-rsa-3072  RSA-3072 keygen + one signature by the P-256 CA key
 //!   issue-ed25519   Ed25519 keygen + one signature by the P-256 CA key
+//!   issue-ml-dsa-44, -65, -87 (not in the default set) ML-DSA keygen (EVP) + one ML-DSA signature of
+//!                   the same set by a CA key of that set, over 600 bytes and the new public key
 //!   issue-ec-p256-encoded (not in the default set) issue-ec-p256 with the new key's public
 //!                   point read out as bytes (its affine conversion, which OpenSSL defers)
 //!   issue-ec-p384-ca384   (not in the default set) P-384 keygen + one ECDSA-SHA384 signature by
@@ -404,6 +406,25 @@ fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
             Box::new(move || {
                 let k = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
                 black_box(sign(ca_key, MessageDigest::sha256(), tbs600));
+                black_box(k);
+            })
+        }
+        // ML-DSA (issue 23): OpenSSL's EVP keygen of the leaf, then one pure
+        // ML-DSA signature by a CA key of the same set over a TBS carrying the
+        // new key (as the module's certificate does).
+        "issue-ml-dsa-44" | "issue-ml-dsa-65" | "issue-ml-dsa-87" => {
+            let set: &std::ffi::CStr = match name {
+                "issue-ml-dsa-44" => c"ML-DSA-44",
+                "issue-ml-dsa-65" => c"ML-DSA-65",
+                _ => c"ML-DSA-87",
+            };
+            let ca = jsec_ca::core::ml_dsa::generate(set).unwrap();
+            Box::new(move || {
+                let k = jsec_ca::core::ml_dsa::generate(set).unwrap();
+                let mut tbs = tbs600.clone();
+                tbs.extend_from_slice(&k.public_key_to_der().unwrap());
+                let mut s = Signer::new_without_digest(&ca).unwrap();
+                black_box(s.sign_oneshot_to_vec(&tbs).unwrap());
                 black_box(k);
             })
         }

@@ -47,7 +47,7 @@ import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -76,10 +76,12 @@ KEYGEN = {
 
 
 class CA:
-    """A P-256 root, as (ca/generate {:common-name "Bench CA"}) makes it."""
+    """A P-256 root, as (ca/generate {:common-name "Bench CA"}) makes it (or of
+    the key `key`, signing with `hash`: None for ML-DSA)."""
 
-    def __init__(self):
-        self.key = ec.generate_private_key(ec.SECP256R1())
+    def __init__(self, key=None, hash=hashes.SHA256()):
+        self.key = key or ec.generate_private_key(ec.SECP256R1())
+        self.hash = hash
         self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench CA")])
         now = datetime.datetime.now(datetime.timezone.utc)
         ski = x509.SubjectKeyIdentifier.from_public_key(self.key.public_key())
@@ -97,7 +99,7 @@ class CA:
             )
             .add_extension(ski, critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-            .sign(self.key, hashes.SHA256())
+            .sign(self.key, self.hash)
         )
         self.aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
         self.serial = 1
@@ -126,7 +128,7 @@ class CA:
             b = b.add_extension(ext, critical=critical)
         b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         b = b.add_extension(self.aki, critical=False)
-        return b.sign(self.key, hashes.SHA256())
+        return b.sign(self.key, self.hash)
 
     def issue(self, keygen, rsa_key):
         key = keygen()
@@ -274,7 +276,12 @@ def main(argv):
     for name, iters, op_rounds in ops:
         r = max(1, op_rounds or rounds)
         iters = max(1, iters)
-        if name in KEYGEN:
+        if name.startswith("issue-ml-dsa-"):
+            # ML-DSA (issue 23): a CA of the same parameter set, as the module's row.
+            cls = {"44": mldsa.MLDSA44PrivateKey, "65": mldsa.MLDSA65PrivateKey, "87": mldsa.MLDSA87PrivateKey}[name[-2:]]
+            pq_ca = CA(cls.generate(), None)
+            secs = measure(r, iters, lambda: pq_ca.issue(cls.generate, False))
+        elif name in KEYGEN:
             keygen, rsa_key = KEYGEN[name], name.startswith("issue-rsa")
             secs = measure(r, iters, lambda: ca.issue(keygen, rsa_key))
         elif name == "sign-csr":
