@@ -122,4 +122,4 @@
 
 # The OCSP responder library that `jsec-ca ocsp-serve` uses, installed as
 # <modpath>/jsec/ocsp-responder.janet ((import jsec/ocsp-responder)).
-(declare-source :source ["examples/ocsp-responder.janet"] :prefix "jsec")
+(declare-source :source ["jsec/ocsp-responder.janet"] :prefix "jsec")

@@ -1,7 +1,7 @@
 # Issuing that never stalls a Janet server (issue 12), measured in one run:
 #     JANET_PATH=build build/janet bench/event-loop.janet [SECONDS] [ROUNDS] [KEYS]
 #
-# 1. Latency. examples/ocsp-responder.janet's `serve`, used as a library,
+# 1. Latency. jsec/ocsp-responder.janet's `serve`, used as a library,
 #    answers OCSP on loopback in this process while a client process
 #    (bench/ocsp-client.janet) sends a steady 20 requests a second for
 #    SECONDS (default 20) and times each from the moment it was due. Three
@@ -26,7 +26,7 @@
 # Loopback only; bounded: 20 x SECONDS requests a run, a 30 s timeout per
 # request, and the whole run exits after 15 minutes. Asserts nothing.
 (import jsec/ca)
-(import ../examples/ocsp-responder :as responder)
+(import ../jsec/ocsp-responder :as responder)
 
 (def seconds (scan-number (or (get (dyn :args) 1) "20")))
 (def rounds (scan-number (or (get (dyn :args) 2) "5")))

@@ -10,7 +10,7 @@
 #   statuses.txt            one line per serial, "SERIAL good" or
 #                           "SERIAL revoked REASON-CODE YYYY-MM-DD", for
 #                           cfssl ocspsign (scripts/bench-ocsp)
-#   responder.args          the arguments of examples/ocsp-responder.janet:
+#   responder.args          the arguments of jsec/ocsp-responder.janet:
 #                           --serial NEXT and one --revoke per revoked serial
 #
 # Serials divisible by 3 are revoked (keyCompromise, a day ago), the others

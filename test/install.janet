@@ -12,7 +12,7 @@
 
 (def module (string (t/module-root) "/jsec/ca.so"))
 (spit (string syspath "/jsec/ca.so") (slurp module))
-(spit (string syspath "/jsec/ocsp-responder.janet") (slurp "examples/ocsp-responder.janet"))
+(spit (string syspath "/jsec/ocsp-responder.janet") (slurp "jsec/ocsp-responder.janet"))
 (spit (string bindir "/jsec-ca") (slurp "bin/jsec-ca"))
 (os/chmod (string bindir "/jsec-ca") 8r755)
 

@@ -1,5 +1,5 @@
 # OCSP (issue 4): parse requests, build responses, judged by tools nobody here
-# wrote: the `openssl ocsp` HTTP client against examples/ocsp-responder.janet,
+# wrote: the `openssl ocsp` HTTP client against jsec/ocsp-responder.janet,
 # pkilint's lint_ocsp_response, and Python cryptography's OCSP reader.
 
 (import jsec/ca)
@@ -50,7 +50,7 @@
   (array/clear procs))
 
 (defn start-responder
-  "Spawns examples/ocsp-responder.janet on a random high port; waits (bounded) until it listens."
+  "Spawns jsec/ocsp-responder.janet on a random high port; waits (bounded) until it listens."
   [name & flags]
   (def {:port port :proc p} (responder/start dir name flags))
   (array/push procs p)

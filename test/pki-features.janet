@@ -139,7 +139,7 @@ emit({"crl": dps, "ocsp": [a.access_location.value for a in aia if a.access_meth
 (t/openssl "crl" "-in" crl-pem "-outform" "DER" "-out" (string www "/issuing.crl"))
 (def http (os/spawn ["python3" "-m" "http.server" (string crl-port) "--bind" "127.0.0.1" "--directory" www]
                     :p {:out :pipe :err :pipe}))
-(def ocsp (os/spawn [(t/janet-exe) "examples/ocsp-responder.janet" "--port" (string ocsp-port)
+(def ocsp (os/spawn [(t/janet-exe) "jsec/ocsp-responder.janet" "--port" (string ocsp-port)
                      "--cert" issuing-pem "--key" (file "issuing.key" (ca/get-key issuing)) "--revoke" "2:key-compromise"
                      "--serial" (string (ca/get-serial issuing))]
                     :pe (merge (os/environ) {"JANET_PATH" (t/module-root) :out :pipe :err :pipe})))

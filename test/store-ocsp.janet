@@ -2,7 +2,7 @@
 # stored CA (read-only) answers `revoked` for a serial another process
 # revoked, on the very next request, with no restart and no polling, and
 # `unknown` for serials the CA never issued. The responder reuses its answer
-# to a request without a nonce for a moment (examples/ocsp-responder.janet,
+# to a request without a nonce for a moment (jsec/ocsp-responder.janet,
 # cache-seconds): the revocation must show through that too, at once.
 # Judged by `openssl ocsp -url`.
 (import ./support/check :as t)

@@ -1,9 +1,9 @@
-# Starting examples/ocsp-responder.janet for a test, and asking it with the
+# Starting jsec/ocsp-responder.janet for a test, and asking it with the
 # openssl ocsp client. Only defines things.
 (import ./check :as t)
 
 (def- here (let [f (dyn :current-file)] (if-let [i (last (string/find-all "/" f))] (string/slice f 0 i) ".")))
-(def script (string here "/../../examples/ocsp-responder.janet"))
+(def script (string here "/../../jsec/ocsp-responder.janet"))
 
 (defn- protect-slurp [p] (try (slurp p) ([_] nil)))
 
