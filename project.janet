@@ -79,10 +79,11 @@
 # before jpm's run-tests would run every file.
 (phony "test-subset" ["build" "prerequisites"]
   (when-let [only (os/getenv "JSEC_CA_TESTS")]
-    (def failed (seq [f :in (string/split " " only) :when (next f)
-                      :let [_ (do (print "running " f " ...") (flush))]
-                      :unless (zero? (run-script f))]
-                  f))
+    (def failed @[])
+    (each test (filter next (string/split " " only))
+      (print "running " test " ...")
+      (flush)
+      (unless (zero? (run-script test)) (array/push failed test)))
     (if (empty? failed)
       (print "JSEC_CA_TESTS: all passed")
       (eprint "JSEC_CA_TESTS: failed: " (string/join failed " ")))

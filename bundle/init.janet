@@ -120,13 +120,14 @@
                (filter next (string/split " " only))
                (filter |(not (string/has-prefix? "test/support/" $)) (janet-files "test"))))
   (def env (merge (os/environ) {"JANET_PATH" (string (os/cwd) "/" build-dir)}))
-  (def failed
-    (seq [test :in tests
-          :let [_ (do (print "running " test " ...") (flush))
-                code (os/execute [janet test] :pe env)]
-          :unless (zero? code)]
+  (def failed @[])
+  (each test tests
+    (print "running " test " ...")
+    (flush)
+    (def code (os/execute [janet test] :pe env))
+    (unless (zero? code)
       (eprintf "%s exited %d" test code)
-      test))
+      (array/push failed test)))
   (if (empty? failed)
     (printf "jsec-ca: all %d test files passed" (length tests))
     (errorf "jsec-ca: %d of %d test files failed: %s" (length failed) (length tests) (string/join failed " "))))
