@@ -22,8 +22,8 @@
 //!   `JANET_HEADERPATH` changes, so a cargo target directory reused across
 //!   Janet versions keeps bindings of the old header; the comparison turns
 //!   that into a compile error instead of a module Janet refuses to load
-//!   ("config mismatch"). scripts/build and project.janet avoid it by using a
-//!   target directory per header (target/janet-VERSION-CRC).
+//!   ("config mismatch"). scripts/build-module avoids it: when the header
+//!   changes it runs `cargo clean -p evil-janet` before building.
 //!
 //! Why the empty `libjanet.a`: with the `system` feature, evil-janet's build
 //! script prints `cargo:rustc-link-lib=janet`, so the final link of our cdylib
@@ -36,6 +36,8 @@
 //! `janet_*` references stay undefined in `libjsec_ca.so` (check with
 //! `nm -D target/release/libjsec_ca.so | grep ' U janet_'`), to be bound when
 //! Janet loads the module. `!<arch>\n` alone is a valid, empty ar archive.
+//! The janetrs_macros proc-macro links `-ljanet` too and this script cannot
+//! reach it: scripts/build-module puts the same stub on `LIBRARY_PATH`.
 
 use std::env;
 use std::fs;
