@@ -47,8 +47,8 @@
   (def syspath (dyn *syspath*))
   (when syspath (array/push prefixes (parent (parent syspath))))
   (when-let [exe (executable)] (array/push prefixes (parent (parent (os/realpath exe)))))
-  (each var ["JANET_PREFIX" "PREFIX"]
-    (when-let [p (os/getenv var)] (array/push prefixes p)))
+  (each name ["JANET_PREFIX" "PREFIX"]
+    (when-let [p (os/getenv name)] (array/push prefixes p)))
   (array/push prefixes "/usr/local" "/usr")
   (def candidates
     (if-let [dir (os/getenv "JANET_HEADERPATH")]
