@@ -11,10 +11,10 @@
 //!   evil-janet's bindgen step; listed here so a change rebuilds us too).
 //!
 //! What it emits:
-//! - The cfg `janet_gcperthread` when the `janet.h` being built against is
-//!   Janet 1.39 or newer, whose `JanetAbstractType` ends with a `gcperthread`
-//!   callback (1.38 and older lack the field). The version is read from that
-//!   header (`JANET_VERSION_MAJOR`/`MINOR`/`PATCH`): `$JANET_HEADERPATH/janet.h`
+//! - The cfg `janet_gcperthread` when the `janet.h` being built against
+//!   declares a `gcperthread` member in `struct JanetAbstractType` (Janet
+//!   1.40.0 added it; 1.39 and older lack it). Decided from the struct in the
+//!   header itself, not from a version number: `$JANET_HEADERPATH/janet.h`
 //!   with `system-janet`, otherwise the `csrc/janet.h` that evil-janet ships.
 //! - `$OUT_DIR/janet_header.rs`: that version as a constant, which
 //!   `src/binding` compares at compile time with the version in evil-janet's
@@ -22,8 +22,8 @@
 //!   `JANET_HEADERPATH` changes, so a cargo target directory reused across
 //!   Janet versions keeps bindings of the old header; the comparison turns
 //!   that into a compile error instead of a module Janet refuses to load
-//!   ("config mismatch"). scripts/build and project.janet avoid it by using a
-//!   target directory per header (target/janet-VERSION-CRC).
+//!   ("config mismatch"). scripts/build-module avoids it: when the header
+//!   changes it runs `cargo clean -p evil-janet` before building.
 //!
 //! Why the empty `libjanet.a`: with the `system` feature, evil-janet's build
 //! script prints `cargo:rustc-link-lib=janet`, so the final link of our cdylib
@@ -36,13 +36,12 @@
 //! `janet_*` references stay undefined in `libjsec_ca.so` (check with
 //! `nm -D target/release/libjsec_ca.so | grep ' U janet_'`), to be bound when
 //! Janet loads the module. `!<arch>\n` alone is a valid, empty ar archive.
+//! The janetrs_macros proc-macro links `-ljanet` too and this script cannot
+//! reach it: scripts/build-module puts the same stub on `LIBRARY_PATH`.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// The first Janet whose `JanetAbstractType` has the `gcperthread` field.
-const GCPERTHREAD_SINCE: (u32, u32) = (1, 39);
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -71,18 +70,8 @@ fn main() {
                 .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             let version = header_version(&text)
                 .unwrap_or_else(|| panic!("no JANET_VERSION_MAJOR/MINOR/PATCH in {}", path.display()));
-            let by_version = (version.0, version.1) >= GCPERTHREAD_SINCE;
-            let declared = declares_gcperthread(&text);
-            if by_version != declared {
-                println!(
-                    "cargo:warning=Janet {}.{}.{} at {} {} the gcperthread field; following the header",
-                    version.0,
-                    version.1,
-                    version.2,
-                    path.display(),
-                    if declared { "has" } else { "lacks" }
-                );
-            }
+            let declared = declares_gcperthread(&text)
+                .unwrap_or_else(|| panic!("no `struct JanetAbstractType {{ ... }};` in {}", path.display()));
             if declared {
                 println!("cargo:rustc-cfg=janet_gcperthread");
             }
@@ -91,7 +80,7 @@ fn main() {
         None => {
             // Not found (an unusual cargo home or vendoring): the pinned
             // evil-janet (1.41.2) has the field; the compiler reports it otherwise.
-            println!("cargo:warning=could not locate evil-janet's csrc/janet.h; assuming Janet >= 1.39");
+            println!("cargo:warning=could not locate evil-janet's csrc/janet.h; assuming its JanetAbstractType has gcperthread");
             println!("cargo:rustc-cfg=janet_gcperthread");
             None
         }
@@ -130,12 +119,29 @@ fn header_version(text: &str) -> Option<(u32, u32, u32)> {
     Some((define("JANET_VERSION_MAJOR")?, define("JANET_VERSION_MINOR")?, define("JANET_VERSION_PATCH")?))
 }
 
-/// Whether the header's `struct JanetAbstractType` declares a `gcperthread` member.
-fn declares_gcperthread(text: &str) -> bool {
-    let Some(start) = text.find("struct JanetAbstractType {") else { return false };
+/// Whether the header's `struct JanetAbstractType` declares a `gcperthread`
+/// member (a function pointer, `int (*gcperthread)(void *data, size_t len);`
+/// in Janet 1.40.0 and later), with comments left out; `None` if the header
+/// has no such struct.
+fn declares_gcperthread(text: &str) -> Option<bool> {
+    let start = text.find("struct JanetAbstractType {")?;
     let body = &text[start..];
-    let body = &body[..body.find("};").unwrap_or(body.len())];
-    body.contains("(*gcperthread)")
+    let body = &body[..body.find("};")?];
+    let mut code = String::with_capacity(body.len());
+    let mut rest = body;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.find("*/").map_or("", |end| &after[end + 2..]);
+        } else if let Some(after) = rest.strip_prefix("//") {
+            rest = after.find('\n').map_or("", |end| &after[end..]);
+        } else {
+            let c = rest.chars().next().expect("not empty");
+            code.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    let code: String = code.split_whitespace().collect();
+    Some(code.contains("(*gcperthread)("))
 }
 
 /// The janet.h inside the evil-janet package that Cargo.lock selects, in

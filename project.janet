@@ -1,19 +1,24 @@
-# project.janet: build and install jsec/ca with jpm 1.x.
+# project.janet: build and install jsec/ca with jpm 1.x (Janet's bundle
+# module and janet-pm use bundle/ instead; both build with scripts/build-module).
 #
-#   jpm build      cargo build against the installed Janet's headers (or
-#                  --headerpath=DIR), then copy the library to
-#                  build/jsec/ca<modext>; on every build, so a changed Janet
-#                  or headerpath always rebuilds
+#   jpm build      scripts/build-module against the installed Janet's headers
+#                  ((dyn :headerpath), or --headerpath=DIR): the module to
+#                  build/jsec/ca<modext>, the Janet library jsec/**/*.janet
+#                  to build/jsec/; on every build (cargo decides what is out
+#                  of date), so a changed Janet or headerpath always rebuilds
 #   jpm test       build, then run every test/**/*.janet (helpers live in
-#                  test/support/ and only define things, so running them is a no-op)
-#   jpm install    build, then copy ca<modext> to <modpath>/jsec/, so that
-#                  (import jsec/ca) works, and bin/jsec-ca to <binpath>
+#                  test/support/ and only define things, so running them is a
+#                  no-op); with JSEC_CA_TESTS="test/a.janet test/b.janet" only those
+#   jpm install    build, then copy ca<modext> and every jsec/**/*.janet to
+#                  <modpath>/jsec/, so that (import jsec/ca) works, and
+#                  bin/jsec-ca to <binpath>
+#   jpm uninstall  remove them again, and the directories under <modpath>/jsec
+#                  that are left empty
 #
 # The module is a Rust cdylib, so there is no declare-native: a phony step
-# runs cargo and copies the library into place. Needs cargo, libclang (bindgen),
-# perl and make (to build OpenSSL from source); with JSEC_OPENSSL=system,
-# libssl-dev and pkg-config instead.
-# Without jpm, see scripts/build (it builds its own Janet too).
+# runs scripts/build-module (bash, cargo, libclang for bindgen, perl and make
+# to build OpenSSL from source; with JSEC_OPENSSL=system, libssl-dev and
+# pkg-config instead). Without jpm, see scripts/build (it builds its own Janet too).
 
 (declare-project
   :name "jsec-ca"
@@ -26,72 +31,32 @@
   (let [b (dyn :buildpath "build/")]
     (if (string/has-suffix? "/" b) b (string b "/"))))
 (def- modext (dyn :modext ".so"))
-(def- target (string buildpath "jsec/ca" modext))
 
-(def- cargo-library
-  (case (os/which)
-    :windows "jsec_ca.dll"
-    :mingw "jsec_ca.dll"
-    :macos "libjsec_ca.dylib"
-    "libjsec_ca.so"))
-
-(defn- absolute [path]
-  (if (string/has-prefix? "/" path) path (string (os/cwd) "/" path)))
-
-(defn- header-key
-  "janet-VERSION-CRC for a janet.h: its version and POSIX cksum, as
-  scripts/build-module names its cargo target directories."
-  [header]
-  (def text (slurp header))
-  (def version (or (peg/match ~(* (thru "\n#define JANET_VERSION \"") (<- (to "\""))) text) ["unknown"]))
-  (def p (os/spawn ["cksum" header] :p {:out :pipe}))
-  (def out (string (or (:read (p :out) :all) "")))
-  (def crc (if (zero? (:wait p)) (first (string/split " " out)) (string "h" (hash text))))
-  (string "janet-" (first version) "-" crc))
+(defn- janet-files
+  "Every .janet file under dir, recursively, sorted: paths relative to the checkout."
+  [dir]
+  (sort (mapcat |(let [path (string dir "/" $)]
+                   (case (os/stat path :mode)
+                     :directory (janet-files path)
+                     :file (if (string/has-suffix? ".janet" path) [path] [])
+                     []))
+                (os/dir dir))))
 
 (defn- build-module
-  "cargo build against (dyn :headerpath)/janet.h, then copy the library to
-  `target`. Janet refuses a module built for another minor version, and
-  evil-janet's build script (bindgen over janet.h) does not rerun when
-  JANET_HEADERPATH changes, so every header gets its own cargo target
-  directory (target/janet-VERSION-CRC, shared with scripts/build-module):
-  switching Janet, or --headerpath, never reuses the last header's build."
+  "scripts/build-module against (dyn :headerpath)/janet.h: the module to
+  build/jsec/ca.so and the Janet library to build/jsec/. One cargo target
+  directory serves every Janet (target/system-janet): OpenSSL is compiled
+  once, and what reads janet.h is rebuilt when the header changes."
   []
   (def headerpath (dyn :headerpath))
-  (def header (string headerpath "/janet.h"))
-  (unless (and headerpath (os/stat header))
+  (unless (and headerpath (os/stat (string headerpath "/janet.h")))
     (errorf "janet.h not found in headerpath %v; pass --headerpath=DIR" headerpath))
-  (def base (absolute (or (os/getenv "CARGO_TARGET_DIR") "target")))
-  (def target-dir (string base "/" (header-key header)))
-  # evil-janet's `system` feature links -ljanet, also into the janetrs_macros
-  # proc-macro. A module must not link Janet (the interpreter provides
-  # janet_*), so an empty libjanet.a goes first on every crate's search path
-  # (RUSTFLAGS reaches the proc-macro; build.rs only reaches our own crate).
-  # One fixed place for it: RUSTFLAGS is part of cargo's fingerprint.
-  (def stubdir (string base "/link-stub"))
-  (create-dirs (string stubdir "/libjanet.a"))
-  (spit (string stubdir "/libjanet.a") "!<arch>\n")
-  (def env (merge (os/environ)
-                  {"JANET_HEADERPATH" (absolute headerpath)
-                   "CARGO_TARGET_DIR" target-dir
-                   "RUSTFLAGS" (string (or (os/getenv "RUSTFLAGS") "") " -L native=" stubdir)}))
-  # OpenSSL: 3.5 built from source and linked in (the default features; the
-  # first build compiles it, 2-3 minutes), or with JSEC_OPENSSL=system the
-  # system's libssl (feature system-openssl).
-  (def features
-    (case (os/getenv "JSEC_OPENSSL" "vendored")
-      "vendored" ["--features" "system-janet"]
-      "system" ["--no-default-features" "--features" "module,system-janet,system-openssl"]
-      (errorf "JSEC_OPENSSL must be vendored or system, not %v" (os/getenv "JSEC_OPENSSL"))))
-  (print "cargo build --release " (string/join features " ") " (JANET_HEADERPATH=" headerpath ")")
+  (print "scripts/build-module " buildpath " " headerpath)
   (flush)
-  (def status (os/execute ["cargo" "build" "--release" ;features] :pe env))
-  (unless (zero? status) (errorf "cargo build failed with exit code %d" status))
-  (def library (slurp (string target-dir "/release/" cargo-library)))
-  (unless (= library (try (slurp target) ([_] nil)))
-    (create-dirs target)
-    (spit (string target ".tmp") library)
-    (os/rename (string target ".tmp") target)))
+  (def status (os/execute ["bash" "scripts/build-module" buildpath headerpath] :p))
+  (unless (zero? status) (errorf "scripts/build-module failed with exit code %d" status))
+  (unless (= modext ".so")
+    (copyfile (string buildpath "jsec/ca.so") (string buildpath "jsec/ca" modext))))
 
 # A phony step, not a file rule: cargo decides what is out of date, and a
 # rule keyed on file times would skip the build when only the headers changed.
@@ -109,18 +74,46 @@
     (error "jpm test needs the tools above")))
 (add-dep "test" "prerequisites")
 
-# jpm's install-rule does (os/mkdir <dest-dir><modpath>/jsec), one level only;
-# create the parents too (e.g. a fresh --dest-dir staging tree). create-dirs
-# makes every directory of a file path but the last element.
+# JSEC_CA_TESTS="test/a.janet ...": `jpm test` runs only those files (in
+# jpm's test environment, as run-tests would), then exits with their status,
+# before jpm's run-tests would run every file.
+(phony "test-subset" ["build" "prerequisites"]
+  (when-let [only (os/getenv "JSEC_CA_TESTS")]
+    (def failed @[])
+    (each test (filter next (string/split " " only))
+      (print "running " test " ...")
+      (flush)
+      (unless (zero? (run-script test)) (array/push failed test)))
+    (if (empty? failed)
+      (print "JSEC_CA_TESTS: all passed")
+      (eprint "JSEC_CA_TESTS: failed: " (string/join failed " ")))
+    (os/exit (if (empty? failed) 0 1))))
+(add-dep "test" "test-subset")
+
+# What `jpm install` copies: <modpath>/jsec/ca<modext>, each jsec/**/*.janet
+# to the same path under <modpath>, bin/jsec-ca to <binpath>. install-rule
+# makes one directory level, so every directory is made first (also under a
+# fresh --dest-dir staging tree).
+(def- library (janet-files "jsec"))
+(def- library-dirs
+  (sort (distinct ["jsec" ;(map |(string/slice $ 0 (last (string/find-all "/" $))) library)])))
 (task "install" []
-  (create-dirs (string (dyn :dest-dir "") (dyn :modpath) "/jsec/ca" modext)))
-(install-rule target (string (dyn :modpath) "/jsec"))
+  (each dir library-dirs
+    (create-dirs (string (dyn :dest-dir "") (dyn :modpath) "/" dir "/x"))))
+(install-rule (string buildpath "jsec/ca" modext) (string (dyn :modpath) "/jsec"))
+(each file library
+  (install-rule file (string (dyn :modpath) "/" (string/slice file 0 (last (string/find-all "/" file))))))
+
+# `jpm uninstall` removes the files above (jpm's manifest lists them), then
+# here the directories they leave empty, deepest first; a directory another
+# package still uses stays.
+(task "uninstall" []
+  (each dir (reverse library-dirs)
+    (def path (string (dyn :dest-dir "") (dyn :modpath) "/" dir))
+    (when (and (= :directory (os/stat path :mode)) (empty? (os/dir path)))
+      (print "removing " path)
+      (os/rmdir path))))
 
 # The jsec-ca command-line tool (a Janet script): `jpm install` copies it to
 # (dyn :binpath) with a shebang and this installation's syspath hard-coded.
 (declare-binscript :main "bin/jsec-ca" :hardcode-syspath true :is-janet true)
-
-# The package's Janet modules, installed under <modpath>/jsec/: the OCSP
-# responder ((import jsec/ocsp-responder)) and the tool's library, jsec/tool.janet
-# and the directory jsec/tool/ (install-rule copies a directory whole).
-(declare-source :source ["jsec/ocsp-responder.janet" "jsec/tool.janet" "jsec/tool"] :prefix "jsec")

@@ -1,8 +1,8 @@
-# The installed layout: jsec/ca.so and the package's Janet modules (jsec/**.janet:
-# the tool's library jsec/tool, the OCSP responder) under a syspath and the
-# jsec-ca script in a bin directory, the way `jpm install` lays them out; then
-# `(import jsec/ca)` from a script outside the repository and the installed
-# tool's --help, init and ocsp-serve.
+# The installed layout: jsec/ca.so and every jsec/**/*.janet under a syspath
+# and the jsec-ca script in a bin directory, the way every install route lays
+# them out (README, "Install"); then `(import jsec/ca)` from a script outside
+# the repository and the installed tool. The routes themselves, with the real
+# jpm, janet --install and janet-pm: scripts/test-packaging.
 (import ./support/check :as t)
 (import ./support/child)
 
@@ -14,16 +14,20 @@
 
 (def module (string (t/module-root) "/jsec/ca.so"))
 (spit (string syspath "/jsec/ca.so") (slurp module))
-(defn- install-sources
-  "Copies every .janet file under the directory `from` to `to`, keeping subdirectories."
-  [from to]
-  (os/mkdir to)
-  (each name (os/dir from)
-    (def src (string from "/" name))
-    (case (os/stat src :mode)
-      :directory (install-sources src (string to "/" name))
-      :file (when (string/has-suffix? ".janet" name) (spit (string to "/" name) (slurp src))))))
-(install-sources "jsec" (string syspath "/jsec"))
+(defn- janet-files [dir]
+  (mapcat |(let [path (string dir "/" $)]
+             (case (os/stat path :mode)
+               :directory (janet-files path)
+               :file (if (string/has-suffix? ".janet" path) [path] [])
+               []))
+          (os/dir dir)))
+(def library (janet-files "jsec"))
+(t/ok (index-of "jsec/ocsp-responder.janet" library) "jsec/ holds the OCSP responder library")
+(each file library
+  (def parts (string/split "/" file))
+  (for i 1 (length parts)
+    (os/mkdir (string/join [syspath ;(slice parts 0 i)] "/")))
+  (spit (string syspath "/" file) (slurp file)))
 (spit (string bindir "/jsec-ca") (slurp "bin/jsec-ca"))
 (os/chmod (string bindir "/jsec-ca") 8r755)
 
@@ -38,6 +42,12 @@
 (let [[code out] (t/run-in env elsewhere (t/janet-exe) script)]
   (t/ok (and (zero? code) (string/find "installed-ok" out))
         (string "(import jsec/ca) from outside the repository: " out)))
+
+# Every module of the library loads from the syspath.
+(each file library
+  (def name (string/slice file 0 -7))
+  (let [[code out] (t/run-in env elsewhere (t/janet-exe) "-e" (string/format "(require %j) (print :loaded)" name))]
+    (t/ok (and (zero? code) (string/find "loaded" out)) (string/format "(require %j) from the syspath: %s" name out))))
 
 (let [[code out] (t/run-in env elsewhere (t/janet-exe) (string bindir "/jsec-ca") "--help")]
   (t/ok (and (zero? code) (string/find "Usage: jsec-ca" out)) (string "installed jsec-ca --help: " out)))

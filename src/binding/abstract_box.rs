@@ -37,7 +37,7 @@ pub const fn descriptor(
         call: None,
         length: None,
         bytes: None,
-        // Janet 1.39+ (build.rs reads the version from the janet.h being built against).
+        // Janet 1.40+: set when the janet.h being built against declares the field (build.rs).
         #[cfg(janet_gcperthread)]
         gcperthread: None,
     })

@@ -91,7 +91,7 @@ const _: () = if let Some((major, minor, patch)) = JANET_HEADER_VERSION {
     assert!(
         major == raw::JANET_VERSION_MAJOR && minor == raw::JANET_VERSION_MINOR && patch == raw::JANET_VERSION_PATCH,
         "evil-janet's bindings were generated from another janet.h than JANET_HEADERPATH's: \
-         use a cargo target directory per Janet header (as scripts/build and project.janet do)"
+         run `cargo clean -p evil-janet` first (scripts/build-module does when the header changes)"
     );
 };
 
