@@ -86,6 +86,12 @@
 
 (defn- sh [& argv] (run-child argv true))
 
+# This interpreter, for the children: its absolute path, or its bare name as
+# run from PATH (jpm test runs `janet`; a realpath of that would name ./janet).
+(def- self
+  (let [exe (dyn :executable)]
+    (if (string/find "/" exe) (os/realpath exe) exe)))
+
 (defn- parse-lines
   "Lines `<kind> <name> <seconds>` of a child's output into a table name -> seconds."
   [kind out]
@@ -362,7 +368,7 @@
 (print "tracking: " n-tracked " certificates by :sign-csr (a child process) ...")
 (def tracked
   (parse-lines "tracked"
-    (run-child [(os/realpath (dyn :executable)) (os/realpath (dyn :current-file))
+    (run-child [self (os/realpath (dyn :current-file))
                 "--tracking" (string n-tracked) csr-path])))
 (def tracked-issue-secs (tracked "issue-secs"))
 (def get-issued-secs (tracked "get-issued-secs"))
@@ -396,7 +402,7 @@
 (def paired-ratio
   "floor name -> median ratio module / floor over the paired batches."
   @{})
-(each line (string/split "\n" (run-child [;pin (os/realpath (dyn :executable)) (os/realpath (dyn :current-file))
+(each line (string/split "\n" (run-child [;pin self (os/realpath (dyn :current-file))
                                            "--paired" floor-bin work ;(if quick ["--quick"] [])]))
   (def w (string/split " " (string/trim line)))
   (cond
