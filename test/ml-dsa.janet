@@ -231,6 +231,13 @@ print("ok")
 (t/raises |(ca/generate {:key-type :ml-dsa-65 :key "pkcs11:object=x?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1"})
           "ML-DSA keys are not made in tokens" "[CA:PARAM]" "ml-dsa-65")
 
+# ca/issue-async: the ML-DSA key made on a thread of the event loop.
+(let [leaf (:issue-async inter0-ca {:common-name "async.example" :key-type :ml-dsa-87})
+      p (file "async-leaf.pem" (leaf :cert))]
+  (t/same (pq/verdicts judge [[:cert p inter0]]) @["ok"] "ca/issue-async issues an ML-DSA-87 leaf that mldsa-judge verifies")
+  (let [[code out] (ossl "pkey" "-in" (file "async-leaf.key" (leaf :key)) "-check" "-noout")]
+    (t/ok (zero? code) (string "OpenSSL 3.5 checks its ML-DSA-87 key: " out))))
+
 # --- sizes: PKCS#12, the store, OCSP over HTTP, the tool ------------------------------------
 
 (let [leaf (:issue inter0-ca {:common-name "p12.example" :key-type :ml-dsa-87})
