@@ -78,6 +78,7 @@ Options:\n\
 * :terms-of-service - a URL clients must agree to\n\
 * :finalize-lease - seconds before another process takes over an unfinished finalize (60)\n\
 * :busy-timeout - milliseconds to wait for another process's write lock (5000)\n\
+* :validation-always-valid - TEST ONLY (benchmarks): every validation passes, whatever it saw (false)\n\
 Every certificate is signed by ca/sign-csr's rules of the CA passed to ca/acme-handle.";
 
 fn strings(x: &Janet, what: &str) -> CaResult<Vec<String>> {
@@ -93,7 +94,7 @@ pub fn acme_open(args: &[Janet]) -> CaResult<Janet> {
         &[
             "base-url", "allowed-domains", "allowed-ips", "days-valid", "extended-key-usage", "key-usage",
             "orders-per-hour", "accounts-per-hour", "eab-keys", "eab-required", "terms-of-service",
-            "finalize-lease", "busy-timeout",
+            "finalize-lease", "busy-timeout", "validation-always-valid",
         ],
     )?;
     let base = o.with("base-url", v::text)?.ok_or_else(|| CaError::param("ca/acme-open needs :base-url"))?;
@@ -132,6 +133,7 @@ pub fn acme_open(args: &[Janet]) -> CaResult<Janet> {
         p.finalize_lease = n as i64;
     }
     p.eab_required = o.with("eab-required", v::boolean)?.unwrap_or(false);
+    p.validation_always_valid = o.with("validation-always-valid", v::boolean)?.unwrap_or(false);
     p.terms_of_service = o.with("terms-of-service", v::text)?;
     if let Some(keys) = o.get("eab-keys") {
         let kv = Opts::read_any(keys, ":eab-keys")?;

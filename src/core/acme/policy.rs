@@ -63,6 +63,9 @@ pub struct Policy {
     pub order_lifetime: i64,
     /// Terms of service URL in the directory (meta), if any.
     pub terms_of_service: Option<String>,
+    /// Test-only, for benchmarks: every validation passes whatever it saw.
+    /// Never set it on a CA anyone trusts.
+    pub validation_always_valid: bool,
 }
 
 impl Default for Policy {
@@ -82,6 +85,7 @@ impl Default for Policy {
             nonce_lifetime: 3600,
             order_lifetime: 7 * 86400,
             terms_of_service: None,
+            validation_always_valid: false,
         }
     }
 }

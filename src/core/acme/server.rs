@@ -788,7 +788,8 @@ impl Acme {
             }
             let acct = self.store.get("account", &authz.account)?.ok_or_else(|| CaError::param("no account"))?;
             let ka = jwk::key_authorization(s(&c, "token"), s(&acct.data, "thumbprint"));
-            let verdict = judge(s(&c, "type"), &ka, seen);
+            // Test-only (benchmarks): every validation passes, whatever was seen.
+            let verdict = if self.policy.validation_always_valid { Ok(()) } else { judge(s(&c, "type"), &ka, seen) };
             let mut data = authz.data.clone();
             let now = time::now();
             match &verdict {
@@ -1075,7 +1076,7 @@ fn judge(kind: &str, key_authorization: &str, seen: &Seen) -> Result<(), Problem
             if text.trim() == key_authorization {
                 Ok(())
             } else {
-                Err(Problem::unauthorized(format!(
+                Err(Problem::new(Kind::IncorrectResponse, format!(
                     "the key authorization served is {:?}, not the expected one",
                     text.chars().take(100).collect::<String>()
                 )))
@@ -1086,7 +1087,7 @@ fn judge(kind: &str, key_authorization: &str, seen: &Seen) -> Result<(), Problem
             if records.iter().any(|r| r == &want) {
                 Ok(())
             } else {
-                Err(Problem::unauthorized(format!("no TXT record holds the expected digest ({} records found)", records.len())))
+                Err(Problem::new(Kind::IncorrectResponse, format!("no TXT record holds the expected digest ({} records found)", records.len())))
             }
         }
         _ => Err(Problem::server_internal("the validation result does not match the challenge type")),

@@ -314,11 +314,11 @@ fn wrong_validations() {
     let key = TestKey::p256();
     let kid = w.account(&key);
     for (seen, kind, want) in [
-        (Seen::Http { status: 200, location: None, body: b"wrong.key-authorization".to_vec() }, "http-01", "unauthorized"),
+        (Seen::Http { status: 200, location: None, body: b"wrong.key-authorization".to_vec() }, "http-01", "incorrectResponse"),
         (Seen::Http { status: 302, location: Some("http://elsewhere/".into()), body: vec![] }, "http-01", "connection"),
         (Seen::Http { status: 404, location: None, body: vec![] }, "http-01", "unauthorized"),
         (Seen::Failed { kind: "connection".into(), detail: "timed out after 10 s".into() }, "http-01", "connection"),
-        (Seen::Txt(vec!["nope".into()]), "dns-01", "unauthorized"),
+        (Seen::Txt(vec!["nope".into()]), "dns-01", "incorrectResponse"),
         (Seen::Failed { kind: "dns".into(), detail: "NXDOMAIN".into() }, "dns-01", "dns"),
     ] {
         let r = w.post(&key, Some(&kid), "/acme/new-order", br#"{"identifiers":[{"type":"dns","value":"v.example.com"}]}"#);
