@@ -1,3 +1,4 @@
+# test-timeout: 1200
 # ACME end to end (issue 24): lego and certbot against `jsec-ca acme-serve`
 # behind a TLS proxy (socat, with a certificate from the CA itself) on
 # loopback: register, http-01, dns-01 with a wildcard (a DNS server of the
