@@ -277,11 +277,11 @@ impl TokenSigner {
     /// The existing key `uri` names.
     pub fn open(uri: &KeyUri) -> CaResult<TokenSigner> {
         let (mut module, mut generation) = module::load(&uri.module_path)?;
-        // A token whose files another process is writing can be missed by a
-        // library starting meanwhile (SoftHSM2 skips a token it cannot read
-        // then): look again, after restarting the library, a few times
-        // within a second before saying there is none.
-        for pause_ms in [50, 150, 300, 500] {
+        // A token whose files another process is reading or writing can be
+        // missed by a library starting meanwhile (SoftHSM2 skips a token it
+        // cannot lock then): look again, after restarting the library, for
+        // about three seconds before saying there is none.
+        for pause_ms in [50, 100, 200, 400, 800, 1500] {
             if find_slot_once(&module, uri)?.is_some() {
                 break;
             }
