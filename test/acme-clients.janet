@@ -61,9 +61,9 @@
   (def root-pem (string ca-dir "/root.crt"))
   (def [c o] (tool "issue" "localhost" "--dir" ca-dir "--out" (string dir "/tls")))
   (t/ok (zero? c) (string "TLS certificate for the proxy: " o))
-  (start "socat" {} "socat" (string "OPENSSL-LISTEN:" tls-port ",bind=127.0.0.1,reuseaddr,fork,verify=0,cert="
+  (start "socat" {} "socat" (string "OPENSSL-LISTEN:" tls-port ",bind=127.0.0.1,reuseaddr,fork,nodelay,verify=0,cert="
                                     dir "/tls/localhost.crt,key=" dir "/tls/localhost.key")
-         (string "TCP:127.0.0.1:" acme-port))
+         (string "TCP:127.0.0.1:" acme-port ",nodelay"))
   (start "acme-serve" env janet jsec-ca "acme-serve" "--dir" ca-dir "--port" (string acme-port)
          "--base-url" (string "https://localhost:" tls-port) "--allowed-domains" "example.test"
          "--validation-address" "127.0.0.1" "--http-01-port" (string http01-port)
