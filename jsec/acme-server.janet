@@ -4,8 +4,9 @@
 # challenges, finalization through the CA's own ca/sign-csr. This library
 # moves bytes: it reads HTTP/1.1 requests, hands each to ca/acme-handle,
 # writes the answer back, and performs the validations the answers ask for
-# (an http-01 fetch, a dns-01 TXT look-up over UDP), reporting what it saw
-# with ca/acme-validated. Janet has no TLS: serve plain HTTP on loopback and
+# (an http-01 fetch, a dns-01 TXT look-up over UDP, a tls-alpn-01 handshake
+# whose TLS runs in the module over this library's socket), reporting what it
+# saw with ca/acme-validated. Janet has no TLS: serve plain HTTP on loopback and
 # put a TLS proxy in front (see README, "ACME").
 #
 #     (import jsec/ca)
@@ -125,10 +126,34 @@
                               (string "no DNS answer from " host ":" port " within " timeout " s")
                               (string "DNS look-up failed: " err))})))
 
+(defn- tls-alpn-hello
+  "A TLS handshake with host:port offering only ALPN acme-tls/1, SNI
+  `server-name`: {:alpn :certificate} or {:error :detail}. Bounded in time
+  (`timeout` seconds); ca/acme-tls-step bounds the bytes."
+  [host port server-name timeout]
+  (try
+    (ev/with-deadline timeout
+      (with [conn (net/connect host port)]
+        (def client (ca/acme-tls-client server-name))
+        (var step (ca/acme-tls-step client nil))
+        (while (not (step :certificate))
+          (:write conn (step :send))
+          (def got (:read conn 16384))
+          (unless got (error "the server closed the connection during the handshake"))
+          (set step (ca/acme-tls-step client got)))
+        (:write conn (step :send))
+        {:alpn (step :alpn) :certificate (step :certificate)}))
+    ([err]
+      (cond
+        (= err "deadline expired") {:error "connection" :detail (string "no TLS answer from " host ":" port " within " timeout " s")}
+        (string/has-prefix? "[CA:" (string err)) {:error "tls" :detail (string err)}
+        {:error "connection" :detail (string "connecting to " host ":" port ": " err)}))))
+
 (defn validate
   "Performs one validation that ca/acme-handle asked for and reports it.
-  Options: :http-01-port (80), :validation-address (connect there instead of
-  the identifier's address), :dns-server [host port] (required for dns-01),
+  Options: :http-01-port (80), :tls-alpn-01-port (443), :validation-address
+  (connect there instead of the identifier's address; http-01 and
+  tls-alpn-01), :dns-server [host port] (required for dns-01),
   :validation-timeout (seconds, default 10), :always-valid (TEST ONLY, for
   benchmarks: look nothing up; with ca/acme-open's :validation-always-valid
   every challenge passes)."
@@ -141,6 +166,8 @@
       (case (v :type)
         "http-01" (http-get (or (opts :validation-address) (v :identifier))
                             (or (opts :http-01-port) 80) (v :identifier) (v :target) timeout)
+        "tls-alpn-01" (tls-alpn-hello (or (opts :validation-address) (v :identifier))
+                                      (or (opts :tls-alpn-01-port) 443) (v :target) timeout)
         "dns-01" (if-let [server (opts :dns-server)]
                    (dns-txt server (v :target) timeout)
                    {:error "dns" :detail "this server has no DNS server configured for dns-01"})

@@ -2,7 +2,7 @@
 # ACME end to end (issue 24): lego and certbot against `jsec-ca acme-serve`
 # behind a TLS proxy (socat, with a certificate from the CA itself) on
 # loopback: register, http-01, dns-01 with a wildcard (a DNS server of the
-# test's own, test/support/acme-dns.py), renew, revoke; ARI: after `jsec-ca
+# test's own, test/support/acme-dns.py), tls-alpn-01 (lego's), renew, revoke; ARI: after `jsec-ca
 # revoke`, `certbot renew` replaces the certificate far from expiry. Every
 # certificate is judged by openssl verify -x509_strict, Go's crypto/x509 and
 # pkilint, and its serial is live in the OCSP responder (good, then revoked).
@@ -33,6 +33,7 @@
 (def http01-port (+ base-port 2))
 (def dns-port (+ base-port 3))
 (def ocsp-port (+ base-port 4))
+(def alpn-port (+ base-port 5))
 (def directory (string "https://localhost:" tls-port "/directory"))
 
 (defn tool [& args]
@@ -67,6 +68,7 @@
   (start "acme-serve" env janet jsec-ca "acme-serve" "--dir" ca-dir "--port" (string acme-port)
          "--base-url" (string "https://localhost:" tls-port) "--allowed-domains" "example.test"
          "--validation-address" "127.0.0.1" "--http-01-port" (string http01-port)
+         "--tls-alpn-01-port" (string alpn-port)
          "--dns-server" (string "127.0.0.1:" dns-port) "--max-seconds" "600")
   (start "dns" {} "python3" (string root "/test/support/acme-dns.py") (string dns-port) records)
   (start "ocsp" env janet jsec-ca "ocsp-serve" "--dir" ca-dir "--port" (string ocsp-port))
@@ -119,6 +121,14 @@
   (t/ok (zero? c) (string "lego dns-01 with a wildcard: " out))
   (def wild-cert (string dir "/lego/certificates/_.wild.example.test.crt"))
   (judge "lego dns-01 wildcard" wild-cert ["*.wild.example.test" "wild.example.test"])
+
+  # tls-alpn-01: lego answers only that challenge (--tls), with its own
+  # challenge certificate on alpn-port.
+  (def [c out] (lego "--domains" "alpn.example.test" "--tls" "--tls.port" (string "127.0.0.1:" alpn-port)
+                     "run" "--no-bundle"))
+  (t/ok (zero? c) (string "lego tls-alpn-01: " out))
+  (t/ok (string/find "tls-alpn-01" out) (string "lego solved tls-alpn-01: " out))
+  (judge "lego tls-alpn-01" (string dir "/lego/certificates/alpn.example.test.crt") ["alpn.example.test"])
 
   (def before (serial-of lego-cert))
   (def [c out] (lego "--domains" "lego.example.test" "--http" "--http.port" (string "127.0.0.1:" http01-port)

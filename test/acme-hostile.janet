@@ -62,6 +62,7 @@
     (os/spawn [janet jsec-ca "acme-serve" "--dir" ca-dir "--port" (string acme-port)
                "--allowed-domains" "example.test" "--validation-address" "127.0.0.1"
                "--http-01-port" (string http01-port) "--validation-timeout" (string validation-timeout)
+               "--tls-alpn-01-port" (string (+ http01-port 1))
                "--extended-key-usage" "serverAuth,clientAuth" "--key-usage" "digitalSignature"
                "--days" "30" "--max-seconds" "300"]
               :pe (merge (os/environ) env {:out f :err f})))

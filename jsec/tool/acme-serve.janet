@@ -11,7 +11,8 @@
 Usage: jsec-ca acme-serve --allowed-domains D[,D...] [--allowed-ips CIDR[,CIDR...]]
          [--dir D | --store LOCATION] [--ca NAME] [--host H] [--port P] [--base-url URL]
          [--days N] [--extended-key-usage EKU[,EKU...]] [--key-usage KU[,KU...]]
-         [--http-01-port N] [--validation-address ADDR] [--dns-server HOST:PORT]
+         [--http-01-port N] [--tls-alpn-01-port N] [--validation-address ADDR]
+         [--dns-server HOST:PORT]
          [--validation-timeout SECONDS] [--orders-per-hour N]
          [--eab-kid KID --eab-key B64URL] [--max-seconds N]
 
@@ -24,7 +25,8 @@ Certificates last --days (90) with --extended-key-usage (default serverAuth;
 names as `jsec-ca issue` takes them, e.g. serverAuth,clientAuth, or dotted
 OIDs) and --key-usage (default: by key type; e.g. digitalSignature).
 Validation: http-01 connects to --validation-address (default: the identifier)
-on --http-01-port (default 80); dns-01 asks --dns-server (required for dns-01);
+on --http-01-port (default 80), tls-alpn-01 (RFC 8737) there on
+--tls-alpn-01-port (default 443); dns-01 asks --dns-server (required for dns-01);
 each gives up after --validation-timeout seconds (10).
 --validation always-valid is for benchmarks only: every challenge passes
 without any look-up, so anyone gets a certificate for any allowed name.
@@ -32,7 +34,7 @@ Prints "ACME directory: URL" when ready.
 ```)
 
 (def options
-  {"ca" :text "host" :text "port" :text "base-url" :text "days" :text "http-01-port" :text
+  {"ca" :text "host" :text "port" :text "base-url" :text "days" :text "http-01-port" :text "tls-alpn-01-port" :text
    "validation-address" :text "dns-server" :text "orders-per-hour" :text "allowed-domains" :text
    "allowed-ips" :text "eab-kid" :text "eab-key" :text "max-seconds" :text
    "extended-key-usage" :text "key-usage" :text "validation-timeout" :text "validation" :text})
@@ -92,6 +94,7 @@ Prints "ACME directory: URL" when ready.
   (def acme (ca/acme-open location acme-opts))
   (def vopts @{})
   (when-let [p (int-flag o :http-01-port)] (put vopts :http-01-port p))
+  (when-let [p (int-flag o :tls-alpn-01-port)] (put vopts :tls-alpn-01-port p))
   (when-let [a (o :validation-address)] (put vopts :validation-address a))
   (when-let [n (int-flag o :validation-timeout)]
     (when (zero? n) (error [:usage "--validation-timeout needs at least 1 second"]))

@@ -202,20 +202,26 @@ pub fn acme_handle(args: &[Janet]) -> CaResult<Janet> {
 pub const ACME_VALIDATED_DOC: &str = "(ca/acme-validated acme challenge seen)\n\n\
 Reports what a validation that ca/acme-handle asked for saw, and lets the server judge it. `challenge`\n\
 is the validation's :challenge; `seen` is {:status n :location url :body bytes} (http-01: the HTTP\n\
-answer, body at most 8 KiB), {:txt [strings]} (dns-01), or {:error \"connection\"|\"dns\"|\"tls\" :detail\n\
-text} when nothing answered. Returns :valid or :invalid.\n\
+answer, body at most 8 KiB), {:txt [strings]} (dns-01), {:alpn protocol :certificate der}\n\
+(tls-alpn-01: what ca/acme-tls-step returned at the end of the handshake), or {:error\n\
+\"connection\"|\"dns\"|\"tls\" :detail text} when nothing answered. Returns :valid or :invalid.\n\
 Method form: (:validated acme challenge seen).";
 
 pub fn acme_validated(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 3, 3, "ca/acme-validated")?;
     let challenge = v::text(&args[1], "ca/acme-validated challenge")?;
-    let o = Opts::read(Some(&args[2]), "ca/acme-validated seen", &["status", "location", "body", "txt", "error", "detail"])?;
+    let o = Opts::read(Some(&args[2]), "ca/acme-validated seen", &["status", "location", "body", "txt", "alpn", "certificate", "error", "detail"])?;
     let seen = if let Some(kind) = o.with("error", v::text)? {
         Seen::Failed { kind, detail: o.with("detail", v::text)?.unwrap_or_default().chars().take(300).collect() }
     } else if let Some(txt) = o.with("txt", strings)? {
         Seen::Txt(txt)
+    } else if let Some(der) = o.with("certificate", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))? {
+        if der.len() > 65536 {
+            return Err(CaError::param("ca/acme-validated seen :certificate is over 64 KiB"));
+        }
+        Seen::TlsAlpn { alpn: o.with("alpn", v::text)?, certificate: der }
     } else {
-        let status = o.with("status", |x, w| v::int_in(x, w, 0, 999))?.ok_or_else(|| CaError::param("ca/acme-validated seen needs :status, :txt or :error"))?;
+        let status = o.with("status", |x, w| v::int_in(x, w, 0, 999))?.ok_or_else(|| CaError::param("ca/acme-validated seen needs :status, :txt, :certificate or :error"))?;
         let body = match o.get("body") {
             Some(b) => v::bytes(b, ":body")?.iter().take(8192).copied().collect(),
             None => Vec::new(),

@@ -10,6 +10,7 @@
 
 pub mod abstract_box;
 pub mod acme;
+pub mod acme_tls;
 pub mod ca_type;
 pub mod edge;
 pub mod event_loop;
@@ -34,7 +35,7 @@ use edge::{Function, MethodOf};
 /// Every binding file's registration table, in registration order. A new
 /// function is one line in its file's `registry!`; a new file, one line here.
 const REGISTRIES: &[&[Function]] =
-    &[issuance::REGISTRY, revocation::REGISTRY, ocsp::REGISTRY, pkcs12::REGISTRY, store::REGISTRY, version::REGISTRY, acme::REGISTRY];
+    &[issuance::REGISTRY, revocation::REGISTRY, ocsp::REGISTRY, pkcs12::REGISTRY, store::REGISTRY, version::REGISTRY, acme::REGISTRY, acme_tls::REGISTRY];
 
 /// Every module function, in registration order.
 pub fn functions() -> impl Iterator<Item = &'static Function> {

@@ -85,6 +85,21 @@ impl CertInfo {
         self.extensions.iter().find(|e| e.oid == oid)
     }
 
+    /// Only the extensions of a certificate that is not the CA's to judge
+    /// otherwise (a tls-alpn-01 challenge certificate: any serial, any dates).
+    pub fn extensions_of(cert_der: &[u8]) -> CaResult<Vec<Extension>> {
+        let cert = der::parse_one(cert_der, "certificate")?.tagged(tag::SEQUENCE, "certificate")?;
+        let tbs = cert.reader().read_tag(tag::SEQUENCE, "tbsCertificate")?;
+        let mut t = tbs.reader();
+        while !t.is_empty() {
+            let tlv = t.read("certificate field")?;
+            if tlv.tag == tag::explicit(3) {
+                return parse_extensions(der::parse_one(tlv.content, "extensions")?);
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// basicConstraints: (cA, pathLen).
     pub fn basic_constraints(&self) -> CaResult<Option<(bool, Option<u64>)>> {
         let Some(ext) = self.extension(oid::BASIC_CONSTRAINTS) else { return Ok(None) };

@@ -9,9 +9,13 @@ Prints one line per check, "PASS name" or "FAIL name: detail", and "DONE n"
 at the end; the Janet test turns each into a check. Runs its own http-01
 target on 127.0.0.1:HTTP01_PORT, which serves per token: the right key
 authorization, a wrong one, a redirect elsewhere, or nothing at all (holds
-the connection). Every wait is bounded in count and time.
+the connection); and its own tls-alpn-01 target on HTTP01_PORT + 1, which
+answers per server name with the right challenge certificate, one holding
+another digest, one without the acmeIdentifier extension, or no ALPN. Every
+wait is bounded in count and time.
 """
-import base64, hashlib, hmac, http.client, http.server, json, socketserver, sys, threading, time
+import base64, datetime, hashlib, hmac, http.client, http.server, json, os, socket, socketserver, ssl, sys
+import tempfile, threading, time
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -164,6 +168,65 @@ def start_target(port):
     return s
 
 
+# --- the tls-alpn-01 validation target (RFC 8737) -------------------------------
+
+alpn_behaviour = {}  # server name -> (key authorization to hash or None, offer ALPN?)
+ACME_IDENTIFIER = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.31")
+
+
+def tls_context(name, key_authorization, alpn):
+    """A server context whose certificate names `name` and, unless
+    `key_authorization` is None, holds its SHA-256 in a critical acmeIdentifier."""
+    k = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    b = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(x509.Name([]))
+         .public_key(k.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False))
+    if key_authorization is not None:
+        digest = hashlib.sha256(key_authorization.encode()).digest()
+        b = b.add_extension(x509.UnrecognizedExtension(ACME_IDENTIFIER, b"\x04\x20" + digest), critical=True)
+    cert = b.sign(k, hashes.SHA256())
+    d = tempfile.mkdtemp(prefix="acme-alpn-")
+    with open(os.path.join(d, "c.pem"), "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+        f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "c.pem"))
+    if alpn:
+        ctx.set_alpn_protocols(["acme-tls/1"])
+    return ctx
+
+
+def start_alpn_target(port):
+    default = tls_context("default.invalid", None, True)
+    contexts = {}
+
+    def pick(sock, name, _):
+        if name in alpn_behaviour:
+            if name not in contexts:
+                contexts[name] = tls_context(name, *alpn_behaviour[name])
+            sock.context = contexts[name]
+    default.sni_callback = pick
+    listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.settimeout(5)
+            try:
+                with default.wrap_socket(conn, server_side=True) as t:
+                    t.recv(1)  # the client's last flight, or its close
+            except (OSError, ssl.SSLError):
+                pass
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
 def http01(acct, order_body):
     """The http-01 challenge of the order's first authorization: (authz url, challenge)."""
     authz_url = order_body["authorizations"][0]
@@ -300,6 +363,30 @@ def hostile(srv, validation_timeout):
         problem(f"{label}: finalize of the invalid order: orderNotReady 403",
                 acct.post(order["finalize"], {"csr": csr([label + ".example.test"])}), 403, "orderNotReady")
 
+    # tls-alpn-01: the right challenge certificate (the control), another
+    # digest, no acmeIdentifier, no ALPN chosen.
+    cases = [("alpn-right", True, True, "valid", None),
+             ("alpn-digest", "token.another-thumbprint", True, "invalid", "incorrectResponse"),
+             ("alpn-noext", None, True, "invalid", "incorrectResponse"),
+             ("alpn-noalpn", True, False, "invalid", "tls")]
+    for label, ka, alpn, status, kind in cases:
+        name = label + ".example.test"
+        st, h, order = acct.order([name])
+        assert st == 201, f"order {label}: {st} {order}"
+        authz_url = order["authorizations"][0]
+        _, _, authz = acct.post(authz_url, None)
+        ch = next((c for c in authz["challenges"] if c["type"] == "tls-alpn-01"), None)
+        if not check(ch is not None, f"{label}: a DNS name is offered tls-alpn-01", repr(authz)[:400]):
+            continue
+        alpn_behaviour[name] = (ch["token"] + "." + acct.key.thumbprint if ka is True else ka, alpn)
+        acct.post(ch["url"], {})
+        authz = poll(acct, authz_url, ("pending",), validation_timeout + 15)
+        c = next(c for c in authz.get("challenges", []) if c["type"] == "tls-alpn-01")
+        err = c.get("error", {}) or {}
+        check(authz.get("status") == status and (kind is None or err.get("type") == ERR + kind),
+              f"{label}: tls-alpn-01 leaves the authorization {status}" + (f" with {kind}" if kind else ""),
+              repr(authz)[:600])
+
 
 def issue(srv, out):
     acct = Account(srv)
@@ -319,6 +406,7 @@ def issue(srv, out):
 def main():
     mode, base, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     target = start_target(port)
+    alpn_target = start_alpn_target(port + 1)
     srv = Server(base)
     try:
         if mode == "hostile":
@@ -327,6 +415,7 @@ def main():
             issue(srv, sys.argv[4])
     finally:
         target.shutdown()
+        alpn_target.close()
     print(f"DONE {len(results)}", flush=True)
 
 

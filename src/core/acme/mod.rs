@@ -4,7 +4,7 @@
 //! Janet's `jsec/acme-server` reads HTTP requests, hands each to
 //! [`server::Acme::handle`], writes back the response, and performs the
 //! validation connections the response asks for (http-01 fetches, dns-01 TXT
-//! look-ups), whose results come back through [`server::Acme::validation_result`].
+//! look-ups, tls-alpn-01 handshakes run by [`tls_alpn`] over Janet's socket), whose results come back through [`server::Acme::validation_result`].
 //!
 //! Layers (Boulder's picture): [`jws`] + [`jwk`] are the WFE's request
 //! checks, [`server`] routes and holds the state machine (the RA's
@@ -17,5 +17,6 @@ pub mod policy;
 pub mod problem;
 pub mod server;
 pub mod store;
+pub mod tls_alpn;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use super::jws::{self, Jws, KeyRef};
 use super::policy::{Identifier, Policy};
 use super::problem::{Kind, Problem};
 use super::store::{AcmeStore, Object, Op};
+use super::tls_alpn;
 use crate::core::authority::Authority;
 use crate::core::cert_info::{CertInfo, CsrInfo};
 use crate::core::error::{CaError, CaResult};
@@ -42,12 +43,13 @@ pub struct Request {
 pub struct Validation {
     /// The challenge, as [`Acme::validation_result`] wants it back.
     pub challenge: String,
-    /// "http-01" or "dns-01".
+    /// "http-01", "dns-01" or "tls-alpn-01".
     pub kind: String,
-    /// The identifier's value (host for http-01, domain for dns-01).
+    /// The identifier's value (host for http-01 and tls-alpn-01, domain for dns-01).
     pub identifier: String,
     pub token: String,
-    /// http-01: the path to fetch; dns-01: the name to look up.
+    /// http-01: the path to fetch; dns-01: the name to look up; tls-alpn-01:
+    /// the server name to send (the identifier).
     pub target: String,
 }
 
@@ -58,6 +60,9 @@ pub enum Seen {
     Http { status: u16, location: Option<String>, body: Vec<u8> },
     /// The TXT records found (dns-01).
     Txt(Vec<String>),
+    /// What a TLS handshake offering `acme-tls/1` met (tls-alpn-01): the
+    /// protocol the server chose and its certificate (DER).
+    TlsAlpn { alpn: Option<String>, certificate: Vec<u8> },
     /// No answer: the connection or look-up failed; `kind` is "connection", "dns" or "tls".
     Failed { kind: String, detail: String },
 }
@@ -507,7 +512,7 @@ impl Acme {
             } else if ident.kind == "ip" {
                 &["http-01"]
             } else {
-                &["http-01", "dns-01"]
+                &["http-01", "dns-01", "tls-alpn-01"]
             };
             let mut challenges = Vec::new();
             for t in types {
@@ -758,10 +763,10 @@ impl Acme {
         let ident = s(&authz.data["identifier"], "value").to_string();
         let kind = s(&c, "type").to_string();
         let token = s(&c, "token").to_string();
-        let target = if kind == "dns-01" {
-            format!("_acme-challenge.{ident}")
-        } else {
-            format!("/.well-known/acme-challenge/{token}")
+        let target = match kind.as_str() {
+            "dns-01" => format!("_acme-challenge.{ident}"),
+            "tls-alpn-01" => ident.clone(),
+            _ => format!("/.well-known/acme-challenge/{token}"),
         };
         let mut r = Response::json(200, &self.challenge_json(authz_id, i, &data["challenges"][i]));
         r.headers.push(up);
@@ -789,7 +794,8 @@ impl Acme {
             let acct = self.store.get("account", &authz.account)?.ok_or_else(|| CaError::param("no account"))?;
             let ka = jwk::key_authorization(s(&c, "token"), s(&acct.data, "thumbprint"));
             // Test-only (benchmarks): every validation passes, whatever was seen.
-            let verdict = if self.policy.validation_always_valid { Ok(()) } else { judge(s(&c, "type"), &ka, seen) };
+            let identifier = s(&authz.data["identifier"], "value");
+            let verdict = if self.policy.validation_always_valid { Ok(()) } else { judge(s(&c, "type"), identifier, &ka, seen) };
             let mut data = authz.data.clone();
             let now = time::now();
             match &verdict {
@@ -1058,8 +1064,8 @@ impl Acme {
     }
 }
 
-/// The verdict on what a validation saw (RFC 8555 §8.3, §8.4).
-fn judge(kind: &str, key_authorization: &str, seen: &Seen) -> Result<(), Problem> {
+/// The verdict on what a validation saw (RFC 8555 §8.3, §8.4; RFC 8737 §3).
+fn judge(kind: &str, identifier: &str, key_authorization: &str, seen: &Seen) -> Result<(), Problem> {
     match (kind, seen) {
         (_, Seen::Failed { kind, detail }) => Err(Problem::new(Kind::from_name(kind).unwrap_or(Kind::Connection), detail.clone())),
         ("http-01", Seen::Http { status, location, body }) => {
@@ -1089,6 +1095,9 @@ fn judge(kind: &str, key_authorization: &str, seen: &Seen) -> Result<(), Problem
             } else {
                 Err(Problem::new(Kind::IncorrectResponse, format!("no TXT record holds the expected digest ({} records found)", records.len())))
             }
+        }
+        ("tls-alpn-01", Seen::TlsAlpn { alpn, certificate }) => {
+            tls_alpn::judge(identifier, key_authorization, alpn.as_deref(), certificate)
         }
         _ => Err(Problem::server_internal("the validation result does not match the challenge type")),
     }
