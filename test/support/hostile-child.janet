@@ -71,7 +71,7 @@
   (def dns-query (ca/acme-dns-query "_acme-challenge.example.com" 7))
   {:ca the-ca :cert (ca/get-cert the-ca) :key (ca/get-key the-ca) :csr (slurp (string dir "/csr.pem"))
    :der der :info info :store store :store-path store-path :closable (ca/open-store store-path)
-   :acme acme :dns-query dns-query})
+   :acme acme :dns-query dns-query :tls (ca/acme-tls-client "example.com")})
 
 (defn- base-calls
   "Each function with valid arguments, and the position of its options (or nil)."
@@ -117,7 +117,10 @@
    'ca/acme-validated [[(fx :acme) "authz/1" {:status 200 :body "token"}] 2]
    'ca/acme-directory-url [[(fx :acme)] nil]
    'ca/acme-dns-query [["example.com" 7] nil]
-   'ca/acme-dns-answer [[(fx :dns-query) 7] nil]})
+   'ca/acme-dns-answer [[(fx :dns-query) 7] nil]
+   'ca/acme-tls-client [["example.com"] nil]
+   # Each call gets a fresh client (see `fresh-tls`): a failed handshake ends one.
+   'ca/acme-tls-step [[(fx :tls) nil] nil]})
 
 (def- expected-refusals
   "Base calls that cannot succeed without state a test cannot make by hand,
@@ -234,12 +237,17 @@
     (when (= (get args 1) "fresh") (put args 1 (string "fresh-" (++ saved))))
     (when (= (get args 2) (fx :ca)) (put args 2 (ca/generate)))
     args)
+  # A TLS client whose handshake failed stays finished: each ca/acme-tls-step
+  # gets a fresh client wherever the valid one stands.
+  (defn fresh-tls [args]
+    (if (= (first args) (fx :tls)) [(ca/acme-tls-client "example.com") ;(slice args 1)] args))
   (each name fns
     (unless (calls name) (printf "BAD no base call for %s" name) (++ bad))
     (def f (let [raw (get-in (curenv) [name :value])]
              (case name
                'ca/generate-intermediate (fn [& args] (raw ;(own-parent args)))
                'ca/store-save (fn [& args] (raw ;(own-name-and-ca args)))
+               'ca/acme-tls-step (fn [& args] (raw ;(fresh-tls args)))
                raw)))
     (def [base opt-pos] (or (calls name) [[] nil]))
     (check-base (call-desc name base) |(f ;base) (expected-refusals name))

@@ -88,6 +88,15 @@ impl TlsAlpnClient {
     /// Starts a handshake with `sni` as the server name; the first `step`
     /// (with nothing read yet) hands out the ClientHello.
     pub fn start(sni: &str) -> CaResult<TlsAlpnClient> {
+        // A host name (RFC 1123 letters, digits, hyphens, dots): rust-openssl
+        // panics on a NUL, and SNI carries nothing else.
+        let host_name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+        if sni.is_empty() || sni.len() > 253 || !sni.bytes().all(host_name) {
+            return Err(CaError::param(format!(
+                "tls-alpn-01 server name must be a DNS name (letters, digits, '-', '.'), got {}",
+                crate::core::error::shown(sni)
+            )));
+        }
         let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| tls_error("setup", e))?;
         b.set_verify(SslVerifyMode::NONE);
         b.set_min_proto_version(Some(SslVersion::TLS1_2)).map_err(|e| tls_error("setup", e))?;
