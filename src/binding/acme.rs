@@ -75,7 +75,8 @@ Options:\n\
 * :extended-key-usage, :key-usage - the profile (serverAuth; key usage by key type)\n\
 * :orders-per-hour - new orders per account per hour (300; 0 unlimited)\n\
 * :accounts-per-hour - new accounts per hour (0, unlimited)\n\
-* :eab-keys - {kid base64url-hmac-key ...} for external account binding; :eab-required (false)\n\
+* :eab-keys - {kid base64url-hmac-key ...} for external account binding\n\
+* :eab-required - every new account must be bound with one of :eab-keys (false)\n\
 * :terms-of-service - a URL clients must agree to\n\
 * :finalize-lease - seconds before another process takes over an unfinished finalize (60)\n\
 * :busy-timeout - milliseconds to wait for another process's write lock (5000)\n\

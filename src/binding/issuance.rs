@@ -66,8 +66,11 @@ fn ca_options(o: &Opts, mut base: CaOptions) -> CaResult<(CaOptions, bool)> {
 pub const GENERATE_DOC: &str = "(ca/generate &opt opts)\n\n\
 Creates a new self-signed root CA and returns it as a ca/CA.\n\n\
 Options (table or struct):\n\
-* :common-name - subject CN (default \"Root CA\"); also :organization, :country (two letters),\n  \
-:organizational-unit, :locality, :state, :email, :serial-number, or :subject [[\"C\" \"DE\"] [\"CN\" \"x\"]] for exact DN order\n\
+* :common-name - subject CN (default \"Root CA\")\n\
+* :organization, :country, :organizational-unit, :locality, :state, :email, :serial-number - the other subject\n  \
+attributes (:country two letters)\n\
+* :subject - the whole subject as pairs in exact DN order, [[\"C\" \"DE\"] [\"CN\" \"x\"]], instead of the single\n  \
+attributes\n\
 * :days-valid - validity in days (default 3650)\n\
 * :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519,\n  \
 :ml-dsa-44, :ml-dsa-65, :ml-dsa-87 (FIPS 204, RFC 9881: pure ML-DSA; key usages digitalSignature,\n  \
@@ -98,10 +101,10 @@ pub fn generate(args: &[Janet]) -> CaResult<Janet> {
 pub const GENERATE_INTERMEDIATE_DOC: &str = "(ca/generate-intermediate parent &opt opts)\n\n\
 Creates a new CA whose certificate `parent` signs, and returns it as a ca/CA. The certificate takes one\n\
 serial from the parent's counter and is tracked by the parent when the parent tracks.\n\n\
-Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0.\n\
-The subject must differ from the parent's and every known ancestor's. A :days-valid that would end after\n\
-the parent's notAfter is refused, unless :truncate-to-issuer true ends it there; the default validity\n\
-ends at the parent's notAfter when that comes sooner.\n\
+Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0, and\n\
+* :truncate-to-issuer - a :days-valid that would end after the parent's notAfter is refused; true ends it there\n  \
+instead (the default validity ends at the parent's notAfter when that comes sooner)\n\n\
+The subject must differ from the parent's and every known ancestor's.\n\
 The parent's revocation pointers (:crl-url, :ocsp-url, :ca-issuers-url) are stamped into the new certificate.\n\
 Method form: (:generate-intermediate parent &opt opts).";
 
@@ -167,8 +170,10 @@ Generates a key pair and a certificate for it, signed by `ca`. Returns @{:cert <
 the key is unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value (an int/s64; a hex string\n\
 for a serial beyond 63 bits); the counter then advances.\n\n\
 Options:\n\
-* :common-name - required; also :organization, :country, :organizational-unit, :locality, :state, :email,\n  \
-:serial-number, or :subject pairs\n\
+* :common-name - required (in :subject when that is given)\n\
+* :organization, :country, :organizational-unit, :locality, :state, :email, :serial-number - the other subject\n  \
+attributes\n\
+* :subject - the whole subject as pairs in exact DN order (see ca/generate), instead of the single attributes\n\
 * :san - list of \"DNS:name\", \"IP:addr\" (v4/v6), \"email:addr\", \"URI:uri\"; one entry is one name;\n  \
 an :email in the subject is added as \"email:\" too (RFC 5280 4.1.2.6)\n\
 * :days-valid - default 365\n\
@@ -240,7 +245,8 @@ Must be called from a fiber the event loop runs (a script's main fiber, ev/go, a
 fibers they resume); [CA:CONFIG] where the wait could not reach the event loop: in a fiber that catches\n\
 its await signal (fiber/new with :a, :u or :w), in Janet code called from C (an OCSP status function), or in\n\
 a host that runs no event loop. Each call has a thread of its own; bound the number of concurrent calls\n\
-yourself when they come from untrusted requests.\n\
+yourself when they come from untrusted requests.\n\n\
+Options: as ca/issue.\n\
 Method form: (:issue-async ca &opt opts).";
 
 pub fn issue_async(args: &[Janet]) -> CaResult<Deferred> {
@@ -355,7 +361,9 @@ pub fn get_cert(args: &[Janet]) -> CaResult<Janet> {
 }
 
 pub const GET_KEY_DOC: &str = "(ca/get-key ca &opt opts)\n\n\
-Returns the CA's private key as PKCS#8 PEM. With {:password \"...\"} the key is encrypted (PBES2, AES-256-CBC).\n\
+Returns the CA's private key as PKCS#8 PEM.\n\n\
+Options:\n\
+* :password - encrypt the key with this password (PBES2, AES-256-CBC)\n\
 Method form: (:get-key ca &opt opts).";
 
 pub fn get_key(args: &[Janet]) -> CaResult<Janet> {

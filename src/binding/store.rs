@@ -63,7 +63,9 @@ Saves `ca` into `store` under `name` (a name not used yet): its certificate, its
 {:password \"...\"}, PBES2/AES-256, and never in clear when a password is given), serial counter, the\n\
 certificates it tracked, revocations and CRL number. A CA whose key is in a PKCS#11 token is saved with\n\
 the key's URI (no PIN in it), never key bytes. From then on `ca` writes through: every issue,\n\
-sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\
+sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\n\
+Options:\n\
+* :password - encrypt the saved key with this password\n\
 Method form: (:save store name ca &opt opts).";
 
 pub fn store_save(args: &[Janet]) -> CaResult<Janet> {
@@ -80,9 +82,10 @@ pub const STORE_LOAD_DOC: &str = "(ca/store-load store name &opt opts)\n\n\
 Returns the CA saved in `store` under `name` as a ca/CA that writes through to the store: serials are\n\
 reserved in a committed transaction before anything is signed with them (so they never repeat, across\n\
 processes and crashes), each issued certificate is in the store's index before it is returned, and\n\
-ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\
-Options: :password (for a key saved with one; for a key in a PKCS#11 token, the token's PIN, which wins over\n\
-the pin-source its URI names).\n\
+ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\n\
+Options:\n\
+* :password - the password of a key saved with one; for a key in a PKCS#11 token, the token's PIN, which wins\n  \
+over the pin-source its URI names\n\
 Method form: (:load store name &opt opts).";
 
 pub fn store_load(args: &[Janet]) -> CaResult<Janet> {
