@@ -1,8 +1,7 @@
 //! Reading Janet values into Rust values, with an error that names the
 //! argument or option at fault; and building the Janet values we return.
 
-use std::cell::{Cell, UnsafeCell};
-use std::mem::MaybeUninit;
+use std::cell::Cell;
 
 use janetrs::lowlevel as raw;
 use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJanet};
@@ -275,8 +274,8 @@ pub fn string_pairs(x: &Janet, what: &str) -> CaResult<Vec<(String, String)>> {
 
 // ------------------------------------------------------------ options
 
-/// Most option keys one reader asks for (ca/generate-intermediate asks 23,
-/// some twice); more is a programming error that the suite would show.
+/// Most option keys one reader asks for (ca/generate-intermediate asks 23);
+/// more is a programming error that test/options.janet would show.
 const MAX_ASKED: usize = 48;
 
 /// An options argument (a table or struct, or nil/absent) as its reader sees
@@ -297,9 +296,8 @@ pub struct Opts<'j> {
     entries: Vec<(&'j [u8], Janet)>,
     /// Which of the first 64 entries a reader found.
     found: Cell<u64>,
-    /// The keys asked for, in order: the first `count` are written (left
-    /// uninitialised beyond, so that an Opts costs no setting up).
-    asked: UnsafeCell<[MaybeUninit<&'static str>; MAX_ASKED]>,
+    /// The keys asked for, in order: the first `count`.
+    asked: [Cell<&'static str>; MAX_ASKED],
     count: Cell<usize>,
     overflow: Cell<bool>,
 }
@@ -369,7 +367,6 @@ impl<'j> Opts<'j> {
         Ok(out)
     }
 
-    #[inline]
     fn new(v: Option<&Janet>, function: &'j str) -> CaResult<Opts<'j>> {
         let entries = match v.map(|v| v.tagged()) {
             None | Some(TaggedJanet::Nil) => Vec::new(),
@@ -384,7 +381,7 @@ impl<'j> Opts<'j> {
             function,
             entries,
             found: Cell::new(0),
-            asked: UnsafeCell::new([MaybeUninit::uninit(); MAX_ASKED]),
+            asked: [const { Cell::new("") }; MAX_ASKED],
             count: Cell::new(0),
             overflow: Cell::new(false),
         })
@@ -409,18 +406,13 @@ impl<'j> Opts<'j> {
     }
 
     fn asked(&self) -> impl Iterator<Item = &'static str> + '_ {
-        // SAFETY: the first `count` slots are written (by `record`), and none is
-        // written again: `record` only writes the slot at `count`, past them.
-        let written = unsafe { std::slice::from_raw_parts(self.asked.get().cast::<&'static str>(), self.count.get()) };
-        written.iter().copied()
+        self.asked[..self.count.get()].iter().map(Cell::get)
     }
 
     fn record(&self, key: &'static str) {
         let n = self.count.get();
         if n < MAX_ASKED {
-            // SAFETY: slot `n` is in bounds and not yet written, so no slice of
-            // `asked` covers it; Opts is neither Sync nor shared across threads.
-            unsafe { (*self.asked.get())[n] = MaybeUninit::new(key) };
+            self.asked[n].set(key);
             self.count.set(n + 1);
         } else if !self.asked().any(|a| a == key) {
             self.overflow.set(true);
