@@ -5,7 +5,7 @@
 use std::ffi::c_void;
 
 use janetrs::lowlevel as raw;
-use janetrs::{Janet, TaggedJanet};
+use janetrs::Janet;
 
 use crate::core::acme::dns;
 use crate::core::acme::policy::{Policy, Subnet};
@@ -13,11 +13,12 @@ use crate::core::acme::server::{Acme, Request, Seen};
 use crate::core::acme::store::{MemoryAcme, SqliteAcme};
 use crate::core::acme::b64;
 use crate::core::error::{CaError, CaResult};
+use crate::core::options::OpenOptions;
 
 use super::abstract_box::{self as ab, AbstractType};
 use super::ca_type;
 use super::edge::{arity, registry};
-use super::values::{self as v, type_name, Opts, Tagged as _};
+use super::values::{self as v, type_name, Opts};
 
 registry! {
     "ca/acme-open" => acme_open, ACME_OPEN_DOC;
@@ -74,7 +75,8 @@ Options:\n\
 * :extended-key-usage, :key-usage - the profile (serverAuth; key usage by key type)\n\
 * :orders-per-hour - new orders per account per hour (300; 0 unlimited)\n\
 * :accounts-per-hour - new accounts per hour (0, unlimited)\n\
-* :eab-keys - {kid base64url-hmac-key ...} for external account binding; :eab-required (false)\n\
+* :eab-keys - {kid base64url-hmac-key ...} for external account binding\n\
+* :eab-required - every new account must be bound with one of :eab-keys (false)\n\
 * :terms-of-service - a URL clients must agree to\n\
 * :finalize-lease - seconds before another process takes over an unfinished finalize (60)\n\
 * :busy-timeout - milliseconds to wait for another process's write lock (5000)\n\
@@ -88,65 +90,63 @@ fn strings(x: &Janet, what: &str) -> CaResult<Vec<String>> {
 pub fn acme_open(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 2, "ca/acme-open")?;
     let location = v::text(&args[0], "ca/acme-open location")?;
-    let o = Opts::read(
-        args.get(1),
-        "ca/acme-open",
-        &[
-            "base-url", "allowed-domains", "allowed-ips", "days-valid", "extended-key-usage", "key-usage",
-            "orders-per-hour", "accounts-per-hour", "eab-keys", "eab-required", "terms-of-service",
-            "finalize-lease", "busy-timeout", "validation-always-valid",
-        ],
-    )?;
-    let base = o.with("base-url", v::text)?.ok_or_else(|| CaError::param("ca/acme-open needs :base-url"))?;
+    let (base, p, busy) = Opts::parse(args.get(1), "ca/acme-open", |o| {
+        let base = o.with("base-url", v::text)?;
+        let mut p = Policy::default();
+        if let Some(d) = o.with("allowed-domains", strings)? {
+            for name in &d {
+                crate::core::name_forms::dns::check(&name.to_ascii_lowercase(), crate::core::name_forms::dns::Use::Constraint)
+                    .map_err(|e| CaError::param(format!(":allowed-domains {name:?}: {e}")))?;
+            }
+            p.allowed_domains = d.iter().map(|s| s.to_ascii_lowercase()).collect();
+        }
+        if let Some(ips) = o.with("allowed-ips", strings)? {
+            p.allowed_ips = ips.iter().map(|s| Subnet::parse(s).map_err(|e| CaError::param(format!(":allowed-ips {e}")))).collect::<CaResult<_>>()?;
+        }
+        if let Some(d) = o.with("days-valid", v::days)? {
+            p.days_valid = d;
+        }
+        if let Some(e) = o.with("extended-key-usage", v::usage_list)? {
+            crate::core::usage::parse_ext_key_usage(&e)?;
+            p.ext_key_usage = e;
+        }
+        if let Some(k) = o.with("key-usage", v::usage_list)? {
+            crate::core::usage::parse_key_usage(&k)?;
+            p.key_usage = k;
+        }
+        if let Some(n) = o.with("orders-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
+            p.orders_per_hour = n as u32;
+        }
+        if let Some(n) = o.with("accounts-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
+            p.accounts_per_hour = n as u32;
+        }
+        if let Some(n) = o.with("finalize-lease", |x, w| v::int_in(x, w, 0, 86400))? {
+            p.finalize_lease = n as i64;
+        }
+        if let Some(b) = o.with("eab-required", v::boolean)? {
+            p.eab_required = b;
+        }
+        if let Some(b) = o.with("validation-always-valid", v::boolean)? {
+            p.validation_always_valid = b;
+        }
+        p.terms_of_service = o.with("terms-of-service", v::text)?;
+        if let Some(kv) = o.with("eab-keys", v::string_pairs)? {
+            for (kid, secret) in kv {
+                let secret = b64::decode(&secret, ":eab-keys")
+                    .map_err(|_| CaError::param(format!(":eab-keys {kid:?}: the key must be base64url without padding")))?;
+                if secret.len() < 16 {
+                    return Err(CaError::param(format!(":eab-keys {kid:?}: the key must be at least 16 octets")));
+                }
+                p.eab_keys.push((kid, secret));
+            }
+        }
+        Ok((base, p, super::store::busy_timeout(o)?.unwrap_or(OpenOptions::default().busy_timeout_ms)))
+    })?;
+    // After the options are read: a misspelt :base-url is reported as the unknown option it is.
+    let base = base.ok_or_else(|| CaError::param("ca/acme-open needs :base-url"))?;
     if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() > 200 {
         return Err(CaError::param(format!(":base-url must be an http(s) URL, got {base:?}")));
     }
-    let mut p = Policy::default();
-    if let Some(d) = o.with("allowed-domains", strings)? {
-        for name in &d {
-            crate::core::name_forms::dns::check(&name.to_ascii_lowercase(), crate::core::name_forms::dns::Use::Constraint)
-                .map_err(|e| CaError::param(format!(":allowed-domains {name:?}: {e}")))?;
-        }
-        p.allowed_domains = d.iter().map(|s| s.to_ascii_lowercase()).collect();
-    }
-    if let Some(ips) = o.with("allowed-ips", strings)? {
-        p.allowed_ips = ips.iter().map(|s| Subnet::parse(s).map_err(|e| CaError::param(format!(":allowed-ips {e}")))).collect::<CaResult<_>>()?;
-    }
-    if let Some(d) = o.with("days-valid", v::days)? {
-        p.days_valid = d;
-    }
-    if let Some(e) = o.with("extended-key-usage", v::usage_list)? {
-        crate::core::usage::parse_ext_key_usage(&e)?;
-        p.ext_key_usage = e;
-    }
-    if let Some(k) = o.with("key-usage", v::usage_list)? {
-        crate::core::usage::parse_key_usage(&k)?;
-        p.key_usage = k;
-    }
-    if let Some(n) = o.with("orders-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
-        p.orders_per_hour = n as u32;
-    }
-    if let Some(n) = o.with("accounts-per-hour", |x, w| v::int_in(x, w, 0, 1_000_000))? {
-        p.accounts_per_hour = n as u32;
-    }
-    if let Some(n) = o.with("finalize-lease", |x, w| v::int_in(x, w, 0, 86400))? {
-        p.finalize_lease = n as i64;
-    }
-    p.eab_required = o.with("eab-required", v::boolean)?.unwrap_or(false);
-    p.validation_always_valid = o.with("validation-always-valid", v::boolean)?.unwrap_or(false);
-    p.terms_of_service = o.with("terms-of-service", v::text)?;
-    if let Some(keys) = o.get("eab-keys") {
-        let kv = Opts::read_any(keys, ":eab-keys")?;
-        for (kid, secret) in kv {
-            let secret = b64::decode(&secret, ":eab-keys")
-                .map_err(|_| CaError::param(format!(":eab-keys {kid:?}: the key must be base64url without padding")))?;
-            if secret.len() < 16 {
-                return Err(CaError::param(format!(":eab-keys {kid:?}: the key must be at least 16 octets")));
-            }
-            p.eab_keys.push((kid, secret));
-        }
-    }
-    let busy = o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))?.unwrap_or(5000) as u32;
     let store: Box<dyn crate::core::acme::store::AcmeStore> =
         if location == ":memory:" { Box::new(MemoryAcme::default()) } else { Box::new(SqliteAcme::open(&location, busy)?) };
     Ok(ab::wrap(&ACME_TYPE, Acme::new(&base, p, store)))
@@ -163,21 +163,22 @@ Method form: (:acme-handle ca acme request).";
 
 pub fn acme_handle(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 3, 3, "ca/acme-handle")?;
-    let o = Opts::read(Some(&args[2]), "ca/acme-handle request", &["method", "path", "content-type", "body", "headers"])?;
-    let body = match o.get("body") {
-        Some(b) => {
-            let bytes = v::bytes(b, "ca/acme-handle request :body")?;
-            // Bounded here too: the core refuses more than 64 KiB, copy no more.
-            bytes[..bytes.len().min(crate::core::acme::jws::MAX_BODY + 1)].to_vec()
-        }
-        None => Vec::new(),
-    };
-    let req = Request {
-        method: o.with("method", v::text)?.unwrap_or_else(|| "GET".into()),
-        path: o.with("path", v::text)?.ok_or_else(|| CaError::param("ca/acme-handle request needs :path"))?,
-        content_type: o.with("content-type", v::text)?,
-        body,
-    };
+    let (req, path) = Opts::parse(Some(&args[2]), "ca/acme-handle request", |o| {
+        let d = Request::default();
+        let method = o.with("method", v::text)?.unwrap_or(d.method);
+        let path = o.with("path", v::text)?;
+        let content_type = o.with("content-type", v::text)?;
+        // Bounded here too: the core refuses more than 64 KiB, copy no more.
+        let body = o
+            .with("body", |b, w| Ok(v::bytes(b, w)?.iter().take(crate::core::acme::jws::MAX_BODY + 1).copied().collect()))
+            .map_err(v::within("ca/acme-handle request"))?
+            .unwrap_or(d.body);
+        // jsec/acme-server passes the request's headers; the answer does not depend on them.
+        o.ignore("headers");
+        Ok((Request { method, content_type, body, ..d }, path))
+    })?;
+    let path = path.ok_or_else(|| CaError::param("ca/acme-handle request needs :path"))?;
+    let req = Request { path, ..req };
     let acme = acme(&args[1], "ca/acme-handle acme")?;
     let ca = ca_type::authority(&args[0], "ca/acme-handle ca")?;
     let r = acme.handle(ca, &req);
@@ -210,24 +211,28 @@ Method form: (:validated acme challenge seen).";
 pub fn acme_validated(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 3, 3, "ca/acme-validated")?;
     let challenge = v::text(&args[1], "ca/acme-validated challenge")?;
-    let o = Opts::read(Some(&args[2]), "ca/acme-validated seen", &["status", "location", "body", "txt", "alpn", "certificate", "error", "detail"])?;
-    let seen = if let Some(kind) = o.with("error", v::text)? {
-        Seen::Failed { kind, detail: o.with("detail", v::text)?.unwrap_or_default().chars().take(300).collect() }
-    } else if let Some(txt) = o.with("txt", strings)? {
-        Seen::Txt(txt)
-    } else if let Some(der) = o.with("certificate", |x, w| v::bytes(x, w).map(<[u8]>::to_vec))? {
-        if der.len() > 65536 {
-            return Err(CaError::param("ca/acme-validated seen :certificate is over 64 KiB"));
-        }
-        Seen::TlsAlpn { alpn: o.with("alpn", v::text)?, certificate: der }
-    } else {
-        let status = o.with("status", |x, w| v::int_in(x, w, 0, 999))?.ok_or_else(|| CaError::param("ca/acme-validated seen needs :status, :txt, :certificate or :error"))?;
-        let body = match o.get("body") {
-            Some(b) => v::bytes(b, ":body")?.iter().take(8192).copied().collect(),
-            None => Vec::new(),
-        };
-        Seen::Http { status: status as u16, location: o.with("location", v::text)?, body }
-    };
+    let seen = Opts::parse(Some(&args[2]), "ca/acme-validated seen", |o| {
+        // Each is asked for whichever form `seen` takes.
+        let (status, location, body) = (o.opt("status"), o.opt("location"), o.opt("body"));
+        let (txt, error, detail) = (o.opt("txt"), o.opt("error"), o.opt("detail"));
+        let (alpn, certificate) = (o.opt("alpn"), o.opt("certificate"));
+        Ok(if let Some(kind) = error.read(v::text)? {
+            Some(Seen::Failed { kind, detail: detail.read(v::text)?.unwrap_or_default().chars().take(300).collect() })
+        } else if let Some(txt) = txt.read(strings)? {
+            Some(Seen::Txt(txt))
+        } else if let Some(der) = certificate.read(|x, w| v::bytes(x, w).map(<[u8]>::to_vec))? {
+            if der.len() > 65536 {
+                return Err(CaError::param("ca/acme-validated seen :certificate is over 64 KiB"));
+            }
+            Some(Seen::TlsAlpn { alpn: alpn.read(v::text)?, certificate: der })
+        } else if let Some(status) = status.read(|x, w| v::int_in(x, w, 0, 999))? {
+            let body = body.read(|b, w| Ok(v::bytes(b, w)?.iter().take(8192).copied().collect()))?.unwrap_or_default();
+            Some(Seen::Http { status: status as u16, location: location.read(v::text)?, body })
+        } else {
+            None
+        })
+    })?;
+    let seen = seen.ok_or_else(|| CaError::param("ca/acme-validated seen needs :status, :txt, :certificate or :error"))?;
     let acme = acme(&args[0], "ca/acme-validated acme")?;
     let verdict = acme.validation_result(&challenge, &seen)?;
     Ok(v::jkeyword(&verdict))
@@ -265,25 +270,4 @@ pub fn acme_dns_answer(args: &[Janet]) -> CaResult<Janet> {
         Ok(txt) => v::table(&[("txt", v::array(txt.iter().map(|t| v::jstring(t))))]),
         Err(p) => v::table(&[("error", v::jstring("dns")), ("detail", v::jstring(&p.detail))]),
     })
-}
-
-impl Opts<'_> {
-    /// The string pairs of a table or struct with any keys (keywords or strings).
-    pub fn read_any(x: &Janet, what: &str) -> CaResult<Vec<(String, String)>> {
-        let pairs: Vec<(Janet, Janet)> = match x.tagged() {
-            TaggedJanet::Table(t) => t.iter().map(|(k, v)| (*k, *v)).collect(),
-            TaggedJanet::Struct(s) => s.iter().map(|(k, v)| (*k, *v)).collect(),
-            _ => return Err(CaError::param(format!("{what} must be a table or struct, got {}", type_name(x)))),
-        };
-        pairs
-            .iter()
-            .map(|(k, val)| {
-                let key = match k.tagged() {
-                    TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Symbol(_) => v::text(k, what)?,
-                    _ => return Err(CaError::param(format!("{what} keys must be strings or keywords"))),
-                };
-                Ok((key, v::text(val, what)?))
-            })
-            .collect()
-    }
 }

@@ -28,33 +28,21 @@ registry! {
     "ca/get-issued" => get_issued, GET_ISSUED_DOC, ca ["get-issued"];
 }
 
-const CA_KEYS: &[&str] = &[
-    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
-    "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
-    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number", "key",
-];
-
-/// generate-intermediate also takes :truncate-to-issuer (a root has no issuer).
-const INTERMEDIATE_KEYS: &[&str] = &[
-    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
-    "email", "subject", "days-valid", "key-type", "serial", "track-issued", "path-length", "name-constraints",
-    "crl-url", "ocsp-url", "ca-issuers-url", "certificate-policies", "revoked", "crl-number", "truncate-to-issuer",
-    "key",
-];
-
 /// Whether a validity that would outlive the issuer ends at its notAfter:
-/// asked for with `:truncate-to-issuer true`, and always for the default
-/// validity (only a validity the caller chose, with one of `explicit`, is
-/// refused when it outlives the issuer).
-fn truncate_to_issuer(o: &Opts, explicit: &[&str]) -> CaResult<bool> {
-    let asked = o.with("truncate-to-issuer", v::boolean)?.unwrap_or(false);
-    Ok(asked || !explicit.iter().any(|k| o.has(k)))
+/// asked for with `:truncate-to-issuer true` (else `default`), and always
+/// for the default validity (only a validity the caller chose is refused
+/// when it outlives the issuer).
+fn truncate_to_issuer(o: &Opts, chosen_validity: bool, default: bool) -> CaResult<bool> {
+    let asked = o.with("truncate-to-issuer", v::boolean)?.unwrap_or(default);
+    Ok(asked || !chosen_validity)
 }
 
-/// `base` (a root's or an intermediate's defaults) with the options given.
-fn ca_options(o: &Opts, mut base: CaOptions) -> CaResult<CaOptions> {
+/// `base` (a root's or an intermediate's defaults) with the options given,
+/// and whether :days-valid was given.
+fn ca_options(o: &Opts, mut base: CaOptions) -> CaResult<(CaOptions, bool)> {
     base.subject = opt::subject(o, base.subject.common_name())?;
-    if let Some(d) = o.with("days-valid", v::days)? {
+    let days = o.with("days-valid", v::days)?;
+    if let Some(d) = days {
         base.days_valid = d;
     }
     base.key_type = opt::key_type(o, base.key_type)?;
@@ -72,14 +60,17 @@ fn ca_options(o: &Opts, mut base: CaOptions) -> CaResult<CaOptions> {
     base.pointers = opt::pointers(o)?;
     base.policies = opt::policies(o)?;
     base.restore = opt::restore(o)?;
-    Ok(base)
+    Ok((base, days.is_some()))
 }
 
 pub const GENERATE_DOC: &str = "(ca/generate &opt opts)\n\n\
 Creates a new self-signed root CA and returns it as a ca/CA.\n\n\
 Options (table or struct):\n\
-* :common-name - subject CN (default \"Root CA\"); also :organization, :country (two letters),\n  \
-:organizational-unit, :locality, :state, :email, :serial-number, or :subject [[\"C\" \"DE\"] [\"CN\" \"x\"]] for exact DN order\n\
+* :common-name - subject CN (default \"Root CA\")\n\
+* :organization, :country, :organizational-unit, :locality, :state, :email, :serial-number - the other subject\n  \
+attributes (:country two letters)\n\
+* :subject - the whole subject as pairs in exact DN order, [[\"C\" \"DE\"] [\"CN\" \"x\"]], instead of the single\n  \
+attributes\n\
 * :days-valid - validity in days (default 3650)\n\
 * :key-type - :ec-p256 (default, also :ec), :ec-p384, :ec-p521, :rsa-2048 (also :rsa), :rsa-3072, :rsa-4096, :ed25519,\n  \
 :ml-dsa-44, :ml-dsa-65, :ml-dsa-87 (FIPS 204, RFC 9881: pure ML-DSA; key usages digitalSignature,\n  \
@@ -103,27 +94,28 @@ subject and authority key identifiers.";
 
 pub fn generate(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 0, 1, "ca/generate")?;
-    let o = Opts::read(args.first(), "ca/generate", CA_KEYS)?;
-    let opts = ca_options(&o, CaOptions::root())?;
+    let (opts, _) = Opts::parse(args.first(), "ca/generate", |o| ca_options(o, CaOptions::root()))?;
     Ok(ca_type::wrap(Authority::generate_root(opts)?))
 }
 
 pub const GENERATE_INTERMEDIATE_DOC: &str = "(ca/generate-intermediate parent &opt opts)\n\n\
 Creates a new CA whose certificate `parent` signs, and returns it as a ca/CA. The certificate takes one\n\
 serial from the parent's counter and is tracked by the parent when the parent tracks.\n\n\
-Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0.\n\
-The subject must differ from the parent's and every known ancestor's. A :days-valid that would end after\n\
-the parent's notAfter is refused, unless :truncate-to-issuer true ends it there; the default validity\n\
-ends at the parent's notAfter when that comes sooner.\n\
+Options: as ca/generate, with defaults :common-name \"Intermediate CA\", :days-valid 1825, :path-length 0, and\n\
+* :truncate-to-issuer - a :days-valid that would end after the parent's notAfter is refused; true ends it there\n  \
+instead (the default validity ends at the parent's notAfter when that comes sooner)\n\n\
+The subject must differ from the parent's and every known ancestor's.\n\
 The parent's revocation pointers (:crl-url, :ocsp-url, :ca-issuers-url) are stamped into the new certificate.\n\
 Method form: (:generate-intermediate parent &opt opts).";
 
 pub fn generate_intermediate(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/generate-intermediate")?;
     let parent = ca_type::authority(&args[0], "ca/generate-intermediate parent")?;
-    let o = Opts::read(args.get(1), "ca/generate-intermediate", INTERMEDIATE_KEYS)?;
-    let mut opts = ca_options(&o, CaOptions::intermediate())?;
-    opts.truncate_to_issuer = truncate_to_issuer(&o, &["days-valid"])?;
+    let opts = Opts::parse(args.get(1), "ca/generate-intermediate", |o| {
+        let (mut opts, chosen_days) = ca_options(o, CaOptions::intermediate())?;
+        opts.truncate_to_issuer = truncate_to_issuer(o, chosen_days, opts.truncate_to_issuer)?;
+        Ok(opts)
+    })?;
     Ok(ca_type::wrap(parent.generate_intermediate(opts)?))
 }
 
@@ -147,45 +139,41 @@ pub fn create(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/create")?;
     let cert = v::bytes(&args[0], "ca/create cert-pem")?;
     let key = v::bytes(&args[1], "ca/create key-pem")?;
-    let o = Opts::read(
-        args.get(2),
-        "ca/create",
-        &["serial", "track-issued", "password", "crl-url", "ocsp-url", "ca-issuers-url", "revoked", "crl-number", "issued"],
-    )?;
-    let mut opts = LoadOptions::default();
-    if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
-        opts.serial = s as u64;
-    }
-    if let Some(t) = o.with("track-issued", v::boolean)? {
-        opts.track_issued = t;
-    }
-    opts.password = o.with("password", v::secret)?;
-    opts.pointers = opt::pointers(&o)?;
-    opts.restore = opt::restore(&o)?;
-    if let Some(list) = o.with("issued", v::string_list)? {
-        opts.restore.issued = list
-            .iter()
-            .enumerate()
-            .map(|(i, pem)| crate::core::pem::certificate_der(pem.as_bytes()).map_err(v::within(&format!(":issued item {}", i + 1))))
-            .collect::<CaResult<Vec<_>>>()?;
-    }
+    let opts = Opts::parse(args.get(2), "ca/create", |o| {
+        let mut opts = LoadOptions::default();
+        if let Some(s) = o.with("serial", |x, w| v::int_in(x, w, 1, i64::MAX as i128 - 1))? {
+            opts.serial = s as u64;
+        }
+        if let Some(t) = o.with("track-issued", v::boolean)? {
+            opts.track_issued = t;
+        }
+        opts.password = o.with("password", v::secret)?;
+        opts.pointers = opt::pointers(o)?;
+        opts.restore = opt::restore(o)?;
+        if let Some(list) = o.with("issued", v::string_list)? {
+            opts.restore.issued = list
+                .iter()
+                .enumerate()
+                .map(|(i, pem)| {
+                    crate::core::pem::certificate_der(pem.as_bytes()).map_err(v::within(&format!(":issued item {}", i + 1)))
+                })
+                .collect::<CaResult<Vec<_>>>()?;
+        }
+        Ok(opts)
+    })?;
     let result = Authority::load(cert, key, opts);
     Ok(ca_type::wrap(result?))
 }
-
-const ISSUE_KEYS: &[&str] = &[
-    "common-name", "organization", "country", "state", "locality", "organizational-unit", "serial-number",
-    "email", "subject", "san", "days-valid", "key-type", "extended-key-usage", "key-usage", "crl-url",
-    "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies", "truncate-to-issuer",
-];
 
 pub const ISSUE_DOC: &str = "(ca/issue ca &opt opts)\n\n\
 Generates a key pair and a certificate for it, signed by `ca`. Returns @{:cert <PEM> :key <PEM> :serial <n>};\n\
 the key is unencrypted PKCS#8 (BEGIN PRIVATE KEY). The serial is the counter's value (an int/s64; a hex string\n\
 for a serial beyond 63 bits); the counter then advances.\n\n\
 Options:\n\
-* :common-name - required; also :organization, :country, :organizational-unit, :locality, :state, :email,\n  \
-:serial-number, or :subject pairs\n\
+* :common-name - required (in :subject when that is given)\n\
+* :organization, :country, :organizational-unit, :locality, :state, :email, :serial-number - the other subject\n  \
+attributes\n\
+* :subject - the whole subject as pairs in exact DN order (see ca/generate), instead of the single attributes\n\
 * :san - list of \"DNS:name\", \"IP:addr\" (v4/v6), \"email:addr\", \"URI:uri\"; one entry is one name;\n  \
 an :email in the subject is added as \"email:\" too (RFC 5280 4.1.2.6)\n\
 * :days-valid - default 365\n\
@@ -206,24 +194,28 @@ Method form: (:issue ca &opt opts).";
 fn issue_args<'a>(args: &[Janet], name: &str) -> CaResult<(&'a mut Authority, IssueOptions)> {
     arity(args, 1, 2, name)?;
     let ca = named_on_error(|w| ca_type::authority(&args[0], w), || format!("{name} ca"))?;
-    let o = Opts::read(args.get(1), name, ISSUE_KEYS)?;
-    let subject = opt::subject(&o, None)?;
-    if subject.common_name().is_none() {
+    let opts = Opts::parse(args.get(1), name, |o| {
+        let d = IssueOptions::default();
+        let subject = opt::subject(o, None)?;
+        let san = opt::san(o)?;
+        let days = o.with("days-valid", v::days)?;
+        Ok(IssueOptions {
+            subject,
+            san: san.unwrap_or(d.san),
+            days_valid: days.unwrap_or(d.days_valid),
+            key_type: opt::key_type(o, d.key_type)?,
+            key_usage: opt::key_usage(o)?,
+            ext_key_usage: opt::ext_key_usage(o)?,
+            pointers: opt::pointer_overrides(o)?,
+            must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
+            policies: opt::policies(o)?,
+            truncate_to_issuer: truncate_to_issuer(o, days.is_some(), d.truncate_to_issuer)?,
+        })
+    })?;
+    // After the options are read: a misspelt :common-name is reported as the unknown option it is.
+    if opts.subject.common_name().is_none() {
         return Err(CaError::param(format!("{name} needs :common-name")));
     }
-    let d = IssueOptions::default();
-    let opts = IssueOptions {
-        subject,
-        san: opt::san(&o)?.unwrap_or(d.san),
-        days_valid: o.with("days-valid", v::days)?.unwrap_or(d.days_valid),
-        key_type: opt::key_type(&o, d.key_type)?,
-        key_usage: opt::key_usage(&o)?,
-        ext_key_usage: opt::ext_key_usage(&o)?,
-        pointers: opt::pointer_overrides(&o)?,
-        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
-        policies: opt::policies(&o)?,
-        truncate_to_issuer: truncate_to_issuer(&o, &["days-valid"])?,
-    };
     Ok((ca, opts))
 }
 
@@ -253,7 +245,8 @@ Must be called from a fiber the event loop runs (a script's main fiber, ev/go, a
 fibers they resume); [CA:CONFIG] where the wait could not reach the event loop: in a fiber that catches\n\
 its await signal (fiber/new with :a, :u or :w), in Janet code called from C (an OCSP status function), or in\n\
 a host that runs no event loop. Each call has a thread of its own; bound the number of concurrent calls\n\
-yourself when they come from untrusted requests.\n\
+yourself when they come from untrusted requests.\n\n\
+Options: as ca/issue.\n\
 Method form: (:issue-async ca &opt opts).";
 
 pub fn issue_async(args: &[Janet]) -> CaResult<Deferred> {
@@ -313,12 +306,6 @@ fn basic_constraints(value: &Janet, what: &str) -> CaResult<BasicConstraints> {
     Ok(bc)
 }
 
-const SIGN_KEYS: &[&str] = &[
-    "days-valid", "not-before", "not-after", "serial", "copy-extensions", "key-usage", "extended-key-usage", "san",
-    "basic-constraints", "crl-url", "ocsp-url", "ca-issuers-url", "ocsp-must-staple", "certificate-policies",
-    "truncate-to-issuer",
-];
-
 pub const SIGN_DOC: &str = "(ca/sign ca csr-pem &opt opts)\n\n\
 Signs a PKCS#10 request (PEM or DER, at most 64 KiB) and returns the certificate PEM. The request's\n\
 signature is checked first; a bad one, a SHA-1 one, or one whose algorithm does not fit the key is refused.\n\
@@ -341,23 +328,27 @@ pub fn sign(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/sign")?;
     let ca = ca_type::authority(&args[0], "ca/sign ca")?;
     let csr = v::bytes(&args[1], "ca/sign csr-pem")?;
-    let o = Opts::read(args.get(2), "ca/sign", SIGN_KEYS)?;
-    let d = SignOptions::default();
-    let opts = SignOptions {
-        days_valid: o.with("days-valid", v::days)?.unwrap_or(d.days_valid),
-        not_before: o.with("not-before", v::time)?,
-        not_after: o.with("not-after", v::time)?,
-        serial: o.with("serial", v::serial)?,
-        copy_extensions: o.with("copy-extensions", v::boolean)?.unwrap_or(d.copy_extensions),
-        key_usage: opt::key_usage(&o)?,
-        ext_key_usage: opt::ext_key_usage(&o)?,
-        san: opt::san(&o)?,
-        basic_constraints: o.with("basic-constraints", basic_constraints)?.unwrap_or(d.basic_constraints),
-        pointers: opt::pointer_overrides(&o)?,
-        must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
-        policies: opt::policies(&o)?,
-        truncate_to_issuer: truncate_to_issuer(&o, &["days-valid", "not-after"])?,
-    };
+    let opts = Opts::parse(args.get(2), "ca/sign", |o| {
+        let d = SignOptions::default();
+        let days = o.with("days-valid", v::days)?;
+        let not_before = o.with("not-before", v::time)?;
+        let not_after = o.with("not-after", v::time)?;
+        Ok(SignOptions {
+            days_valid: days.unwrap_or(d.days_valid),
+            not_before,
+            not_after,
+            serial: o.with("serial", v::serial)?,
+            copy_extensions: o.with("copy-extensions", v::boolean)?.unwrap_or(d.copy_extensions),
+            key_usage: opt::key_usage(o)?,
+            ext_key_usage: opt::ext_key_usage(o)?,
+            san: opt::san(o)?,
+            basic_constraints: o.with("basic-constraints", basic_constraints)?.unwrap_or(d.basic_constraints),
+            pointers: opt::pointer_overrides(o)?,
+            must_staple: o.with("ocsp-must-staple", v::boolean)?.unwrap_or(d.must_staple),
+            policies: opt::policies(o)?,
+            truncate_to_issuer: truncate_to_issuer(o, days.is_some() || not_after.is_some(), d.truncate_to_issuer)?,
+        })
+    })?;
     Ok(v::jstring(&ca.sign_csr(csr, opts)?))
 }
 
@@ -370,14 +361,15 @@ pub fn get_cert(args: &[Janet]) -> CaResult<Janet> {
 }
 
 pub const GET_KEY_DOC: &str = "(ca/get-key ca &opt opts)\n\n\
-Returns the CA's private key as PKCS#8 PEM. With {:password \"...\"} the key is encrypted (PBES2, AES-256-CBC).\n\
+Returns the CA's private key as PKCS#8 PEM.\n\n\
+Options:\n\
+* :password - encrypt the key with this password (PBES2, AES-256-CBC)\n\
 Method form: (:get-key ca &opt opts).";
 
 pub fn get_key(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/get-key")?;
     let ca = ca_type::authority(&args[0], "ca/get-key ca")?;
-    let o = Opts::read(args.get(1), "ca/get-key", &["password"])?;
-    let password = o.with("password", v::secret)?;
+    let password = Opts::parse(args.get(1), "ca/get-key", |o| o.with("password", v::secret))?;
     Ok(v::jsecret(&ca.key_pem(password.as_ref().map(Secret::as_bytes))?))
 }
 

@@ -22,7 +22,7 @@ use crate::core::time;
 use super::ca_type;
 use super::edge::{arity, registry};
 use super::options as opt;
-use super::values::{self as v, Opts, Tagged};
+use super::values::{self as v, Opt, Opts, Tagged};
 
 registry! {
     "ca/parse-ocsp-request" => parse_ocsp_request, PARSE_OCSP_REQUEST_DOC, ca ["parse-ocsp-request"];
@@ -226,48 +226,47 @@ it must be issued by this CA, have extended key usage OCSPSigning and be valid n
 [CA:PARAM] otherwise); its certificate is included in the response\n\
 The responder ID is by key hash; producedAt is now. Method form: (:create-ocsp-response ca info status &opt opts).";
 
-const CREATE_KEYS: &[&str] =
-    &["revocation-time", "revocation-reason", "this-update", "next-update", "include-nonce", "responder"];
-
-const INFO_KEYS: &[&str] = &[
-    "serial",
-    "issuer-name-hash",
-    "issuer-key-hash",
-    "hash-algorithm",
-    "hash-null",
-    "issuer-match",
-    "nonce",
-    "nonce-raw",
-    "requests",
-];
-
-/// Keys of one entry of :requests.
-const ITEM_KEYS: &[&str] = &["serial", "issuer-name-hash", "issuer-key-hash", "hash-algorithm", "hash-null", "issuer-match"];
-
 fn is_dict(x: &Janet) -> bool {
     matches!(x.tagged(), TaggedJanet::Table(_) | TaggedJanet::Struct(_))
 }
 
-/// One CertID from a request-info table (or an item of its :requests).
-fn read_cert_id(o: &Opts, what: &str, ca: &Authority) -> CaResult<CertId> {
-    let serial = match o.get("serial") {
-        Some(s) => v::serial(s, ":serial").map_err(v::within(what))?,
-        None => return Err(CaError::param(format!("{what} needs :serial (as ca/parse-ocsp-request returns it)"))),
+/// The CertID fields of a request-info table (or an item of its :requests),
+/// asked for whether or not they are read.
+struct CertIdFields {
+    serial: Opt,
+    issuer_name_hash: Opt,
+    issuer_key_hash: Opt,
+    hash_algorithm: Opt,
+    hash_null: Opt,
+}
+
+fn cert_id_fields(o: &Opts) -> CertIdFields {
+    let fields = CertIdFields {
+        serial: o.opt("serial"),
+        issuer_name_hash: o.opt("issuer-name-hash"),
+        issuer_key_hash: o.opt("issuer-key-hash"),
+        hash_algorithm: o.opt("hash-algorithm"),
+        hash_null: o.opt("hash-null"),
     };
-    let hash = match o.get("hash-algorithm") {
-        Some(h) => v::name(h, ":hash-algorithm")
-            .and_then(|n| HashAlg::from_name(&n, ":hash-algorithm"))
-            .map_err(v::within(what))?,
-        None => HashAlg::Sha1,
+    // ca/parse-ocsp-request's answer to a call with the CA; passed back as it is, not read.
+    o.ignore("issuer-match");
+    fields
+}
+
+/// One CertID; the hash algorithm and NULL parameters default to
+/// [`CertId::DEFAULT_HASH`] and [`CertId::DEFAULT_NULL_PARAMS`].
+fn read_cert_id(f: &CertIdFields, what: &str, ca: &Authority) -> CaResult<CertId> {
+    let Some(serial) = f.serial.read(v::serial).map_err(v::within(what))? else {
+        return Err(CaError::param(format!("{what} needs :serial (as ca/parse-ocsp-request returns it)")));
     };
-    let null_params = match o.get("hash-null") {
-        Some(b) => v::boolean(b, ":hash-null").map_err(v::within(what))?,
-        None => true,
-    };
-    let hash_of = |key: &str| -> CaResult<Option<Vec<u8>>> {
-        o.with(key, |x, w| v::bytes(x, w).map(<[u8]>::to_vec)).map_err(v::within(what))
-    };
-    match (hash_of("issuer-name-hash")?, hash_of("issuer-key-hash")?) {
+    let hash = f
+        .hash_algorithm
+        .read(|h, w| HashAlg::from_name(&v::name(h, w)?, w))
+        .map_err(v::within(what))?
+        .unwrap_or(CertId::DEFAULT_HASH);
+    let null_params = f.hash_null.read(v::boolean).map_err(v::within(what))?.unwrap_or(CertId::DEFAULT_NULL_PARAMS);
+    let hash_of = |field: &Opt| field.read(|x, w| v::bytes(x, w).map(<[u8]>::to_vec)).map_err(v::within(what));
+    match (hash_of(&f.issuer_name_hash)?, hash_of(&f.issuer_key_hash)?) {
         (Some(issuer_name_hash), Some(issuer_key_hash)) => {
             Ok(CertId { hash, null_params, issuer_name_hash, issuer_key_hash, serial })
         }
@@ -291,51 +290,52 @@ fn read_request_info(info: &Janet, ca: &Authority) -> CaResult<(Vec<CertId>, Opt
             v::type_name(info)
         )));
     }
-    let o = Opts::read(Some(info), what, INFO_KEYS)?;
-    let nonce = match o.get("nonce") {
-        Some(n) => {
-            let bytes = v::bytes(n, ":nonce").map_err(v::within(what))?;
-            let raw = o.with("nonce-raw", v::boolean)?.unwrap_or(false);
-            if raw && bytes.is_empty() {
-                return Err(CaError::param(format!("{what} :nonce must not be empty with :nonce-raw")));
+    Opts::parse(Some(info), what, |o| {
+        let fields = cert_id_fields(o);
+        let (nonce, nonce_raw, requests) = (o.opt("nonce"), o.opt("nonce-raw"), o.opt("requests"));
+        let nonce = match nonce.read(v::bytes).map_err(v::within(what))? {
+            Some(bytes) => {
+                let raw = nonce_raw.read(v::boolean)?.unwrap_or(Nonce::DEFAULT_RAW);
+                if raw && bytes.is_empty() {
+                    return Err(CaError::param(format!("{what} :nonce must not be empty with :nonce-raw")));
+                }
+                Some(if raw { Nonce::raw(bytes) } else { Nonce::wrapped(bytes) })
             }
-            Some(if raw { Nonce::raw(bytes) } else { Nonce::wrapped(bytes) })
-        }
-        None => None,
-    };
-    // The documented top-level fields describe the first request; they are read
-    // (and type-checked) whenever present and win over :requests item 1.
-    let top = if o.has("serial") || !o.has("requests") { Some(read_cert_id(&o, what, ca)?) } else { None };
-    let mut ids = match o.get("requests") {
-        Some(list) => {
-            let items = v::list(list, ":requests").map_err(v::within(what))?;
-            if items.is_empty() {
-                return Err(CaError::param(format!("{what} :requests must not be empty")));
+            None => None,
+        };
+        // The documented top-level fields describe the first request; they are read
+        // (and type-checked) whenever present and win over :requests item 1.
+        let top = if fields.serial.is_set() || !requests.is_set() { Some(read_cert_id(&fields, what, ca)?) } else { None };
+        let mut ids = match requests.read(v::list).map_err(v::within(what))? {
+            Some(items) => {
+                if items.is_empty() {
+                    return Err(CaError::param(format!("{what} :requests must not be empty")));
+                }
+                if items.len() > ocsp::MAX_REQUESTS {
+                    return Err(CaError::resource(format!("{what} :requests has more than {} entries", ocsp::MAX_REQUESTS)));
+                }
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let w = format!("{what} :requests item {}", i + 1);
+                        if !is_dict(item) {
+                            return Err(CaError::param(format!("{w} must be a table or struct, got {}", v::type_name(item))));
+                        }
+                        Opts::parse(Some(item), &w, |io| read_cert_id(&cert_id_fields(io), &w, ca))
+                    })
+                    .collect::<CaResult<Vec<_>>>()?
             }
-            if items.len() > ocsp::MAX_REQUESTS {
-                return Err(CaError::resource(format!("{what} :requests has more than {} entries", ocsp::MAX_REQUESTS)));
+            None => Vec::new(),
+        };
+        if let Some(first) = top {
+            match ids.first_mut() {
+                Some(slot) => *slot = first,
+                None => ids.push(first),
             }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let w = format!("{what} :requests item {}", i + 1);
-                    if !is_dict(item) {
-                        return Err(CaError::param(format!("{w} must be a table or struct, got {}", v::type_name(item))));
-                    }
-                    read_cert_id(&Opts::read(Some(item), &w, ITEM_KEYS)?, &w, ca)
-                })
-                .collect::<CaResult<Vec<_>>>()?
         }
-        None => Vec::new(),
-    };
-    if let Some(first) = top {
-        match ids.first_mut() {
-            Some(slot) => *slot = first,
-            None => ids.push(first),
-        }
-    }
-    Ok((ids, nonce))
+        Ok((ids, nonce))
+    })
 }
 
 /// Defaults of a :revoked answer that does not say its own time and reason.
@@ -371,21 +371,18 @@ fn status_answer(x: &Janet, what: &str, d: RevokedDefaults) -> CaResult<CertStat
     match x.tagged() {
         TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Buffer(_) => status_keyword(x, what, d),
         TaggedJanet::Table(_) | TaggedJanet::Struct(_) => {
-            let o = Opts::read(Some(x), what, &["status", "revocation-time", "revocation-reason"])?;
-            let Some(s) = o.get("status") else {
+            let (status, own) = Opts::parse(Some(x), what, |o| {
+                let status = o.get("status").copied();
+                let own = RevokedDefaults {
+                    time: o.with("revocation-time", v::time).map_err(v::within(what))?.unwrap_or(d.time),
+                    reason: o.with("revocation-reason", revocation_reason).map_err(v::within(what))?.or(d.reason),
+                };
+                Ok((status, own))
+            })?;
+            let Some(s) = status else {
                 return Err(CaError::param(format!("{what} needs :status (:good, :revoked or :unknown)")));
             };
-            let own = RevokedDefaults {
-                time: match o.get("revocation-time") {
-                    Some(t) => v::time(t, &format!("{what} :revocation-time"))?,
-                    None => d.time,
-                },
-                reason: match o.get("revocation-reason") {
-                    Some(r) => Some(revocation_reason(r, &format!("{what} :revocation-reason"))?),
-                    None => d.reason,
-                },
-            };
-            status_keyword(s, &format!("{what} :status"), own)
+            status_keyword(&s, &format!("{what} :status"), own)
         }
         _ => Err(CaError::param(format!(
             "{what} must be :good, :revoked, :unknown or a table {{:status ...}}, got {}",
@@ -450,11 +447,15 @@ fn read_responder(x: &Janet, ca_arg: &Janet, now: i64) -> CaResult<Delegate> {
     if !is_dict(x) {
         return Err(CaError::param(format!(":responder must be a table or struct {{:cert pem :key pem}}, got {}", v::type_name(x))));
     }
-    let o = Opts::read(Some(x), ":responder", &["cert", "key"])?;
-    let cert = o.get("cert").ok_or_else(|| CaError::param(":responder needs :cert (PEM of the responder certificate)"))?;
-    let key = o.get("key").ok_or_else(|| CaError::param(":responder needs :key (PEM of the responder's private key)"))?;
-    let cert = v::bytes(cert, ":responder :cert")?;
-    let key = v::bytes(key, ":responder :key")?;
+    let (cert, key) = Opts::parse(Some(x), ":responder", |o| Ok((o.opt("cert"), o.opt("key"))))?;
+    if !cert.is_set() {
+        return Err(CaError::param(":responder needs :cert (PEM of the responder certificate)"));
+    }
+    if !key.is_set() {
+        return Err(CaError::param(":responder needs :key (PEM of the responder's private key)"));
+    }
+    let cert = cert.read(v::bytes).map_err(v::within(":responder"))?.unwrap_or_default();
+    let key = key.read(v::bytes).map_err(v::within(":responder"))?.unwrap_or_default();
     let ca = ca_type::authority(ca_arg, "ca/create-ocsp-response ca")?;
     Delegate::load(ca, cert, key, now)
 }
@@ -471,23 +472,20 @@ pub fn create_ocsp_response(args: &[Janet]) -> CaResult<Janet> {
     // The CA is borrowed only while no Janet code runs (status functions may use it).
     ca_type::authority(&args[0], "ca/create-ocsp-response ca")?;
 
-    let o = Opts::read(args.get(3), fname, CREATE_KEYS)?;
-    let d = OcspResponseOptions::default();
-    let revocation_time = o.with("revocation-time", v::time)?;
-    let revocation_reason = o.with("revocation-reason", revocation_reason)?;
-    let (this_update, next_update) = (o.with("this-update", v::time)?, o.with("next-update", v::time)?);
-    // The times are checked before :include-nonce is read (the order of errors).
-    let times = ResponseTimes::new(this_update, next_update)?;
-    let opts = OcspResponseOptions {
-        revocation_time,
-        revocation_reason,
-        this_update,
-        next_update,
-        include_nonce: o.with("include-nonce", v::boolean)?.unwrap_or(d.include_nonce),
-    };
+    let (opts, times, responder) = Opts::parse(args.get(3), fname, |o| {
+        let d = OcspResponseOptions::default();
+        let revocation_time = o.with("revocation-time", v::time)?;
+        let revocation_reason = o.with("revocation-reason", revocation_reason)?;
+        let (this_update, next_update) = (o.with("this-update", v::time)?, o.with("next-update", v::time)?);
+        // The times are checked before :include-nonce is read (the order of errors).
+        let times = ResponseTimes::new(this_update, next_update)?;
+        let include_nonce = o.with("include-nonce", v::boolean)?.unwrap_or(d.include_nonce);
+        let opts = OcspResponseOptions { revocation_time, revocation_reason, this_update, next_update, include_nonce };
+        Ok((opts, times, o.get("responder").copied()))
+    })?;
     let defaults = RevokedDefaults { time: opts.revocation_time.unwrap_or(now), reason: opts.revocation_reason };
     let include_nonce = opts.include_nonce;
-    let delegate = o.get("responder").map(|r| read_responder(r, &args[0], now)).transpose()?;
+    let delegate = responder.map(|r| read_responder(&r, &args[0], now)).transpose()?;
 
     // Before any status function runs: the CertIDs, and which of them name this CA.
     let (ids, nonce, ours) = {

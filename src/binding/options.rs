@@ -18,25 +18,19 @@ use crate::core::usage::{parse_ext_key_usage, parse_key_usage, ExtKeyUsage, KeyU
 
 use super::values::{self as v, Opts, Tagged};
 
-/// The single-attribute subject options, in subject order.
-pub const SUBJECT_KEYS: [&str; 8] = [
-    "country",
-    "state",
-    "locality",
-    "organization",
-    "organizational-unit",
-    "common-name",
-    "serial-number",
-    "email",
-];
-
-/// `:subject` (ordered `[attr value]` pairs) or the single-attribute options;
-/// `default_cn` fills in the CN when neither names one.
+/// `:subject` (ordered `[attr value]` pairs) or the single-attribute options
+/// (`Attr::ALL`'s keys); `default_cn` fills in the CN when neither names one.
 pub fn subject(o: &Opts, default_cn: Option<&str>) -> CaResult<Subject> {
     let mut attrs = Vec::new();
-    if let Some(list) = o.get("subject") {
-        if let Some(k) = SUBJECT_KEYS.iter().find(|k| o.has(k)) {
-            return Err(CaError::param(format!(":subject cannot be combined with :{k}; put every attribute in :subject")));
+    let list = o.opt("subject");
+    // Both forms are asked for on every call: a single attribute beside :subject is refused.
+    let singles = Attr::ALL.map(|(attr, key)| (attr, o.opt(key)));
+    if let Some(list) = list.value() {
+        if let Some((_, single)) = singles.iter().find(|(_, x)| x.is_set()) {
+            return Err(CaError::param(format!(
+                ":subject cannot be combined with :{}; put every attribute in :subject",
+                single.key()
+            )));
         }
         for (i, pair) in v::list(list, ":subject")?.iter().enumerate() {
             let what = format!(":subject item {}", i + 1);
@@ -53,10 +47,10 @@ pub fn subject(o: &Opts, default_cn: Option<&str>) -> CaResult<Subject> {
             return Err(CaError::param(":subject must hold at least one attribute"));
         }
     } else {
-        for (attr, key) in Attr::ALL {
-            // `with` names the option ":key" in its reader's errors.
+        for (attr, single) in singles {
+            // `read` names the option ":key" in its reader's errors.
             let checked = |x: &Janet, what: &str| v::text(x, what).and_then(|t| check_value(attr, &t, what).map(|()| t));
-            if let Some(value) = o.with(key, checked)? {
+            if let Some(value) = single.read(checked)? {
                 attrs.push((attr, value));
             } else if attr == Attr::CommonName {
                 if let Some(cn) = default_cn {
@@ -127,15 +121,18 @@ pub fn pointers(o: &Opts) -> CaResult<Pointers> {
 
 pub fn name_constraints(o: &Opts) -> CaResult<Option<NameConstraints>> {
     let Some(value) = o.get("name-constraints") else { return Ok(None) };
-    let inner = Opts::read(Some(value), ":name-constraints", &["permitted", "excluded"])?;
-    let read = |key: &str| -> CaResult<Vec<Subtree>> {
-        let what = format!(":name-constraints :{key}");
-        match inner.get(key) {
-            Some(list) => v::string_list(list, &what)?.iter().map(|e| Subtree::parse(e, &what)).collect(),
-            None => Ok(Vec::new()),
-        }
-    };
-    let nc = NameConstraints { permitted: read("permitted")?, excluded: read("excluded")? };
+    let nc = Opts::parse(Some(value), ":name-constraints", |inner| {
+        let read = |key: &'static str| -> CaResult<Vec<Subtree>> {
+            match inner.get(key) {
+                Some(list) => {
+                    let what = format!(":name-constraints :{key}");
+                    v::string_list(list, &what)?.iter().map(|e| Subtree::parse(e, &what)).collect()
+                }
+                None => Ok(Vec::new()),
+            }
+        };
+        Ok(NameConstraints { permitted: read("permitted")?, excluded: read("excluded")? })
+    })?;
     if nc.permitted.is_empty() && nc.excluded.is_empty() {
         return Err(CaError::param(":name-constraints needs :permitted or :excluded entries"));
     }
@@ -159,27 +156,22 @@ pub fn reason(value: &Janet, what: &str) -> CaResult<Reason> {
     Reason::from_name(&v::name(value, what)?, what)
 }
 
-/// One `{:serial n :reason kw :date t}` entry (`:revoked` lists).
+/// One `{:serial n :reason kw :date t}` entry (`:revoked` lists); without
+/// :reason, [`Revocation::DEFAULT_REASON`]; without :date, `default_date`.
 pub fn revocation_entry(value: &Janet, what: &str, default_date: i64) -> CaResult<Revocation> {
     if !matches!(value.tagged(), TaggedJanet::Table(_) | TaggedJanet::Struct(_)) {
         return Err(CaError::param(format!("{what} must be a table or struct {{:serial n :reason kw}}, got {}", v::type_name(value))));
     }
-    let e = Opts::read(Some(value), what, &["serial", "reason", "date"])?;
-    let serial = match e.get("serial") {
-        Some(s) => v::serial(s, &format!("{what} :serial"))?,
-        None => return Err(CaError::param(format!("{what} needs :serial"))),
-    };
-    let reason = match e.get("reason") {
-        Some(r) => reason(r, &format!("{what} :reason"))?,
-        None => Reason::Unspecified,
-    };
-    if reason == Reason::RemoveFromCrl {
-        return Err(CaError::param(format!("{what} :reason :remove-from-crl is not a revocation")));
-    }
-    let date = match e.get("date") {
-        Some(d) => v::time(d, &format!("{what} :date"))?,
-        None => default_date,
-    };
+    let (serial, reason, date) = Opts::parse(Some(value), what, |e| {
+        let serial = e.with("serial", v::serial).map_err(v::within(what))?;
+        let reason = e.with("reason", reason).map_err(v::within(what))?.unwrap_or(Revocation::DEFAULT_REASON);
+        if reason == Reason::RemoveFromCrl {
+            return Err(CaError::param(format!("{what} :reason :remove-from-crl is not a revocation")));
+        }
+        let date = e.with("date", v::time).map_err(v::within(what))?.unwrap_or(default_date);
+        Ok((serial, reason, date))
+    })?;
+    let serial = serial.ok_or_else(|| CaError::param(format!("{what} needs :serial")))?;
     Ok(Revocation { serial, reason, date })
 }
 

@@ -34,26 +34,25 @@ pub fn pkcs12(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/pkcs12")?;
     let cert = v::bytes(&args[0], "ca/pkcs12 cert-pem")?;
     let key = v::bytes(&args[1], "ca/pkcs12 key-pem")?;
-    let o = Opts::read(args.get(2), "ca/pkcs12", &["password", "chain", "name", "legacy", "key-password", "iterations"])?;
-    let items = match o.get("chain") {
-        Some(list) => v::list(list, ":chain")?,
-        None => Vec::new(),
-    };
-    let chain = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| v::bytes(item, &format!(":chain item {}", i + 1)))
-        .collect::<CaResult<Vec<_>>>()?;
-    let d = Pkcs12Options::default();
-    let opts = Pkcs12Options {
-        password: o.with("password", v::secret)?,
-        key_password: o.with("key-password", v::secret)?,
-        chain,
-        name: o.with("name", v::text)?,
-        legacy: o.with("legacy", v::boolean)?.unwrap_or(d.legacy),
-        iterations: o
-            .with("iterations", |x, w| v::int_in(x, w, pkcs12::MIN_ITERATIONS.into(), pkcs12::MAX_ITERATIONS.into()))?
-            .map(|n| n as u32),
-    };
+    let (mut opts, chain) = Opts::parse(args.get(2), "ca/pkcs12", |o| {
+        let d = Pkcs12Options::default();
+        let chain = o.opt("chain");
+        let opts = Pkcs12Options {
+            password: o.with("password", v::secret)?,
+            key_password: o.with("key-password", v::secret)?,
+            chain: d.chain,
+            name: o.with("name", v::text)?,
+            legacy: o.with("legacy", v::boolean)?.unwrap_or(d.legacy),
+            iterations: o
+                .with("iterations", |x, w| v::int_in(x, w, pkcs12::MIN_ITERATIONS.into(), pkcs12::MAX_ITERATIONS.into()))?
+                .map(|n| n as u32),
+        };
+        Ok((opts, chain.read(v::list)?))
+    })?;
+    // The chain's bytes borrow its items: read here, where they live.
+    let items = chain.unwrap_or_default();
+    for (i, item) in items.iter().enumerate() {
+        opts.chain.push(v::bytes(item, &format!(":chain item {}", i + 1))?);
+    }
     Ok(v::jbuffer(&pkcs12::build(cert, key, &opts)?))
 }

@@ -5,7 +5,7 @@ use janetrs::Janet;
 use crate::core::crl;
 use crate::core::options::CrlOptions;
 use crate::core::error::CaResult;
-use crate::core::revocation::{Reason, Revocation};
+use crate::core::revocation::Revocation;
 use crate::core::time;
 
 use super::ca_type;
@@ -35,7 +35,7 @@ pub fn revoke(args: &[Janet]) -> CaResult<Janet> {
     let serial = v::serial(&args[1], "ca/revoke serial")?;
     let reason = match args.get(2) {
         Some(r) if !r.is_nil() => opt::reason(r, "ca/revoke reason")?,
-        _ => Reason::Unspecified,
+        _ => Revocation::DEFAULT_REASON,
     };
     ca.revoke(Revocation { serial, reason, date: time::now() })?;
     Ok(Janet::nil())
@@ -71,12 +71,13 @@ Method form: (:generate-crl ca &opt opts).";
 pub fn crl(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/crl")?;
     let ca = ca_type::authority(&args[0], "ca/crl ca")?;
-    let o = Opts::read(args.get(1), "ca/crl", &["days-valid", "next-update", "revoked"])?;
-    let opts = CrlOptions {
-        days_valid: o.with("days-valid", v::days)?,
-        next_update: o.with("next-update", v::time)?,
-        extra: o.with("revoked", opt::revocation_list)?.unwrap_or_default(),
-    };
+    let opts = Opts::parse(args.get(1), "ca/crl", |o| {
+        Ok(CrlOptions {
+            days_valid: o.with("days-valid", v::days)?,
+            next_update: o.with("next-update", v::time)?,
+            extra: o.with("revoked", opt::revocation_list)?.unwrap_or_default(),
+        })
+    })?;
     Ok(v::jstring(&crl::generate_pem(ca, &opts)?))
 }
 

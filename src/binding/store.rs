@@ -43,17 +43,18 @@ Options:\n\
 A file or database that is not a jsec-ca store, one locked past the busy timeout, or a schema newer than\n\
 this module knows is a [CA:...] error.";
 
+/// `:busy-timeout` (ca/open-store, ca/acme-open): milliseconds.
+pub fn busy_timeout(o: &Opts) -> CaResult<Option<u32>> {
+    Ok(o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))?.map(|ms| ms as u32))
+}
+
 pub fn open_store(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 1, 2, "ca/open-store")?;
     let location = v::text(&args[0], "ca/open-store location")?;
-    let o = Opts::read(args.get(1), "ca/open-store", &["busy-timeout", "read-only"])?;
-    let mut opts = OpenOptions::default();
-    if let Some(ms) = o.with("busy-timeout", |x, w| v::int_in(x, w, 0, 600_000))? {
-        opts.busy_timeout_ms = ms as u32;
-    }
-    if let Some(r) = o.with("read-only", v::boolean)? {
-        opts.read_only = r;
-    }
+    let opts = Opts::parse(args.get(1), "ca/open-store", |o| {
+        let d = OpenOptions::default();
+        Ok(OpenOptions { busy_timeout_ms: busy_timeout(o)?.unwrap_or(d.busy_timeout_ms), read_only: o.with("read-only", v::boolean)?.unwrap_or(d.read_only) })
+    })?;
     Ok(store_type::wrap(store::open(&location, &opts)?))
 }
 
@@ -62,14 +63,15 @@ Saves `ca` into `store` under `name` (a name not used yet): its certificate, its
 {:password \"...\"}, PBES2/AES-256, and never in clear when a password is given), serial counter, the\n\
 certificates it tracked, revocations and CRL number. A CA whose key is in a PKCS#11 token is saved with\n\
 the key's URI (no PIN in it), never key bytes. From then on `ca` writes through: every issue,\n\
-sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\
+sign, revoke and CRL commits to the store before it returns. Returns `ca`.\n\n\
+Options:\n\
+* :password - encrypt the saved key with this password\n\
 Method form: (:save store name ca &opt opts).";
 
 pub fn store_save(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 3, 4, "ca/store-save")?;
     let name = v::text(&args[1], "ca/store-save name")?;
-    let o = Opts::read(args.get(3), "ca/store-save", &["password"])?;
-    let password = o.with("password", v::secret)?;
+    let password = Opts::parse(args.get(3), "ca/store-save", |o| o.with("password", v::secret))?;
     let ca = ca_type::authority(&args[2], "ca/store-save ca")?;
     let engine = store_type::engine(&args[0], "ca/store-save store")?;
     ca.save_to(engine, &name, password.as_ref().map(|p| p.as_bytes()))?;
@@ -80,16 +82,16 @@ pub const STORE_LOAD_DOC: &str = "(ca/store-load store name &opt opts)\n\n\
 Returns the CA saved in `store` under `name` as a ca/CA that writes through to the store: serials are\n\
 reserved in a committed transaction before anything is signed with them (so they never repeat, across\n\
 processes and crashes), each issued certificate is in the store's index before it is returned, and\n\
-ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\
-Options: :password (for a key saved with one; for a key in a PKCS#11 token, the token's PIN, which wins over\n\
-the pin-source its URI names).\n\
+ca/get-status and OCSP answers read the store as it is now. ca/get-issued lists the whole index.\n\n\
+Options:\n\
+* :password - the password of a key saved with one; for a key in a PKCS#11 token, the token's PIN, which wins\n  \
+over the pin-source its URI names\n\
 Method form: (:load store name &opt opts).";
 
 pub fn store_load(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/store-load")?;
     let name = v::text(&args[1], "ca/store-load name")?;
-    let o = Opts::read(args.get(2), "ca/store-load", &["password"])?;
-    let password = o.with("password", v::secret)?;
+    let password = Opts::parse(args.get(2), "ca/store-load", |o| o.with("password", v::secret))?;
     let engine = store_type::engine(&args[0], "ca/store-load store")?;
     let ca = Authority::load_from(engine, &name, password.as_ref().map(|p| p.as_bytes()))?;
     Ok(ca_type::wrap(ca))
@@ -114,9 +116,6 @@ pub fn store_location(args: &[Janet]) -> CaResult<Janet> {
     Ok(v::jstring(store_type::engine(&args[0], "ca/store-location store")?.location()))
 }
 
-const FIND_KEYS: &[&str] =
-    &["serial", "after", "subject", "san", "status", "expires-before", "expires-after", "limit", "offset"];
-
 pub const STORE_FIND_DOC: &str = "(ca/store-find store name &opt filters)\n\n\
 Returns an array of the certificates the CA `name` issued, by serial, each a table\n\
 @{:serial <int/s64 or \"0x..\"> :subject \"CN=...\" :san [\"DNS:...\"] :not-before <Unix seconds>\n\
@@ -135,26 +134,27 @@ Method form: (:find store name &opt filters).";
 pub fn store_find(args: &[Janet]) -> CaResult<Janet> {
     arity(args, 2, 3, "ca/store-find")?;
     let name = v::text(&args[1], "ca/store-find name")?;
-    let o = Opts::read(args.get(2), "ca/store-find", FIND_KEYS)?;
-    let d = Filter::default();
-    let filter = Filter {
-        serial: o.with("serial", v::serial)?,
-        after: o.with("after", v::serial)?,
-        subject: o.with("subject", v::text)?,
-        san: o.with("san", v::text)?,
-        status: o
-            .with("status", v::name)?
-            .map(|s| match s.as_str() {
-                "good" => Ok(StatusFilter::Good),
-                "revoked" => Ok(StatusFilter::Revoked),
-                _ => Err(CaError::param(format!(":status must be :good or :revoked, got {s:?}"))),
-            })
-            .transpose()?,
-        expires_before: o.with("expires-before", v::time)?,
-        expires_after: o.with("expires-after", v::time)?,
-        limit: o.with("limit", |x, w| v::int_in(x, w, 0, 100_000))?.map_or(d.limit, |n| n as u32),
-        offset: o.with("offset", |x, w| v::int_in(x, w, 0, i64::MAX as i128))?.map_or(d.offset, |n| n as u64),
-    };
+    let filter = Opts::parse(args.get(2), "ca/store-find", |o| {
+        let d = Filter::default();
+        Ok(Filter {
+            serial: o.with("serial", v::serial)?,
+            after: o.with("after", v::serial)?,
+            subject: o.with("subject", v::text)?,
+            san: o.with("san", v::text)?,
+            status: o
+                .with("status", v::name)?
+                .map(|s| match s.as_str() {
+                    "good" => Ok(StatusFilter::Good),
+                    "revoked" => Ok(StatusFilter::Revoked),
+                    _ => Err(CaError::param(format!(":status must be :good or :revoked, got {s:?}"))),
+                })
+                .transpose()?,
+            expires_before: o.with("expires-before", v::time)?,
+            expires_after: o.with("expires-after", v::time)?,
+            limit: o.with("limit", |x, w| v::int_in(x, w, 0, 100_000))?.map_or(d.limit, |n| n as u32),
+            offset: o.with("offset", |x, w| v::int_in(x, w, 0, i64::MAX as i128))?.map_or(d.offset, |n| n as u64),
+        })
+    })?;
     let rows = store_type::engine(&args[0], "ca/store-find store")?.find(&name, &filter)?;
     Ok(v::array(rows.iter().map(|r| {
         let mut pairs = vec![

@@ -1,6 +1,8 @@
 //! Reading Janet values into Rust values, with an error that names the
 //! argument or option at fault; and building the Janet values we return.
 
+use std::cell::Cell;
+
 use janetrs::lowlevel as raw;
 use janetrs::{Janet, JanetArray, JanetKeyword, JanetString, JanetTable, TaggedJanet};
 
@@ -250,16 +252,99 @@ pub fn usage_list(v: &Janet, what: &str) -> CaResult<Vec<String>> {
     }
 }
 
-// ------------------------------------------------------------ options
-
-/// The options argument: a table or struct (or nil/absent). Unknown keys are
-/// errors, so a misspelt option never silently yields a different certificate.
-/// Reading allocates nothing per key: each key is matched to its `allowed` entry.
-pub struct Opts<'k> {
-    entries: Vec<(&'k str, Janet)>,
+/// The string pairs of a table or struct with any keys (keywords, strings
+/// or symbols): `:eab-keys {kid key ...}`.
+pub fn string_pairs(x: &Janet, what: &str) -> CaResult<Vec<(String, String)>> {
+    let pairs: Vec<(Janet, Janet)> = match x.tagged() {
+        TaggedJanet::Table(t) => t.iter().map(|(k, v)| (*k, *v)).collect(),
+        TaggedJanet::Struct(s) => s.iter().map(|(k, v)| (*k, *v)).collect(),
+        _ => return Err(wrong_type(x, what, "a table or struct")),
+    };
+    pairs
+        .iter()
+        .map(|(k, val)| {
+            let key = match k.tagged() {
+                TaggedJanet::Keyword(_) | TaggedJanet::String(_) | TaggedJanet::Symbol(_) => text(k, what)?,
+                _ => return Err(CaError::param(format!("{what} keys must be strings or keywords"))),
+            };
+            Ok((key, text(val, what)?))
+        })
+        .collect()
 }
 
-fn key_bytes(k: &Janet) -> Option<&[u8]> {
+// ------------------------------------------------------------ options
+
+/// Most option keys one reader asks for (ca/generate-intermediate asks 23);
+/// more is a programming error that test/options.janet would show.
+const MAX_ASKED: usize = 48;
+
+/// An options argument (a table or struct, or nil/absent) as its reader sees
+/// it. The keys a function accepts are the keys its reader asks for: every
+/// [`Opts::get`], [`Opts::with`], [`Opts::opt`] and
+/// [`Opts::ignore`] records its key, and [`Opts::parse`] refuses any key of
+/// the argument that the reader never asked for, once the reader is done.
+/// So a misspelt option never silently yields a different certificate, and
+/// an option is declared once: where it is read.
+///
+/// A reader must ask every key it accepts on every path that succeeds (a
+/// key read only when another is set is asked first with [`Opts::opt`]).
+/// Asking records a `&'static str` in a fixed array: nothing is allocated
+/// per key.
+pub struct Opts<'j> {
+    function: &'j str,
+    /// The argument's pairs, each key's bytes (a keyword or string) read once.
+    entries: Vec<(&'j [u8], Janet)>,
+    /// Which of the first 64 entries a reader found.
+    found: Cell<u64>,
+    /// The keys asked for, in order: the first `count`.
+    asked: [Cell<&'static str>; MAX_ASKED],
+    count: Cell<usize>,
+    overflow: Cell<bool>,
+}
+
+/// One option as a reader asked for it: its key and its value (None when
+/// absent or nil). A copy of the value, which the options argument keeps
+/// alive for the call: it can be returned from the reader and read later.
+#[derive(Clone, Copy)]
+pub struct Opt {
+    key: &'static str,
+    value: Option<Janet>,
+}
+
+impl Opt {
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    pub fn value(&self) -> Option<&Janet> {
+        self.value.as_ref()
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// Reads the value with `reader`, naming it ":key" in errors.
+    pub fn read<'s, T>(&'s self, reader: impl FnOnce(&'s Janet, &str) -> CaResult<T>) -> CaResult<Option<T>> {
+        match &self.value {
+            Some(v) => read_named(self.key, v, reader).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// `reader` on `v`, naming it ":key".
+fn read_named<'s, T>(key: &str, v: &'s Janet, reader: impl FnOnce(&'s Janet, &str) -> CaResult<T>) -> CaResult<T> {
+    let mut buf = [0u8; 64];
+    match colon_name(key, &mut buf) {
+        Some(what) => reader(v, what),
+        None => reader(v, &format!(":{key}")),
+    }
+}
+
+/// The bytes of a keyword or string key. Its lifetime is the call's: the
+/// options argument, which the caller's stack keeps alive, holds the key.
+fn key_bytes<'k>(k: &Janet) -> Option<&'k [u8]> {
     match k.tagged() {
         // SAFETY: the key is kept alive by the options table for this call.
         TaggedJanet::Keyword(kw) => Some(unsafe { std::slice::from_raw_parts(kw.as_raw(), kw.len()) }),
@@ -268,68 +353,130 @@ fn key_bytes(k: &Janet) -> Option<&[u8]> {
     }
 }
 
-impl<'k> Opts<'k> {
-    pub fn read(v: Option<&Janet>, function: &str, allowed: &[&'k str]) -> CaResult<Opts<'k>> {
-        match v.map(|v| v.tagged()) {
-            None | Some(TaggedJanet::Nil) => Ok(Opts { entries: Vec::new() }),
-            Some(TaggedJanet::Table(t)) => Opts::from_pairs(t.len(), t.iter(), function, allowed),
-            Some(TaggedJanet::Struct(s)) => Opts::from_pairs(s.len(), s.iter(), function, allowed),
+impl<'j> Opts<'j> {
+    /// Reads the options argument `v` of `function` ("ca/issue", or a nested
+    /// table's name such as ":name-constraints") with `reader`; then, when the
+    /// reader succeeded, refuses a key it never asked for:
+    /// "{function} has no option :key; valid: :a, :b, ..." (the keys in the
+    /// order asked). A bad value of a known key may so be reported before an
+    /// unknown key; an unknown key is always reported when the values are fine.
+    pub fn parse<T>(v: Option<&Janet>, function: &'j str, reader: impl FnOnce(&Opts<'j>) -> CaResult<T>) -> CaResult<T> {
+        let o = Opts::new(v, function)?;
+        let out = reader(&o)?;
+        o.finish()?;
+        Ok(out)
+    }
+
+    fn new(v: Option<&Janet>, function: &'j str) -> CaResult<Opts<'j>> {
+        let entries = match v.map(|v| v.tagged()) {
+            None | Some(TaggedJanet::Nil) => Vec::new(),
+            Some(TaggedJanet::Table(t)) => Opts::pairs(t.len(), t.iter(), function)?,
+            Some(TaggedJanet::Struct(s)) => Opts::pairs(s.len(), s.iter(), function)?,
             Some(_) => {
                 let v = v.copied().unwrap_or_else(Janet::nil);
-                Err(CaError::param(format!("{function} options must be a table or struct, got {}", type_name(&v))))
+                return Err(CaError::param(format!("{function} options must be a table or struct, got {}", type_name(&v))));
             }
-        }
+        };
+        Ok(Opts {
+            function,
+            entries,
+            found: Cell::new(0),
+            asked: [const { Cell::new("") }; MAX_ASKED],
+            count: Cell::new(0),
+            overflow: Cell::new(false),
+        })
     }
 
-    /// The entries of a table or struct (`count` of them), each key checked
-    /// against `allowed`. Read straight from the collection's slots: no copy
-    /// of the pairs first (janetrs sizes such a copy by the slots' bytes).
-    fn from_pairs<'j>(
+    /// The pairs of a table or struct (`count` of them), each key checked to
+    /// be a keyword or string. Read straight from the collection's slots: no
+    /// copy of the pairs first (janetrs sizes such a copy by the slots' bytes).
+    fn pairs<'p>(
         count: usize,
-        pairs: impl Iterator<Item = (&'j Janet, &'j Janet)>,
+        pairs: impl Iterator<Item = (&'p Janet, &'p Janet)>,
         function: &str,
-        allowed: &[&'k str],
-    ) -> CaResult<Opts<'k>> {
+    ) -> CaResult<Vec<(&'j [u8], Janet)>> {
         let mut entries = Vec::with_capacity(count);
         for (k, val) in pairs {
-            let Some(bytes) = key_bytes(k) else {
-                return Err(CaError::param(format!(
-                    "{function} option keys must be keywords, got {}",
-                    type_name(k)
-                )));
+            let Some(key) = key_bytes(k) else {
+                return Err(CaError::param(format!("{function} option keys must be keywords, got {}", type_name(k))));
             };
-            let Some(key) = allowed.iter().find(|a| a.as_bytes() == bytes) else {
-                let valid: Vec<String> = allowed.iter().map(|a| format!(":{a}")).collect();
-                return Err(CaError::param(format!(
-                    "{function} has no option :{}; valid: {}",
-                    shown(&String::from_utf8_lossy(bytes)).trim_matches('"'),
-                    valid.join(", ")
-                )));
-            };
-            if !matches!(val.tagged(), TaggedJanet::Nil) {
-                entries.push((*key, *val));
-            }
+            entries.push((key, *val));
         }
-        Ok(Opts { entries })
+        Ok(entries)
     }
 
-    /// The value of option `key` (without the colon), when given and not nil.
-    pub fn get(&self, key: &str) -> Option<&Janet> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    fn asked(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.asked[..self.count.get()].iter().map(Cell::get)
     }
 
-    pub fn has(&self, key: &str) -> bool {
-        self.get(key).is_some()
+    fn record(&self, key: &'static str) {
+        let n = self.count.get();
+        if n < MAX_ASKED {
+            self.asked[n].set(key);
+            self.count.set(n + 1);
+        } else if !self.asked().any(|a| a == key) {
+            self.overflow.set(true);
+        }
+    }
+
+    /// The value of option `key` (without the colon), when given and not nil;
+    /// asks for `key`.
+    pub fn get(&self, key: &'static str) -> Option<&Janet> {
+        self.record(key);
+        let i = self.entries.iter().position(|(k, _)| *k == key.as_bytes())?;
+        if i < 64 {
+            self.found.set(self.found.get() | 1 << i);
+        }
+        Some(&self.entries[i].1).filter(|v| !v.is_nil())
+    }
+
+    /// Option `key`, asked for now and read later (when another option says
+    /// whether it is read at all).
+    pub fn opt(&self, key: &'static str) -> Opt {
+        Opt { key, value: self.get(key).copied() }
     }
 
     /// Reads option `key` with `reader`, naming it ":key" in errors.
-    pub fn with<T>(&self, key: &str, reader: impl Fn(&Janet, &str) -> CaResult<T>) -> CaResult<Option<T>> {
-        let Some(v) = self.get(key) else { return Ok(None) };
-        let mut buf = [0u8; 64];
-        match colon_name(key, &mut buf) {
-            Some(what) => reader(v, what).map(Some),
-            None => reader(v, &format!(":{key}")).map(Some),
+    pub fn with<'s, T>(&'s self, key: &'static str, reader: impl FnOnce(&'s Janet, &str) -> CaResult<T>) -> CaResult<Option<T>> {
+        match self.get(key) {
+            Some(v) => read_named(key, v, reader).map(Some),
+            None => Ok(None),
         }
+    }
+
+    /// Accepts option `key` and leaves it unread (a field that a result of
+    /// this module carries and that may be passed back, such as :issuer-match).
+    pub fn ignore(&self, key: &'static str) {
+        self.record(key);
+    }
+
+    /// Refuses a key the reader never asked for.
+    fn finish(&self) -> CaResult<()> {
+        if self.overflow.get() {
+            return Err(CaError::config(format!(
+                "{} asks for more than {MAX_ASKED} options (a bug of jsec/ca)",
+                self.function
+            )));
+        }
+        let found = self.found.get();
+        for (i, (bytes, _)) in self.entries.iter().enumerate() {
+            if (i < 64 && found & 1 << i != 0) || self.asked().any(|a| a.as_bytes() == *bytes) {
+                continue;
+            }
+            let mut valid = String::new();
+            for (i, a) in self.asked().enumerate() {
+                if !self.asked().take(i).any(|b| b == a) {
+                    valid.push_str(if valid.is_empty() { ":" } else { ", :" });
+                    valid.push_str(a);
+                }
+            }
+            return Err(CaError::param(format!(
+                "{} has no option :{}; valid: {valid}",
+                self.function,
+                shown(&String::from_utf8_lossy(bytes)).trim_matches('"'),
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -130,6 +130,11 @@ pub struct CertId {
 }
 
 impl CertId {
+    /// The hash algorithm of a CertID that names none (request-info without :hash-algorithm).
+    pub const DEFAULT_HASH: HashAlg = HashAlg::Sha1;
+    /// Whether a CertID that does not say carries the NULL parameter (OpenSSL's form).
+    pub const DEFAULT_NULL_PARAMS: bool = true;
+
     /// Appends the DER: `SEQUENCE { AlgorithmIdentifier, OCTET STRING, OCTET STRING, INTEGER }`.
     pub fn write(&self, out: &mut Vec<u8>) {
         der::sequence(out, |o| {
@@ -148,7 +153,7 @@ impl CertId {
     /// The CertID of `serial` issued by `ca` (its hashes are computed once per CA).
     pub fn for_ca(hash: HashAlg, ca: &Authority, serial: Serial) -> CaResult<CertId> {
         let (issuer_name_hash, issuer_key_hash) = ca.issuer_hashes(hash.oid(), |s, k| issuer_hashes(&hash, s, k))?;
-        Ok(CertId { hash, null_params: true, issuer_name_hash, issuer_key_hash, serial })
+        Ok(CertId { hash, null_params: Self::DEFAULT_NULL_PARAMS, issuer_name_hash, issuer_key_hash, serial })
     }
 
     /// Whether the issuer hashes name `ca`.
@@ -202,6 +207,10 @@ pub struct Nonce {
 }
 
 impl Nonce {
+    /// Whether nonce octets given without saying are the raw extnValue
+    /// (`:nonce-raw`) rather than the OCTET STRING's content.
+    pub const DEFAULT_RAW: bool = false;
+
     /// From the nonce octets: extnValue = OCTET STRING { nonce } (RFC 8954).
     pub fn wrapped(nonce: &[u8]) -> Nonce {
         let mut v = Vec::with_capacity(nonce.len() + 4);

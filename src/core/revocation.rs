@@ -79,6 +79,11 @@ pub struct Revocation {
     pub date: i64,
 }
 
+impl Revocation {
+    /// The reason of an entry that names none (`:revoked [{:serial n}]`).
+    pub const DEFAULT_REASON: Reason = Reason::Unspecified;
+}
+
 /// What recording a revocation does to the entry of its serial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {

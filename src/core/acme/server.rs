@@ -29,13 +29,20 @@ use crate::core::state::SerialStatus;
 use crate::core::time;
 use crate::core::usage;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
     /// Path and query, e.g. "/acme/new-order".
     pub path: String,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+}
+
+impl Default for Request {
+    /// A GET of no path, no body: what a request that says nothing else is.
+    fn default() -> Self {
+        Request { method: "GET".into(), path: String::new(), content_type: None, body: Vec::new() }
+    }
 }
 
 /// A validation the caller must perform (one network look-up).
