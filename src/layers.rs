@@ -12,7 +12,7 @@ const CORE: &[&str] = &[
 /// The binding, bottom first; `mod.rs` (the registration) sits above all.
 const BINDING: &[&str] = &[
     "abstract_box", "values", "event_loop", "edge", "options", "ca_type", "store_type", "issuance", "revocation",
-    "ocsp", "pkcs12", "store", "acme", "version",
+    "ocsp", "pkcs12", "store", "acme", "acme_tls", "version",
 ];
 
 use std::path::{Path, PathBuf};

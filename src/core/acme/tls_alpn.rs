@@ -15,7 +15,8 @@ use super::problem::{Kind, Problem};
 use crate::core::cert_info::CertInfo;
 use crate::core::error::{CaError, CaResult};
 use crate::core::general_names::{self, GeneralName};
-use crate::core::{digest, oid};
+use crate::core::digest;
+use crate::core::oid;
 
 /// The protocol name RFC 8737 §6.2 registers, as ALPN wire bytes (length first).
 const ALPN_WIRE: &[u8] = b"\x0aacme-tls/1";
