@@ -20,6 +20,7 @@ pub mod pkcs12;
 pub mod store;
 pub mod store_type;
 pub mod revocation;
+pub mod string_hash;
 pub mod values;
 pub mod version;
 
