@@ -94,11 +94,10 @@ struct Keys {
     last_hash: Option<(&'static [u8], raw::Janet)>,
 }
 
-/// A table with room for `pairs` pairs (as `values::table` sizes it: Janet
-/// grows a table once 2 * (count + 1) exceeds its capacity).
+/// A table with room for `pairs` pairs in the fewest slots (`values::table_capacity`).
 fn new_table(pairs: usize) -> *mut raw::JanetTable {
     // SAFETY: janet_table allocates a new table; no preconditions.
-    unsafe { raw::janet_table((2 * pairs + 2) as i32) }
+    unsafe { raw::janet_table(v::table_capacity(pairs)) }
 }
 
 fn put(t: *mut raw::JanetTable, k: raw::Janet, v: raw::Janet) {
