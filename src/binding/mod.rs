@@ -14,6 +14,7 @@ pub mod ca_type;
 pub mod edge;
 pub mod event_loop;
 pub mod issuance;
+pub mod keywords;
 pub mod ocsp;
 pub mod options;
 pub mod pkcs12;
