@@ -316,6 +316,9 @@ for f, name in enumerate(sys.argv[1:]):
   # a serial wider than 64 bits comes back as a hex string and still matches
   (def info6 (:parse-ocsp-request root (slurp (path "py-req6.der"))))
   (t/same (info6 :serial) wide "wide serial: hex string")
+  # written in place with its hash set by the module: Janet's own hash of the bytes
+  (t/same (hash (info6 :serial)) (hash (string (buffer wide))) "wide serial: Janet's hash of its bytes")
+  (t/same (get {wide :found} (info6 :serial)) :found "wide serial: found as a key")
   (t/same (info6 :issuer-match) true "wide serial: issuer match")
   (spit (path "py-resp6.der") (ca/create-ocsp-response root info6 :good))
 
