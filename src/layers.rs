@@ -4,15 +4,15 @@
 
 /// The core, bottom first.
 const CORE: &[&str] = &[
-    "error", "secret", "oid", "der", "strings", "time", "digest", "serial", "pem", "name_forms", "names",
+    "error", "secret", "oid", "der", "strings", "string_hash", "time", "digest", "serial", "pem", "name_forms", "names",
     "general_names", "cert_info", "ec_keygen", "ml_dsa", "usage", "algorithm", "keys", "constraints", "extensions",
     "revocation", "signer", "options", "state", "store", "authority", "crl", "ocsp", "pkcs12", "acme",
 ];
 
 /// The binding, bottom first; `mod.rs` (the registration) sits above all.
 const BINDING: &[&str] = &[
-    "abstract_box", "values", "event_loop", "edge", "options", "ca_type", "store_type", "issuance", "revocation",
-    "ocsp", "pkcs12", "store", "acme", "acme_tls", "version",
+    "abstract_box", "keywords", "string_hash", "values", "event_loop", "edge", "options", "ca_type", "store_type",
+    "issuance", "revocation", "ocsp", "pkcs12", "store", "acme", "acme_tls", "version",
 ];
 
 use std::path::{Path, PathBuf};

@@ -316,6 +316,9 @@ for f, name in enumerate(sys.argv[1:]):
   # a serial wider than 64 bits comes back as a hex string and still matches
   (def info6 (:parse-ocsp-request root (slurp (path "py-req6.der"))))
   (t/same (info6 :serial) wide "wide serial: hex string")
+  # written in place with its hash set by the module: Janet's own hash of the bytes
+  (t/same (hash (info6 :serial)) (hash (string (buffer wide))) "wide serial: Janet's hash of its bytes")
+  (t/same (get {wide :found} (info6 :serial)) :found "wide serial: found as a key")
   (t/same (info6 :issuer-match) true "wide serial: issuer match")
   (spit (path "py-resp6.der") (ca/create-ocsp-response root info6 :good))
 
@@ -376,6 +379,31 @@ for f, name in enumerate(sys.argv[1:]):
   (t/same ((:parse-ocsp-request root req) :issuer-match) true "method form: :issuer-match true for this CA")
   (t/same ((:parse-ocsp-request other req) :issuer-match) false "method form: :issuer-match false for another CA")
   (t/same ((ca/parse-ocsp-request root (buffer req)) :serial) (int/s64 1) "parse accepts a buffer")
+  # The result's keywords are interned once per VM and kept (rooted) by the
+  # module: after collections, and in other threads' VMs (each its own, made
+  # and torn down there), the tables still have the same keys and values.
+  (def before (ca/parse-ocsp-request root req))
+  (repeat 3 (gccollect))
+  (def after (ca/parse-ocsp-request root req))
+  (t/ok (deep= before after) "parse: the same table after collections")
+  (t/same (sort (keys after))
+          @[:hash-algorithm :hash-null :issuer-key-hash :issuer-match :issuer-name-hash :nonce :requests :serial]
+          "parse: the documented keys after collections")
+  (t/same (after :hash-algorithm) :sha1 "parse: the hash algorithm keyword after collections")
+  (def from-threads (ev/thread-chan 4))
+  (repeat 2
+    (ev/do-thread
+      (def a (ca/parse-ocsp-request req))
+      (gccollect)
+      (def b (ca/parse-ocsp-request req))
+      (ev/give from-threads [(deep= a b) (sort (keys b)) (b :hash-algorithm) (b :serial) (length (b :requests))])))
+  (repeat 2
+    (t/same (ev/take from-threads)
+            [true @[:hash-algorithm :hash-null :issuer-key-hash :issuer-name-hash :nonce :requests :serial] :sha1 (int/s64 1) 2]
+            "parse in another thread's VM: the same keys and values"))
+  (t/same (sort (keys (ca/parse-ocsp-request req)))
+          @[:hash-algorithm :hash-null :issuer-key-hash :issuer-name-hash :nonce :requests :serial]
+          "parse: the documented keys after other VMs came and went")
 
   # the CertID and nonce come back byte for byte, from a table or a struct
   (defn check-resp [resp what]

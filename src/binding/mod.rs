@@ -15,12 +15,14 @@ pub mod ca_type;
 pub mod edge;
 pub mod event_loop;
 pub mod issuance;
+pub mod keywords;
 pub mod ocsp;
 pub mod options;
 pub mod pkcs12;
 pub mod store;
 pub mod store_type;
 pub mod revocation;
+pub mod string_hash;
 pub mod values;
 pub mod version;
 

@@ -21,7 +21,9 @@ use crate::core::time;
 
 use super::ca_type;
 use super::edge::{arity, registry};
+use super::keywords::{self, Words};
 use super::options as opt;
+use super::string_hash;
 use super::values::{self as v, Opt, Opts, Tagged};
 
 registry! {
@@ -51,19 +53,23 @@ Method form: (:parse-ocsp-request ca der) also sets :issuer-match (true when the
 Errors: [CA:PARSE] for empty, truncated or non-DER input and malformed requests (serial zero, negative\n\
 or longer than 20 octets included); [CA:RESOURCE] for oversized requests.";
 
-/// A keyword, interned once per call and used for every table of the result.
+/// A keyword interned now (a hash algorithm's dotted OID; the result's own
+/// keywords are interned once per VM, `keywords`).
 fn keyword(name: &str) -> raw::Janet {
     // SAFETY: janet_symbol copies `len` bytes of a valid slice (names are ours, short).
     unsafe { raw::janet_wrap_keyword(raw::janet_symbol(name.as_ptr(), name.len() as i32)) }
 }
 
-/// A new Janet buffer holding `b`.
+/// A new Janet buffer holding `b`, copied straight into its memory.
 fn buffer(b: &[u8]) -> raw::Janet {
     let len = i32::try_from(b.len()).unwrap_or(i32::MAX);
-    // SAFETY: a fresh buffer of capacity `len`, then `len` bytes copied from a valid slice.
+    // SAFETY: janet_buffer(len) allocates at least `len` bytes of data (at
+    // least 4), so `len` bytes (no more than `b` holds) fit; `count` is then
+    // what janet_buffer_push_bytes would have left (the fields are janet.h's).
     unsafe {
         let buf = raw::janet_buffer(len);
-        raw::janet_buffer_push_bytes(buf, b.as_ptr(), len);
+        std::ptr::copy_nonoverlapping(b.as_ptr(), (*buf).data, len as usize);
+        (*buf).count = len;
         raw::janet_wrap_buffer(buf)
     }
 }
@@ -76,29 +82,28 @@ fn serial_value(s: &Serial) -> raw::Janet {
         None => {
             let mut hex = [0u8; crate::core::serial::HEX_MAX];
             let n = s.write_hex(&mut hex);
-            // SAFETY: janet_string copies `n` (at most 42) bytes from a valid array.
-            unsafe { raw::janet_wrap_string(raw::janet_string(hex.as_ptr(), n as i32)) }
+            // Hashed in lanes, as a CRL's PEM (string_hash): a third of the
+            // cost of a 160-bit serial was janet_string's byte-at-a-time hash.
+            let filled = string_hash::jstring_filled(n, |out| {
+                for (d, c) in out.iter_mut().zip(&hex[..n]) {
+                    d.write(*c);
+                }
+                true
+            });
+            match filled {
+                Ok(j) => j.into(),
+                // never (n <= 42): as before
+                // SAFETY: janet_string copies `n` (at most 42) bytes from a valid array.
+                Err(_) => unsafe { raw::janet_wrap_string(raw::janet_string(hex.as_ptr(), n as i32)) },
+            }
         }
     }
 }
 
-/// The keywords of a request-info table, interned once per call.
-struct Keys {
-    serial: raw::Janet,
-    issuer_name_hash: raw::Janet,
-    issuer_key_hash: raw::Janet,
-    hash_algorithm: raw::Janet,
-    hash_null: raw::Janet,
-    issuer_match: Option<raw::Janet>,
-    /// The keyword of the last hash algorithm named, by its OID.
-    last_hash: Option<(&'static [u8], raw::Janet)>,
-}
-
-/// A table with room for `pairs` pairs (as `values::table` sizes it: Janet
-/// grows a table once 2 * (count + 1) exceeds its capacity).
+/// A table with room for `pairs` pairs in the fewest slots (`values::table_capacity`).
 fn new_table(pairs: usize) -> *mut raw::JanetTable {
     // SAFETY: janet_table allocates a new table; no preconditions.
-    unsafe { raw::janet_table((2 * pairs + 2) as i32) }
+    unsafe { raw::janet_table(v::table_capacity(pairs)) }
 }
 
 fn put(t: *mut raw::JanetTable, k: raw::Janet, v: raw::Janet) {
@@ -110,35 +115,23 @@ fn put(t: *mut raw::JanetTable, k: raw::Janet, v: raw::Janet) {
 /// The fields of one CertID into `t`, in the order (and so the layout) the
 /// documented table always had. The serial's value is shared by the
 /// top-level table and its :requests entry: numbers and strings are immutable.
-fn put_cert_id(t: *mut raw::JanetTable, keys: &mut Keys, id: &CertIdRef<'_>, serial: raw::Janet, issuer_match: Option<bool>) {
-    put(t, keys.serial, serial);
-    put(t, keys.issuer_name_hash, buffer(id.issuer_name_hash));
-    put(t, keys.issuer_key_hash, buffer(id.issuer_key_hash));
-    let alg = match (keys.last_hash, id.known_hash_name()) {
-        (Some((oid, kw)), Some(_)) if oid == id.hash_oid => kw,
-        (_, Some(name)) => {
-            let kw = keyword(name);
-            keys.last_hash = Some((known_oid(name), kw));
-            kw
-        }
-        (_, None) => keyword(&id.to_cert_id().hash.name()),
+fn put_cert_id(t: *mut raw::JanetTable, k: &Words, id: &CertIdRef<'_>, serial: raw::Janet, issuer_match: Option<bool>) {
+    put(t, k.serial, serial);
+    put(t, k.issuer_name_hash, buffer(id.issuer_name_hash));
+    put(t, k.issuer_key_hash, buffer(id.issuer_key_hash));
+    let alg = match id.known_hash_name() {
+        Some("sha1") => k.sha1,
+        Some("sha224") => k.sha224,
+        Some("sha256") => k.sha256,
+        Some("sha384") => k.sha384,
+        Some("sha512") => k.sha512,
+        Some(other) => keyword(other),
+        None => keyword(&id.to_cert_id().hash.name()),
     };
-    put(t, keys.hash_algorithm, alg);
-    put(t, keys.hash_null, Janet::boolean(id.null_params).into());
-    if let (Some(m), Some(k)) = (issuer_match, keys.issuer_match) {
-        put(t, k, Janet::boolean(m).into());
-    }
-}
-
-/// The OID of a hash algorithm [`CertIdRef::known_hash_name`] names.
-fn known_oid(name: &str) -> &'static [u8] {
-    use crate::core::oid;
-    match name {
-        "sha1" => oid::SHA1,
-        "sha224" => oid::SHA224,
-        "sha256" => oid::SHA256,
-        "sha384" => oid::SHA384,
-        _ => oid::SHA512,
+    put(t, k.hash_algorithm, alg);
+    put(t, k.hash_null, Janet::boolean(id.null_params).into());
+    if let Some(m) = issuer_match {
+        put(t, k.issuer_match, Janet::boolean(m).into());
     }
 }
 
@@ -156,15 +149,7 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let Some(first) = req.requests.first() else {
         return Err(CaError::parse("OCSP request asks about no certificate"));
     };
-    let mut keys = Keys {
-        serial: keyword("serial"),
-        issuer_name_hash: keyword("issuer-name-hash"),
-        issuer_key_hash: keyword("issuer-key-hash"),
-        hash_algorithm: keyword("hash-algorithm"),
-        hash_null: keyword("hash-null"),
-        issuer_match: issuer.map(|_| keyword("issuer-match")),
-        last_hash: None,
-    };
+    let keys = keywords::get();
     let item_pairs = 5 + usize::from(issuer.is_some());
     let count = i32::try_from(req.requests.len()).unwrap_or(i32::MAX);
     // SAFETY: a new array with room for every request; no preconditions.
@@ -180,7 +165,7 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
             first_match = m;
         }
         let t = new_table(item_pairs);
-        put_cert_id(t, &mut keys, id, serial, m);
+        put_cert_id(t, &keys, id, serial, m);
         // SAFETY: `list` is the live array made above; the table was just made.
         unsafe { raw::janet_array_push(list, raw::janet_wrap_table(t)) };
     }
@@ -188,13 +173,13 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let nonce = req.nonce_extn.map(ocsp::nonce_octets);
     let top_pairs = item_pairs + 1 + nonce.map_or(0, |(_, wrapped)| if wrapped { 1 } else { 2 });
     let top = new_table(top_pairs);
-    put_cert_id(top, &mut keys, first, first_serial, first_match);
+    put_cert_id(top, &keys, first, first_serial, first_match);
     // SAFETY: `list` is the live array made above.
-    put(top, keyword("requests"), unsafe { raw::janet_wrap_array(list) });
+    put(top, keys.requests, unsafe { raw::janet_wrap_array(list) });
     if let Some((octets, wrapped)) = nonce {
-        put(top, keyword("nonce"), buffer(octets));
+        put(top, keys.nonce, buffer(octets));
         if !wrapped {
-            put(top, keyword("nonce-raw"), Janet::boolean(true).into());
+            put(top, keys.nonce_raw, Janet::boolean(true).into());
         }
     }
     // SAFETY: the table was just made.

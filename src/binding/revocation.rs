@@ -2,13 +2,14 @@
 
 use janetrs::Janet;
 
-use crate::core::crl;
+use crate::core::{crl, pem};
 use crate::core::options::CrlOptions;
 use crate::core::error::CaResult;
 use crate::core::revocation::Revocation;
 use crate::core::time;
 
 use super::ca_type;
+use super::string_hash;
 use super::edge::{arity, registry};
 use super::options as opt;
 use super::values::{self as v, Opts};
@@ -78,7 +79,11 @@ pub fn crl(args: &[Janet]) -> CaResult<Janet> {
             extra: o.with("revoked", opt::revocation_list)?.unwrap_or_default(),
         })
     })?;
-    Ok(v::jstring(&crl::generate_pem(ca, &opts)?))
+    // The PEM is written straight into the Janet string (no Rust copy of it).
+    let built = crl::generate_built(ca, &opts)?;
+    const LABEL: &str = "X509 CRL";
+    let der = built.der();
+    string_hash::jstring_filled(pem::armoured_len(LABEL, der.len()), |out| pem::armour_public(out, LABEL, der))
 }
 
 pub const GET_CRL_NUMBER_DOC: &str = "(ca/get-crl-number ca)\n\n\

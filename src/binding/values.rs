@@ -531,10 +531,20 @@ pub fn jserial(s: &Serial) -> Janet {
     }
 }
 
+/// The capacity to ask `janet_table` for so that `pairs` pairs fit without a
+/// rehash and in the fewest slots. Janet rounds the request up to the next
+/// power of two above it (`janet_tablen(n)`: 16 for 12 to 15, but 32 for 16)
+/// and grows a table once 2 * (count + 1) exceeds its capacity, so `pairs`
+/// need 2 * pairs slots: asking 2 * pairs - 1 gives the least power of two
+/// that holds them (asking 2 * pairs + 2, as before, gave seven pairs 32 slots,
+/// twice the memory to zero and write for every result table).
+pub fn table_capacity(pairs: usize) -> i32 {
+    i32::try_from((2 * pairs).saturating_sub(1)).unwrap_or(i32::MAX)
+}
+
 pub fn table(pairs: &[(&str, Janet)]) -> Janet {
-    // Janet grows a table once 2 * (count + 1) exceeds its capacity: room for
-    // every pair up front spares the rehash (a quarter of ca/parse-ocsp-request).
-    let mut t = JanetTable::with_capacity(2 * pairs.len() + 2);
+    // Room for every pair up front spares the rehash (a quarter of ca/parse-ocsp-request).
+    let mut t = JanetTable::with_capacity(table_capacity(pairs.len()) as usize);
     for (k, v) in pairs {
         t.insert(jkeyword(k), *v);
     }

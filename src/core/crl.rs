@@ -248,9 +248,22 @@ fn build(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Built> {
 }
 
 /// A CertificateList at `der[start..]`.
-struct Built {
+pub struct Built {
     der: Vec<u8>,
     start: usize,
+}
+
+impl Built {
+    /// The CertificateList's DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der[self.start..]
+    }
+}
+
+/// Builds and signs the CRL, leaving its DER where it was built (see
+/// [`generate`]): the caller encodes it once into its final place.
+pub fn generate_built(ca: &mut Authority, opts: &CrlOptions) -> CaResult<Built> {
+    build(ca, opts)
 }
 
 /// Builds and signs the CRL; returns its DER. The CA's CRL number advances

@@ -27,6 +27,7 @@ pub mod serial;
 pub mod signer;
 pub mod state;
 pub mod store;
+pub mod string_hash;
 pub mod strings;
 pub mod time;
 pub mod usage;
