@@ -47,9 +47,13 @@
 //!                   part-keygen-p256, part-spki-der, part-pkcs8-pem, part-point-bytes,
 //!                   part-sign-evp, part-sign-ecdsa-do, part-verify-evp-fresh,
 //!                   part-verify-ecdsa-do-fresh
-//!   crl-N           DER-encode N entries SEQUENCE { INTEGER serial, UTCTime } (serials 1..N,
-//!                   the time formatted per entry), wrap them, then SHA-256 + one P-256 signature
-//!                   over the whole; N = 10000, 100000, 1000000 by default, any N accepted
+//!   crl-N           what :generate-crl returns: DER-encode N entries SEQUENCE { INTEGER serial,
+//!                   UTCTime } (serials 1..N; their one date encoded once, as the module encodes
+//!                   a date once for a run of entries of the same second), wrap them, SHA-256 +
+//!                   one P-256 signature over the whole, then the PEM of it (OpenSSL's
+//!                   EVP_EncodeBlock, 48 bytes a line, into one buffer of its exact size);
+//!                   N = 10000, 100000, 1000000 by default, any N accepted
+//!   crl-der-N       the same without the PEM (the DER alone; information: the API returns PEM)
 //!
 //! Output: first `floor-openssl <version text>` (the OpenSSL linked: the same
 //! as the module's with the same cargo features); per operation `floor <name> <seconds-per-op>`, the median over the
@@ -177,13 +181,15 @@ fn push_utctime(out: &mut Vec<u8>, t: i64) {
     out.push(b'Z');
 }
 
-/// One CRL entry: SEQUENCE { INTEGER serial, UTCTime date } (short form length: < 128 bytes).
-fn push_entry(out: &mut Vec<u8>, serial: u64, date: i64) {
+/// One CRL entry: SEQUENCE { INTEGER serial, UTCTime date } (short form
+/// length: < 128 bytes), the date already encoded: the entries share it, and
+/// the module encodes a date once for a run of entries of the same second.
+fn push_entry(out: &mut Vec<u8>, serial: u64, date: &[u8]) {
     out.push(0x30);
     let len_at = out.len();
     out.push(0);
     push_uint(out, serial);
-    push_utctime(out, date);
+    out.extend_from_slice(date);
     out[len_at] = (out.len() - len_at - 1) as u8;
 }
 
@@ -228,8 +234,10 @@ fn crl_floor(n: u64, key: &PKey<Private>, issuer: &[u8], now: i64) -> (usize, Ve
     push_utctime(&mut out, now + 30 * 86_400);
     out.push(0x30);
     push_len(&mut out, entries_len);
+    let mut date = Vec::with_capacity(15);
+    push_utctime(&mut date, now);
     for serial in 1..=n {
-        push_entry(&mut out, serial, now);
+        push_entry(&mut out, serial, &date);
     }
     out.extend_from_slice(EXTS);
     debug_assert_eq!(out.len(), SLACK + tbs_len);
@@ -247,6 +255,40 @@ fn crl_floor(n: u64, key: &PKey<Private>, issuer: &[u8], now: i64) -> (usize, Ve
     out[start..SLACK].copy_from_slice(&hdr);
     // The CRL is out[start..]; handing back the buffer as is avoids a copy.
     (entries_len, out)
+}
+
+/// The PEM of `der` as `:generate-crl` returns it: `-----BEGIN label-----`,
+/// OpenSSL's base64 (EVP_EncodeBlock) of 48 bytes a line, `-----END label-----`,
+/// each line ending in "\n", written into one buffer of its exact size.
+fn pem_floor(label: &str, der: &[u8]) -> Vec<u8> {
+    let chars = der.len().div_ceil(3) * 4;
+    let len = 2 * label.len() + 11 + 6 + 9 + 6 + chars + chars.div_ceil(64);
+    let mut out = Vec::with_capacity(len + 1); // EVP_EncodeBlock also writes a NUL after its output
+    out.extend_from_slice(b"-----BEGIN ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+    for line in der.chunks(48) {
+        let at = out.len();
+        // SAFETY: `out` has room for this line's 64 characters and the NUL (capacity len + 1);
+        // EVP_EncodeBlock writes exactly 4 * ceil(n / 3) characters and a NUL.
+        unsafe {
+            let n = openssl_sys::EVP_EncodeBlock(out.as_mut_ptr().add(at), line.as_ptr(), line.len() as i32);
+            out.set_len(at + n as usize);
+        }
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+    debug_assert_eq!(out.len(), len);
+    out
+}
+
+/// crl-N: the CRL's DER, then its PEM (what the module returns).
+fn crl_pem_floor(n: u64, key: &PKey<Private>, issuer: &[u8], now: i64) -> Vec<u8> {
+    let (_, crl) = crl_floor(n, key, issuer, now);
+    let start = crl.iter().position(|b| *b == 0x30).unwrap_or(0);
+    pem_floor("X509 CRL", &crl[start..])
 }
 
 // ------------------------------------------------------------------ inputs
@@ -601,15 +643,23 @@ fn main() {
         let secs = match name.as_str() {
             _ if short.is_some() => measure(rounds, iters, short.unwrap()),
             n if n.starts_with("crl-") => {
-                let count: u64 = n[4..].parse().expect("crl-N: N must be a number");
+                let der_only = n.starts_with("crl-der-");
+                let count: u64 = n.trim_start_matches("crl-der-").trim_start_matches("crl-").parse().expect("crl-N: N must be a number");
                 let (bytes, crl) = crl_floor(count, ca_key, issuer, now);
                 if let Some(dir) = &dump {
                     let start = crl.iter().position(|b| *b == 0x30).unwrap();
                     std::fs::write(format!("{dir}/{n}.der"), &crl[start..]).unwrap();
                 }
-                let s = measure(rounds, iters, || {
-                    black_box(crl_floor(count, ca_key, issuer, now));
-                });
+                let s = if der_only {
+                    measure(rounds, iters, || {
+                        black_box(crl_floor(count, ca_key, issuer, now));
+                    })
+                } else {
+                    println!("floor-pem-bytes {n} {}", crl_pem_floor(count, ca_key, issuer, now).len());
+                    measure(rounds, iters, || {
+                        black_box(crl_pem_floor(count, ca_key, issuer, now));
+                    })
+                };
                 println!("floor-bytes {n} {bytes}");
                 s
             }
