@@ -19,7 +19,9 @@ Serves ACME (RFC 8555, renewal info RFC 9773) for the CA in the store: the
 intermediate when there is one, else the root (or --ca NAME). Plain HTTP on
 H:P (default 127.0.0.1:14000); clients need HTTPS, so run it behind a TLS proxy
 and give the URL clients use as --base-url (default http://H:P). The ACME state
-lives in the same store, so several acme-serve processes can serve one CA.
+lives in the same store, so several acme-serve processes can serve one CA: on
+one host with the SQLite file, on several with a PostgreSQL store (--store
+postgresql://...; give them all the one --base-url clients use, in front).
 Certificates last --days (90) with --extended-key-usage (default serverAuth;
 names as `jsec-ca issue` takes them, e.g. serverAuth,clientAuth, or dotted
 OIDs) and --key-usage (default: by key type; e.g. digitalSignature).
@@ -51,8 +53,10 @@ Prints "ACME directory: URL" when ready.
   (no-arguments "acme-serve" args)
   (def host (or (o :host) "127.0.0.1"))
   (def port (or (int-flag o :port) 14000))
-  (def location (or (o :store) (os/getenv "JSEC_CA_STORE") (string (or (o :dir) (os/getenv "JSEC_CA_DIR") "ca") "/ca.db")))
-  (unless (or (string/find "://" location) (os/stat location))
+  # The store as every command finds it (--store, JSEC_CA_STORE, else D/ca.db);
+  # the ACME state goes into the same store, SQLite or PostgreSQL.
+  (def location (or (store-location o) (store-file (or (o :dir) (os/getenv "JSEC_CA_DIR") "ca"))))
+  (unless (or (store-location o) (os/stat location))
     (fail "no store at %s: run `jsec-ca init` first" location))
   (def password (let [p (os/getenv "JSEC_CA_PASSWORD")] (when (not= p "") p)))
   (def store (ca/open-store location {:busy-timeout 30000}))
