@@ -13,7 +13,7 @@ Usage: jsec-ca acme-serve --allowed-domains D[,D...] [--allowed-ips CIDR[,CIDR..
          [--days N] [--extended-key-usage EKU[,EKU...]] [--key-usage KU[,KU...]]
          [--http-01-port N] [--validation-address ADDR] [--dns-server HOST:PORT]
          [--validation-timeout SECONDS] [--orders-per-hour N]
-         [--eab-kid KID --eab-key B64URL] [--max-seconds N]
+         [--eab-kid KID --eab-key B64URL] [--finalize-lease SECONDS] [--max-seconds N]
 
 Serves ACME (RFC 8555, renewal info RFC 9773) for the CA in the store: the
 intermediate when there is one, else the root (or --ca NAME). Plain HTTP on
@@ -28,6 +28,8 @@ OIDs) and --key-usage (default: by key type; e.g. digitalSignature).
 Validation: http-01 connects to --validation-address (default: the identifier)
 on --http-01-port (default 80); dns-01 asks --dns-server (required for dns-01);
 each gives up after --validation-timeout seconds (10).
+A finalize that a process began and did not finish (killed, or stalled) is
+taken over by any acme-serve of the store after --finalize-lease seconds (60).
 --validation always-valid is for benchmarks only: every challenge passes
 without any look-up, so anyone gets a certificate for any allowed name.
 Prints "ACME directory: URL" when ready.
@@ -37,7 +39,8 @@ Prints "ACME directory: URL" when ready.
   {"ca" :text "host" :text "port" :text "base-url" :text "days" :text "http-01-port" :text
    "validation-address" :text "dns-server" :text "orders-per-hour" :text "allowed-domains" :text
    "allowed-ips" :text "eab-kid" :text "eab-key" :text "max-seconds" :text
-   "extended-key-usage" :text "key-usage" :text "validation-timeout" :text "validation" :text})
+   "extended-key-usage" :text "key-usage" :text "validation-timeout" :text "validation" :text
+   "finalize-lease" :text})
 
 (defn- split-list [s] (filter |(not (empty? $)) (map string/trim (string/split "," (or s "")))))
 
@@ -73,6 +76,7 @@ Prints "ACME directory: URL" when ready.
   (def acme-opts @{:base-url base :allowed-domains domains :allowed-ips ips :busy-timeout 30000})
   (when-let [d (int-flag o :days)] (put acme-opts :days-valid d))
   (when-let [n (int-flag o :orders-per-hour)] (put acme-opts :orders-per-hour n))
+  (when-let [n (int-flag o :finalize-lease)] (put acme-opts :finalize-lease n))
   # The profile: refused here, with the library's reason, before anything serves.
   (each [flag k] [["extended-key-usage" :extended-key-usage] ["key-usage" :key-usage]]
     (when-let [v (o (keyword flag))]
