@@ -9,7 +9,8 @@
 # same through every process; serials unique; the CA's index holds exactly as
 # many certificates as orders, each the order's; each verifies with openssl
 # verify -x509_strict. Nonces are shared: one from process A is good at B
-# once, and a replay of it is refused (badNonce) at B, C and A.
+# once, and a replay of it is refused (badNonce) at B, C and A. Eight
+# processes opening the ACME tables of a fresh database at once all succeed.
 (import ./support/check :as t)
 (import ./support/pg)
 (import ./support/acme-fleet :as fleet)
@@ -71,6 +72,20 @@
       (def log (slurp (string work "/acme-serve-" p ".log")))
       (t/ok (not (string/find "error" (string/ascii-lower log))) (string "acme-serve on " p " logged no errors: " log))
       (t/ok (not (string/find db-password log)) (string "acme-serve on " p " never shows the database password")))
+    # --- processes opening a fresh store at once all create or find the tables --------
+    (pg/sql c "CREATE DATABASE fresh OWNER jsec")
+    (def fresh (string "postgresql://jsec@127.0.0.1:" (c :port) "/fresh"))
+    (def openers
+      (seq [i :range [0 8]]
+        (os/spawn [janet "-e" (string/format "(import jsec/ca) (ca/acme-open %j {:base-url \"http://x.test\"}) (print \"opened\")" fresh)]
+                  :pe (merge (os/environ) run-env {:out :pipe :err :pipe}))))
+    (each p openers
+      (def out (string (:read (p :out) :all) (:read (p :err) :all)))
+      (t/ok (and (zero? (:wait p)) (string/find "opened" out))
+            (string "one of eight processes opening the ACME tables of a fresh database at once: " out)))
+    (t/same (pg/sql c "SELECT count(*) FROM pg_tables WHERE schemaname = 'jsec_ca' AND tablename LIKE 'acme_%'" :primary "fresh")
+            "2" "the fresh database has its two ACME tables")
+
     (printf "acme-fleet-pg: %d orders by %d clients over 3 processes in %.1f s (%s s in the clients)"
             n clients seconds (get-in r [:stats "fleet-seconds"] "?"))))
 
