@@ -21,12 +21,16 @@ test/support/acme-hostile.py.
         certificate was recorded in the CA's index and some after (FAIL when
         not within --attempts). Then restarts it and completes every order by polling
         or by finalizing again.
-    acme-fleet.py slow --ports A,B --base URL --http01 N --db DB --lease S [--attempts 40] -- SERVE...
+    acme-fleet.py slow --ports A,B --base URL --http01 N --db DB --lease S [--attempts 100] -- SERVE...
         Two processes (SERVE with {port} replaced): a finalize sent to A,
         A stopped (SIGSTOP) while the order is processing, B takes the order
         over after the lease, then A goes on (SIGCONT) and finishes its
         signing: its attaching write must lose. Until one takeover signed
         under a fresh serial beside a live A (FAIL when none in --attempts).
+        A stop that catches A holding the SQLite write lock, or inside a
+        PostgreSQL transaction, is let go at once and not counted: every
+        process waits for such a one (up to its busy timeout), which is not
+        the case here.
 
 DB is sqlite:PATH or pg:DIR (a cluster of scripts/pg-test-cluster). Prints
 "PASS name" / "FAIL name: detail" per check, "ORDER name serial-hex order-url
