@@ -387,12 +387,18 @@ def crash_mode(a):
         attempts += 1
         data = store.order(order_id(url)) or {}
         st = data.get("status")
-        # aim at the window: later after a kill too early, sooner after one too late
-        aim *= {"ready": 1.2, "valid": 0.85}.get(st, 1)
         if st == "processing":
             landed += 1
             st += ", recorded" if store.recorded(name) else ", unrecorded"
         outcomes[st] = outcomes.get(st, 0) + 1
+        # aim at the window, and at the side of the recording not hit yet:
+        # later after a kill too early, sooner after one too late
+        later = {"ready": 1.2, "valid": 0.85}.get(st, 1)
+        if st == "processing, unrecorded" and not outcomes.get("processing, recorded"):
+            later = 1.1
+        if st == "processing, recorded" and not outcomes.get("processing, unrecorded"):
+            later = 0.9
+        aim *= later
         orders.append((name, url, order["finalize"], data.get("serial") if data.get("status") == "processing" else None))
     out(f"STAT kills {attempts}")
     out(f"STAT landed {landed}")
