@@ -14,13 +14,15 @@ Usage: jsec-ca acme-serve --allowed-domains D[,D...] [--allowed-ips CIDR[,CIDR..
          [--http-01-port N] [--tls-alpn-01-port N] [--validation-address ADDR]
          [--dns-server HOST:PORT]
          [--validation-timeout SECONDS] [--orders-per-hour N]
-         [--eab-kid KID --eab-key B64URL] [--max-seconds N]
+         [--eab-kid KID --eab-key B64URL] [--finalize-lease SECONDS] [--max-seconds N]
 
 Serves ACME (RFC 8555, renewal info RFC 9773) for the CA in the store: the
 intermediate when there is one, else the root (or --ca NAME). Plain HTTP on
 H:P (default 127.0.0.1:14000); clients need HTTPS, so run it behind a TLS proxy
 and give the URL clients use as --base-url (default http://H:P). The ACME state
-lives in the same store, so several acme-serve processes can serve one CA.
+lives in the same store, so several acme-serve processes can serve one CA: on
+one host with the SQLite file, on several with a PostgreSQL store (--store
+postgresql://...; give them all the one --base-url clients use, in front).
 Certificates last --days (90) with --extended-key-usage (default serverAuth;
 names as `jsec-ca issue` takes them, e.g. serverAuth,clientAuth, or dotted
 OIDs) and --key-usage (default: by key type; e.g. digitalSignature).
@@ -28,6 +30,8 @@ Validation: http-01 connects to --validation-address (default: the identifier)
 on --http-01-port (default 80), tls-alpn-01 (RFC 8737) there on
 --tls-alpn-01-port (default 443); dns-01 asks --dns-server (required for dns-01);
 each gives up after --validation-timeout seconds (10).
+A finalize that a process began and did not finish (killed, or stalled) is
+taken over by any acme-serve of the store after --finalize-lease seconds (60).
 --validation always-valid is for benchmarks only: every challenge passes
 without any look-up, so anyone gets a certificate for any allowed name.
 Prints "ACME directory: URL" when ready.
@@ -37,7 +41,8 @@ Prints "ACME directory: URL" when ready.
   {"ca" :text "host" :text "port" :text "base-url" :text "days" :text "http-01-port" :text "tls-alpn-01-port" :text
    "validation-address" :text "dns-server" :text "orders-per-hour" :text "allowed-domains" :text
    "allowed-ips" :text "eab-kid" :text "eab-key" :text "max-seconds" :text
-   "extended-key-usage" :text "key-usage" :text "validation-timeout" :text "validation" :text})
+   "extended-key-usage" :text "key-usage" :text "validation-timeout" :text "validation" :text
+   "finalize-lease" :text})
 
 (defn- split-list [s] (filter |(not (empty? $)) (map string/trim (string/split "," (or s "")))))
 
@@ -53,8 +58,10 @@ Prints "ACME directory: URL" when ready.
   (no-arguments "acme-serve" args)
   (def host (or (o :host) "127.0.0.1"))
   (def port (or (int-flag o :port) 14000))
-  (def location (or (o :store) (os/getenv "JSEC_CA_STORE") (string (or (o :dir) (os/getenv "JSEC_CA_DIR") "ca") "/ca.db")))
-  (unless (or (string/find "://" location) (os/stat location))
+  # The store as every command finds it (--store, JSEC_CA_STORE, else D/ca.db);
+  # the ACME state goes into the same store, SQLite or PostgreSQL.
+  (def location (or (store-location o) (store-file (or (o :dir) (os/getenv "JSEC_CA_DIR") "ca"))))
+  (unless (or (store-location o) (os/stat location))
     (fail "no store at %s: run `jsec-ca init` first" location))
   (def password (let [p (os/getenv "JSEC_CA_PASSWORD")] (when (not= p "") p)))
   (def store (ca/open-store location {:busy-timeout 30000}))
@@ -71,6 +78,7 @@ Prints "ACME directory: URL" when ready.
   (def acme-opts @{:base-url base :allowed-domains domains :allowed-ips ips :busy-timeout 30000})
   (when-let [d (int-flag o :days)] (put acme-opts :days-valid d))
   (when-let [n (int-flag o :orders-per-hour)] (put acme-opts :orders-per-hour n))
+  (when-let [n (int-flag o :finalize-lease)] (put acme-opts :finalize-lease n))
   # The profile: refused here, with the library's reason, before anything serves.
   (each [flag k] [["extended-key-usage" :extended-key-usage] ["key-usage" :key-usage]]
     (when-let [v (o (keyword flag))]

@@ -10,7 +10,7 @@ use janetrs::Janet;
 use crate::core::acme::dns;
 use crate::core::acme::policy::{Policy, Subnet};
 use crate::core::acme::server::{Acme, Request, Seen};
-use crate::core::acme::store::{MemoryAcme, SqliteAcme};
+use crate::core::acme::store;
 use crate::core::acme::b64;
 use crate::core::error::{CaError, CaResult};
 use crate::core::options::OpenOptions;
@@ -64,9 +64,11 @@ unsafe extern "C" fn acme_tostring(data: *mut c_void, buffer: *mut raw::JanetBuf
 
 pub const ACME_OPEN_DOC: &str = "(ca/acme-open location opts)\n\n\
 Returns a ca/Acme: the state and policy of an ACME server (RFC 8555, with ARI, RFC 9773) for a CA, without\n\
-any network. `location` is the jsec-ca store (SQLite file) the CA was saved in: the ACME accounts, orders,\n\
-authorizations, nonces and certificates live there beside the CA, so several processes serve one CA;\n\
-\":memory:\" keeps them in this process only. Serve it with ca/acme-handle (jsec/acme-server does).\n\
+any network. `location` is the jsec-ca store the CA was saved in, as ca/open-store takes it: an SQLite\n\
+file, or a PostgreSQL store (a postgresql:// URL or a libpq connection string; the password in the URL,\n\
+PGPASSWORD or a password file). The ACME accounts, orders, authorizations, nonces and certificates live\n\
+there beside the CA (created on first open), so several processes serve one CA, with PostgreSQL on several\n\
+hosts; \":memory:\" keeps them in this process only. Serve it with ca/acme-handle (jsec/acme-server does).\n\
 Options:\n\
 * :base-url (required) - scheme, host and port clients reach the server at, e.g. \"https://ca.example:14000\"\n\
 * :allowed-domains - DNS names issued for: each and every name below it (default none)\n\
@@ -78,10 +80,14 @@ Options:\n\
 * :eab-keys - {kid base64url-hmac-key ...} for external account binding\n\
 * :eab-required - every new account must be bound with one of :eab-keys (false)\n\
 * :terms-of-service - a URL clients must agree to\n\
-* :finalize-lease - seconds before another process takes over an unfinished finalize (60)\n\
+* :finalize-lease - seconds before another process takes over an unfinished finalize (60): it attaches the\n  \
+certificate the first one recorded, else revokes that one's serial (superseded) and signs under a new one\n\
 * :busy-timeout - milliseconds to wait for another process's write lock (5000)\n\
 * :validation-always-valid - TEST ONLY (benchmarks): every validation passes, whatever it saw (false)\n\
-Every certificate is signed by ca/sign-csr's rules of the CA passed to ca/acme-handle.";
+Every certificate is signed by ca/sign-csr's rules of the CA passed to ca/acme-handle.\n\
+Errors: a bad option is [CA:PARAM]; an SQLite file that is not a jsec-ca store, or a PostgreSQL schema\n\
+newer than this module knows, [CA:CONFIG] or [CA:PARSE]; a database out of reach [CA:RESOURCE] (naming the\n\
+store, never its password).";
 
 fn strings(x: &Janet, what: &str) -> CaResult<Vec<String>> {
     v::string_list(x, what)
@@ -147,9 +153,7 @@ pub fn acme_open(args: &[Janet]) -> CaResult<Janet> {
     if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() > 200 {
         return Err(CaError::param(format!(":base-url must be an http(s) URL, got {base:?}")));
     }
-    let store: Box<dyn crate::core::acme::store::AcmeStore> =
-        if location == ":memory:" { Box::new(MemoryAcme::default()) } else { Box::new(SqliteAcme::open(&location, busy)?) };
-    Ok(ab::wrap(&ACME_TYPE, Acme::new(&base, p, store)))
+    Ok(ab::wrap(&ACME_TYPE, Acme::new(&base, p, store::open(&location, busy)?)))
 }
 
 pub const ACME_HANDLE_DOC: &str = "(ca/acme-handle ca acme request)\n\n\

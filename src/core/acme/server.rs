@@ -907,14 +907,20 @@ impl Acme {
 
     /// Signs a processing order's CSR with its recorded serial and records the
     /// certificate with the order, in one transaction. `takeover`: the process
-    /// that started it went away; if it got as far as the CA's index, attach
-    /// that certificate, else sign under a fresh serial (the old one, reserved
-    /// and never recorded, is never used).
+    /// that started it is past its lease (killed, or alive but slow); if it
+    /// got as far as the CA's index, attach that certificate, else claim the
+    /// order under a fresh serial (a compare-and-swap: the first process's
+    /// attaching write can no longer succeed) and revoke the old serial as
+    /// superseded before signing anything. So one order never has two good
+    /// certificates: if the first process still signs and records its
+    /// certificate, it is revoked from birth and never handed out.
     fn sign_order(&mut self, ca: &mut Authority, order: Object, takeover: bool) -> Res<Object> {
         let mut order = order;
         let serial = Serial::from_hex(s(&order.data, "serial"), "serial").map_err(internal)?;
         let mut found = None;
         if takeover {
+            // an earlier takeover may have died between its claim and its revocations
+            self.revoke_abandoned(ca, &order)?;
             if let SerialStatus::Good | SerialStatus::Revoked(_) = ca.status(&serial).map_err(internal)? {
                 found = ca
                     .issued()
@@ -926,11 +932,15 @@ impl Acme {
                 let mut data = order.data.clone();
                 data["serial"] = json!(fresh.to_hex());
                 data["since"] = json!(time::now());
+                let mut abandoned = data.get("abandoned").and_then(Value::as_array).cloned().unwrap_or_default();
+                abandoned.push(json!(serial.to_hex()));
+                data["abandoned"] = json!(abandoned);
                 if !self.store.apply(&[Op::Update { kind: "order", id: order.id.clone(), version: order.version, data: data.clone() }], time::now()).map_err(internal)? {
                     return self.store.get("order", &order.id).map_err(internal)?.ok_or_else(|| Problem::server_internal("order"));
                 }
                 order.version += 1;
                 order.data = data;
+                self.revoke_abandoned(ca, &order)?;
                 return self.sign_order(ca, order, false);
             }
         }
@@ -963,7 +973,10 @@ impl Acme {
                         let mut data = order.data.clone();
                         data["status"] = json!("invalid");
                         data["error"] = p.to_json();
-                        self.store.apply(&[Op::Update { kind: "order", id: order.id.clone(), version: order.version, data }], time::now()).map_err(internal)?;
+                        if !self.store.apply(&[Op::Update { kind: "order", id: order.id.clone(), version: order.version, data }], time::now()).map_err(internal)? {
+                            // another process took the order over meanwhile: its outcome stands
+                            return self.store.get("order", &order.id).map_err(internal)?.ok_or_else(|| Problem::server_internal("order"));
+                        }
                         return Err(p);
                     }
                 }
@@ -979,9 +992,30 @@ impl Acme {
             Op::Update { kind: "order", id: order.id.clone(), version: order.version, data: data.clone() },
         ];
         if !self.store.apply(&ops, time::now()).map_err(internal)? {
-            return self.store.get("order", &order.id).map_err(internal)?.ok_or_else(|| Problem::server_internal("order"));
+            // Another process attached this certificate, or took the order
+            // over (past the lease) and gave this serial up: then this
+            // certificate is never handed out, and is revoked here too in
+            // case the taker died before revoking it.
+            let now = self.store.get("order", &order.id).map_err(internal)?.ok_or_else(|| Problem::server_internal("order"))?;
+            self.revoke_abandoned(ca, &now)?;
+            return Ok(now);
         }
         Ok(Object { version: order.version + 1, data, ..order })
+    }
+
+    /// Revokes (superseded) the serials a takeover gave up on for `order`,
+    /// those not revoked yet: whatever the process that reserved them still
+    /// signs under them is never handed out.
+    fn revoke_abandoned(&mut self, ca: &mut Authority, order: &Object) -> Res<()> {
+        let Some(list) = order.data.get("abandoned").and_then(Value::as_array) else { return Ok(()) };
+        for hex in list.iter().filter_map(Value::as_str) {
+            let serial = Serial::from_hex(hex, "abandoned serial").map_err(internal)?;
+            if let SerialStatus::Revoked(_) = ca.status(&serial).map_err(internal)? {
+                continue;
+            }
+            ca.revoke(Revocation { serial, reason: Reason::Superseded, date: time::now() }).map_err(internal)?;
+        }
+        Ok(())
     }
 
     fn certificate(&mut self, ca: &mut Authority, jws: Jws, path: &str, id: &str) -> Res<Response> {

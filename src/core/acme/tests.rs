@@ -453,3 +453,54 @@ fn finalize_taken_over_after_a_crash() {
     }
     let _ = (id, w.issued_count());
 }
+
+/// A first process alive but slow past the lease: it marked the order
+/// processing under serial S and had not recorded anything when a second
+/// took over. The taker revokes S (superseded) before signing under a fresh
+/// serial; when the slow one then signs and records S, that certificate is
+/// revoked from birth, and its attaching write fails: the order ends with one
+/// good certificate, the taker's.
+#[test]
+fn finalize_takeover_beside_a_slow_first_process() {
+    use crate::core::revocation::Reason;
+    use crate::core::state::SerialStatus;
+    let mut w = World::new();
+    w.acme.policy.finalize_lease = 0;
+    let key = TestKey::p256();
+    let kid = w.account(&key);
+    let o = ready_order(&mut w, &key, &kid, &["slow.example.com"], "http-01");
+    let id = o["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let c = csr(&ec_key(), &["slow.example.com"], None);
+    // the slow process's claim
+    let obj = w.acme.store.get("order", &id).unwrap().unwrap();
+    let slow = crate::core::serial::Serial::random().unwrap();
+    let mut data = obj.data.clone();
+    data["status"] = json!("processing");
+    data["csr"] = json!(b64::encode(&c));
+    data["serial"] = json!(slow.to_hex());
+    data["since"] = json!(0);
+    let claimed = obj.version + 1;
+    assert!(w.acme.store.apply(&[super::store::Op::Update { kind: "order", id: id.clone(), version: obj.version, data: data.clone() }], 0).unwrap());
+    // the takeover, through another request
+    let r = w.post(&key, Some(&kid), &format!("/acme/order/{id}"), b"");
+    let o = body(&r);
+    assert_eq!(o["status"], "valid", "{}", String::from_utf8_lossy(&r.body));
+    let taken = o["certificate"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    assert_ne!(taken, slow.to_hex());
+    assert!(matches!(w.ca.status(&slow).unwrap(), SerialStatus::Revoked(r) if r.reason == Reason::Superseded));
+    // the slow process wakes up: signs and records under S, then fails to attach
+    let san = vec![crate::core::general_names::GeneralName::Dns("slow.example.com".into())];
+    w.ca.sign_csr(&c, crate::core::options::SignOptions { serial: Some(slow), san: Some(san), ..Default::default() }).unwrap();
+    let mut done = data.clone();
+    done["status"] = json!("valid");
+    done["certificate"] = json!(slow.to_hex());
+    let attach = [
+        super::store::Op::Insert { kind: "cert", id: slow.to_hex(), account: obj.account.clone(), data: json!({}) },
+        super::store::Op::Update { kind: "order", id: id.clone(), version: claimed, data: done },
+    ];
+    assert!(!w.acme.store.apply(&attach, 0).unwrap(), "the slow process's attach loses");
+    assert_eq!(w.issued_count(), 2);
+    assert!(matches!(w.ca.status(&slow).unwrap(), SerialStatus::Revoked(_)), "its certificate is revoked from birth");
+    let r = w.post(&key, Some(&kid), &format!("/acme/order/{id}"), b"");
+    assert_eq!(body(&r)["certificate"].as_str().unwrap().rsplit('/').next().unwrap(), taken);
+}

@@ -7,10 +7,10 @@
 //! A store opened read-only (or a hot standby) answers status and OCSP and
 //! refuses every change with a `[CA:CONFIG]` error.
 
-mod conn;
+pub mod conn;
 mod conninfo;
 mod passfile;
-mod schema;
+pub mod schema;
 mod state;
 
 use std::sync::Arc;

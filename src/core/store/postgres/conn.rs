@@ -506,12 +506,19 @@ impl Conn {
     /// Runs `f` in one transaction: committed when `f` succeeds, rolled back
     /// otherwise (by the server, when the connection is lost).
     pub fn tx<T>(&mut self, doing: &str, mut f: impl FnMut(&mut Live) -> Result<T, Fail>) -> CaResult<T> {
+        self.tx_decide(doing, |l| f(l).map(|v| (v, true)))
+    }
+
+    /// As [`Conn::tx`], but `f` decides the end of a transaction that did not
+    /// fail: `(v, true)` commits, `(v, false)` rolls back (a compare-and-swap
+    /// that found another version); either way `v` is returned.
+    pub fn tx_decide<T>(&mut self, doing: &str, mut f: impl FnMut(&mut Live) -> Result<(T, bool), Fail>) -> CaResult<T> {
         let mut retried = false;
         loop {
             let (live, reused) = self.live(doing)?;
             let outcome = live.batch("BEGIN").map_err(Fail::Db).and_then(|()| f(live));
             let fail = match outcome {
-                Ok(v) => match live.batch("COMMIT") {
+                Ok((v, true)) => match live.batch("COMMIT") {
                     Ok(()) => return Ok(v),
                     Err(e) if lost(&e) => {
                         self.live = None;
@@ -520,6 +527,13 @@ impl Conn {
                     // the server ended the transaction with the failed COMMIT
                     Err(e) => return Err(self.target.error(doing, &e)),
                 },
+                Ok((v, false)) => {
+                    // nothing of it stays: rolled back here, or by the server with a lost connection
+                    if live.batch("ROLLBACK").is_err() {
+                        self.live = None;
+                    }
+                    return Ok(v);
+                }
                 Err(fail) => fail,
             };
             // A connection left inside a transaction must never be used again.

@@ -10,6 +10,10 @@ use super::conn::{Conn, Fail};
 /// The schema version this build writes and reads.
 pub const VERSION: i32 = 1;
 
+/// The advisory lock (transaction-scoped) that serializes changes to the
+/// schema: migrations here, the ACME tables (`acme::store::postgres`).
+pub const SCHEMA_LOCK: i64 = 1246970689;
+
 /// `MIGRATIONS[v]` takes a store from version `v` to `v + 1`.
 const MIGRATIONS: &[&str] = &[V1];
 
@@ -122,7 +126,7 @@ pub fn ensure(conn: &mut Conn) -> CaResult<()> {
     }
     conn.tx("migrating the schema", |l| {
         // one migrating process at a time; the others find it done
-        l.batch("SELECT pg_advisory_xact_lock(1246970689)")?;
+        l.batch(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))?;
         l.batch(
             "CREATE SCHEMA IF NOT EXISTS jsec_ca;
              CREATE TABLE IF NOT EXISTS jsec_ca.schema_version (

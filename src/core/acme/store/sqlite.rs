@@ -1,50 +1,12 @@
-//! ACME state (the SA): accounts, orders, authorizations, certificates and
-//! nonces, in the CA's own store file (SQLite) beside the CA's tables, so
-//! several `acme-serve` processes share them. One generic table of JSON
-//! objects with a version for compare-and-swap: every state change is a
-//! conditional write, so two processes (or a retry after a crash) never both
-//! move an object out of the same state. A set of writes is one transaction.
+//! The ACME tables in an SQLite store file, beside the CA's: one connection,
+//! `BEGIN IMMEDIATE` transactions (the file's write lock serializes writers
+//! of every process; readers wait at most the busy timeout).
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use serde_json::Value;
 
+use super::{AcmeStore, Object, Op};
 use crate::core::error::{CaError, CaResult};
-
-/// One stored object.
-#[derive(Debug, Clone)]
-pub struct Object {
-    pub id: String,
-    pub account: String,
-    pub created: i64,
-    pub version: i64,
-    pub data: Value,
-}
-
-/// One write of a transaction.
-#[derive(Debug, Clone)]
-pub enum Op {
-    /// Fails the transaction if (kind, id) exists.
-    Insert { kind: &'static str, id: String, account: String, data: Value },
-    /// Fails the transaction unless the object is at `version`.
-    Update { kind: &'static str, id: String, version: i64, data: Value },
-    Delete { kind: &'static str, id: String },
-}
-
-pub trait AcmeStore {
-    fn nonce_put(&mut self, nonce: &str, now: i64) -> CaResult<()>;
-    /// Consumes `nonce` if it exists and was made at or after `not_before`;
-    /// true when this call consumed it (so exactly one request can).
-    fn nonce_take(&mut self, nonce: &str, not_before: i64) -> CaResult<bool>;
-    fn get(&mut self, kind: &str, id: &str) -> CaResult<Option<Object>>;
-    /// Applies `ops` in one transaction; false (and nothing written) when an
-    /// insert found its key taken or an update found another version.
-    fn apply(&mut self, ops: &[Op], now: i64) -> CaResult<bool>;
-    /// How many objects of `kind` (of `account`, or all when empty) were created since `since`.
-    fn count_since(&mut self, kind: &str, account: &str, since: i64) -> CaResult<u64>;
-    /// Objects of `kind` of `account`, oldest first, at most `limit`.
-    fn list(&mut self, kind: &str, account: &str, limit: u32) -> CaResult<Vec<Object>>;
-}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS acme_object (
@@ -196,64 +158,3 @@ impl AcmeStore for SqliteAcme {
     }
 }
 
-/// A store in memory (the same semantics), for unit tests and throwaway servers.
-#[derive(Default)]
-pub struct MemoryAcme {
-    objects: std::collections::HashMap<(String, String), Object>,
-    nonces: std::collections::HashMap<String, i64>,
-}
-
-impl AcmeStore for MemoryAcme {
-    fn nonce_put(&mut self, nonce: &str, now: i64) -> CaResult<()> {
-        self.nonces.insert(nonce.to_string(), now);
-        Ok(())
-    }
-    fn nonce_take(&mut self, nonce: &str, not_before: i64) -> CaResult<bool> {
-        Ok(matches!(self.nonces.remove(nonce), Some(t) if t >= not_before))
-    }
-    fn get(&mut self, kind: &str, id: &str) -> CaResult<Option<Object>> {
-        Ok(self.objects.get(&(kind.to_string(), id.to_string())).cloned())
-    }
-    fn apply(&mut self, ops: &[Op], now: i64) -> CaResult<bool> {
-        let mut next = self.objects.clone();
-        for op in ops {
-            match op {
-                Op::Insert { kind, id, account, data } => {
-                    let k = (kind.to_string(), id.clone());
-                    if next.contains_key(&k) {
-                        return Ok(false);
-                    }
-                    next.insert(k, Object { id: id.clone(), account: account.clone(), created: now, version: 1, data: data.clone() });
-                }
-                Op::Update { kind, id, version, data } => match next.get_mut(&(kind.to_string(), id.clone())) {
-                    Some(o) if o.version == *version => {
-                        o.version += 1;
-                        o.data = data.clone();
-                    }
-                    _ => return Ok(false),
-                },
-                Op::Delete { kind, id } => {
-                    if next.remove(&(kind.to_string(), id.clone())).is_none() {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
-        self.objects = next;
-        Ok(true)
-    }
-    fn count_since(&mut self, kind: &str, account: &str, since: i64) -> CaResult<u64> {
-        Ok(self
-            .objects
-            .iter()
-            .filter(|((k, _), o)| k == kind && (account.is_empty() || o.account == account) && o.created >= since)
-            .count() as u64)
-    }
-    fn list(&mut self, kind: &str, account: &str, limit: u32) -> CaResult<Vec<Object>> {
-        let mut v: Vec<Object> =
-            self.objects.iter().filter(|((k, _), o)| k == kind && o.account == account).map(|(_, o)| o.clone()).collect();
-        v.sort_by_key(|o| o.created);
-        v.truncate(limit as usize);
-        Ok(v)
-    }
-}
