@@ -637,7 +637,9 @@ fn build(responses: &[SingleResponse], nonce: Option<&Nonce>, signer: &ResponseS
         }
     });
     let cert = signer.cert;
-    let basic = signed_structure(&tbs, signer.signer, |o| {
+    // [0] EXPLICIT SEQUENCE OF Certificate: the certificate and two headers of at most 4 bytes each.
+    let certs_len = if cert.is_empty() { 0 } else { cert.len() + 8 };
+    let basic = signed_structure(&tbs, signer.signer, certs_len, |o| {
         if !cert.is_empty() {
             der::nested(o, tag::explicit(0), |o| der::sequence(o, |o| o.extend_from_slice(cert)));
         }

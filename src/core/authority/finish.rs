@@ -59,7 +59,7 @@ pub(super) fn sign_certificate(tbs: &Tbs<'_>, signer: &dyn Signer) -> CaResult<V
             der::nested(o, tag::explicit(3), |o| tbs.extensions.write(o));
         }
     });
-    signer::signed_structure(&t, signer, |_| {})
+    signer::signed_structure(&t, signer, 0, |_| {})
 }
 
 impl Authority {

@@ -37,11 +37,17 @@ pub trait Signer {
 
 /// `SEQUENCE { tbs, algorithm, BIT STRING signature }`: the shape shared by
 /// certificates, CRLs and OCSP basic responses (`trailer` goes after the
-/// signature: an OCSP response's certificates).
-pub fn signed_structure(tbs: &[u8], signer: &dyn Signer, trailer: impl FnOnce(&mut Vec<u8>)) -> CaResult<Vec<u8>> {
+/// signature: an OCSP response's certificates, at most `trailer_len` bytes,
+/// so that the buffer is allocated once).
+pub fn signed_structure(
+    tbs: &[u8],
+    signer: &dyn Signer,
+    trailer_len: usize,
+    trailer: impl FnOnce(&mut Vec<u8>),
+) -> CaResult<Vec<u8>> {
     let alg = signer.algorithm();
     let signature = signer.sign(tbs)?;
-    let mut out = Vec::with_capacity(tbs.len() + signature.len() + 64);
+    let mut out = Vec::with_capacity(tbs.len() + signature.len() + trailer_len + 64);
     der::sequence(&mut out, |o| {
         o.extend_from_slice(tbs);
         alg.write_algorithm(o);
@@ -80,6 +86,6 @@ pub fn private_matches<T: HasPublic>(key: &PKey<Private>, public: &PKeyRef<T>) -
 pub fn signs_for<T: HasPublic>(signer: &dyn Signer, public: &PKeyRef<T>) -> CaResult<bool> {
     let mut tbs = Vec::new();
     der::octet_string(&mut tbs, b"jsec-ca key pair check");
-    let signed = signed_structure(&tbs, signer, |_| {})?;
+    let signed = signed_structure(&tbs, signer, 0, |_| {})?;
     keys::verify_signed(&signed, public)
 }
