@@ -27,7 +27,7 @@
 (def ca-dir (string dir "/ca"))
 (def records (string dir "/dns-records"))
 (spit records "")
-(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 20000)))
+(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 12000)))
 (def tls-port base-port)
 (def acme-port (+ base-port 1))
 (def http01-port (+ base-port 2))

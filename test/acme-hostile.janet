@@ -24,7 +24,7 @@
 (def env {"JANET_PATH" (t/module-root)})
 (def dir (t/tmpdir "acme-hostile"))
 (def ca-dir (string dir "/ca"))
-(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 20000)))
+(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 12000)))
 (def acme-port base-port)
 (def http01-port (+ base-port 1))
 (def base (string "http://127.0.0.1:" acme-port))

@@ -56,7 +56,7 @@
   (t/ok (and (zero? code) (os/stat (string elsewhere "/ca/root.crt"))) (string "installed jsec-ca init: " out)))
 
 # The installed tool finds the installed OCSP responder library.
-(let [p (os/spawn (child/merged [(t/janet-exe) (string bindir "/jsec-ca") "ocsp-serve" "--port" (string (+ 20000 (math/floor (* 20000 (math/random))))) "--dir" "ca"] elsewhere)
+(let [p (os/spawn (child/merged [(t/janet-exe) (string bindir "/jsec-ca") "ocsp-serve" "--port" (string (+ 20000 (math/floor (* 12000 (math/random))))) "--dir" "ca"] elsewhere)
                   :pe (merge (os/environ) env {:out :pipe}))
       banner (string (or (try (ev/with-deadline 10 (:read (p :out) 1024)) ([_] nil)) ""))]
   (t/ok (string/find "answering OCSP" banner) (string "installed jsec-ca ocsp-serve starts: " banner))

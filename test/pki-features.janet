@@ -85,7 +85,7 @@ except Exception as e:
 # --- revocation pointers ----------------------------------------------------------
 
 # Ports: a CRL server and an OCSP responder on loopback.
-(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 20000)))
+(def base-port (+ 20000 (math/rng-int (math/rng (os/cryptorand 8)) 12000)))
 (def crl-port base-port)
 (def ocsp-port (+ base-port 1))
 (def crl-url (string/format "http://127.0.0.1:%d/issuing.crl" crl-port))
