@@ -37,7 +37,6 @@ DB is sqlite:PATH or pg:DIR (a cluster of scripts/pg-test-cluster). Prints
 [pem-file]" per completed order, "STAT key value" lines, and "DONE n" last.
 """
 import argparse, importlib.util, json, os, random, signal, socket, sqlite3, subprocess, sys, threading, time
-import http.client
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -72,22 +71,9 @@ class Fleet:
         self.dir = d
 
     def request(self, method, url, body=None, port=None, timeout=60):
-        u = urlsplit(url)
         assert url.startswith(self.base), f"{url} is not under {self.base}"
-        c = http.client.HTTPConnection("127.0.0.1", port or random.choice(self.ports), timeout=timeout)
-        try:
-            headers = {"Content-Type": "application/jose+json"} if body is not None else {}
-            c.request(method, u.path, body=body, headers=headers)
-            r = c.getresponse()
-            raw = r.read()
-            hdrs = {k.lower(): v for k, v in r.getheaders()}
-        finally:
-            c.close()
-        try:
-            parsed = json.loads(raw) if raw and "json" in hdrs.get("content-type", "") else raw
-        except ValueError:
-            parsed = raw
-        return r.status, hdrs, parsed
+        return H.exchange("127.0.0.1", port or random.choice(self.ports), method, urlsplit(url).path, body,
+                          timeout=timeout)
 
     def nonce(self, port=None):
         return self.request("HEAD", self.dir["newNonce"], port=port)[1]["replay-nonce"]

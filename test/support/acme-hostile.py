@@ -50,6 +50,29 @@ class Key:
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
+def exchange(host, port, method, path, body=None, ctype="application/jose+json", timeout=30):
+    """One HTTP request on a connection of its own: (status, lower-cased headers
+    plus "_content-type", the body parsed as JSON when it says so, else bytes)."""
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        headers = {"Content-Type": ctype} if body is not None else {}
+        try:
+            c.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before it read everything
+        r = c.getresponse()
+        raw = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        c.close()
+    try:
+        parsed = json.loads(raw) if raw and "json" in hdrs.get("content-type", "") else raw
+    except ValueError:
+        parsed = raw
+    hdrs["_content-type"] = hdrs.get("content-type", "")
+    return r.status, hdrs, parsed
+
+
 class Server:
     def __init__(self, base):
         self.base = base
@@ -62,24 +85,7 @@ class Server:
     def request(self, method, url, body=None, ctype="application/jose+json"):
         u = urlsplit(url)
         assert (u.hostname, u.port) == (self.host, self.port), f"{url} is not on the server"
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            headers = {"Content-Type": ctype} if body is not None else {}
-            try:
-                c.request(method, u.path, body=body, headers=headers)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server may answer and close before it read everything
-            r = c.getresponse()
-            raw = r.read()
-            hdrs = {k.lower(): v for k, v in r.getheaders()}
-        finally:
-            c.close()
-        try:
-            parsed = json.loads(raw) if raw and "json" in hdrs.get("content-type", "") else raw
-        except ValueError:
-            parsed = raw
-        hdrs["_content-type"] = hdrs.get("content-type", "")
-        return r.status, hdrs, parsed
+        return exchange(self.host, self.port, method, u.path, body, ctype)
 
     def nonce(self):
         st, h, _ = self.request("HEAD", self.dir["newNonce"])
