@@ -102,16 +102,11 @@ fn ec_params(curve: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The slot holding the one token `uri` matches.
-fn find_slot(module: &Pkcs11, uri: &KeyUri) -> CaResult<Slot> {
-    find_slot_once(module, uri)?.ok_or_else(|| no_token(uri))
-}
-
 fn no_token(uri: &KeyUri) -> CaError {
     CaError::config(format!("PKCS#11 key {}: no token matches it", uri.display()))
 }
 
-/// As [`find_slot`], None when no token matches.
+/// The slot holding the one token `uri` matches; None when none does.
 fn find_slot_once(module: &Pkcs11, uri: &KeyUri) -> CaResult<Option<Slot>> {
     let slots = module.get_slots_with_token().map_err(|e| fault(uri, "listing the tokens", &e))?;
     let m = &uri.token;
@@ -143,15 +138,54 @@ fn find_slot_once(module: &Pkcs11, uri: &KeyUri) -> CaResult<Option<Slot>> {
 
 /// A session on the key's token, logged in as the user.
 fn session(module: &Pkcs11, uri: &KeyUri, read_write: bool) -> CaResult<Session> {
+    try_session(module, uri, read_write).map_err(|fault| fault.error)
+}
+
+/// Why no session was had, and whether a later attempt may see otherwise.
+struct SessionFault {
+    error: CaError,
+    passing: bool,
+}
+
+impl From<CaError> for SessionFault {
+    fn from(error: CaError) -> SessionFault {
+        SessionFault { error, passing: false }
+    }
+}
+
+/// Faults a token shows while another process rewrites its state: SoftHSM2
+/// reading a half-written token file answers these. A wrong or locked PIN is
+/// never one of them (trying it again would count against the PIN).
+fn passing(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Pkcs11(
+            RvError::UserPinNotInitialized
+                | RvError::GeneralError
+                | RvError::FunctionFailed
+                | RvError::DeviceError
+                | RvError::TokenNotPresent
+                | RvError::TokenNotRecognized,
+            _
+        )
+    )
+}
+
+/// As [`session`], saying whether the fault may pass.
+fn try_session(module: &Pkcs11, uri: &KeyUri, read_write: bool) -> Result<Session, SessionFault> {
     let Some(pin) = uri.pin() else {
         return Err(CaError::config(format!(
             "PKCS#11 key {}: no PIN; give pin-source=file:/path (or pin-value=) in the URI, or :password",
             uri.display()
-        )));
+        ))
+        .into());
     };
-    let slot = find_slot(module, uri)?;
+    let Some(slot) = find_slot_once(module, uri)? else {
+        return Err(SessionFault { error: no_token(uri), passing: true });
+    };
+    let token_fault = |what: &str, e: &Error| SessionFault { error: fault(uri, what, e), passing: passing(e) };
     let session = if read_write { module.open_rw_session(slot) } else { module.open_ro_session(slot) }
-        .map_err(|e| fault(uri, "opening a session", &e))?;
+        .map_err(|e| token_fault("opening a session", &e))?;
     let login = |session: &Session| session.login_with_raw(UserType::User, &RawAuthPin::new(Box::new(pin.as_bytes().to_vec())));
     let wrong_pin = || CaError::verify(format!("PKCS#11 key {}: the token refused the PIN (wrong PIN)", uri.display()));
     match login(&session) {
@@ -160,14 +194,14 @@ fn session(module: &Pkcs11, uri: &KeyUri, read_write: bool) -> CaResult<Session>
         // the token did not check this PIN. Check it against the one that logged in.
         Err(Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => match module::same_login(&uri.module_path, slot.id(), pin.as_bytes()) {
             Some(true) => return Ok(session),
-            Some(false) => return Err(wrong_pin()),
+            Some(false) => return Err(wrong_pin().into()),
             // Logged in by nobody we know: log out and let the token check this PIN.
             None => {
-                session.logout().map_err(|e| fault(uri, "logging out", &e))?;
-                login(&session).map_err(|e| fault(uri, "logging in", &e))?;
+                session.logout().map_err(|e| token_fault("logging out", &e))?;
+                login(&session).map_err(|e| token_fault("logging in", &e))?;
             }
         },
-        Err(e) => return Err(fault(uri, "logging in", &e)),
+        Err(e) => return Err(token_fault("logging in", &e)),
     }
     module::remember_login(&uri.module_path, slot.id(), pin.as_bytes());
     Ok(session)
@@ -277,19 +311,24 @@ impl TokenSigner {
     /// The existing key `uri` names.
     pub fn open(uri: &KeyUri) -> CaResult<TokenSigner> {
         let (mut module, mut generation) = module::load(&uri.module_path)?;
-        // A token whose files another process is reading or writing can be
-        // missed by a library starting meanwhile (SoftHSM2 skips a token it
-        // cannot lock then): look again, after restarting the library, for
-        // about three seconds before saying there is none.
-        for pause_ms in [50, 100, 200, 400, 800, 1500] {
-            if find_slot_once(&module, uri)?.is_some() {
-                break;
+        // SoftHSM2 rewrites its token file at every login: a library starting
+        // meanwhile can skip the token (it cannot lock it) or read the file
+        // half-written (no user PIN, a general error). Look again, after
+        // restarting the library, for about three seconds before giving up.
+        let mut pauses = [50, 100, 200, 400, 800, 1500].into_iter();
+        let session = loop {
+            match try_session(&module, uri, false) {
+                Ok(session) => break session,
+                Err(fault) => match pauses.next() {
+                    Some(pause_ms) if fault.passing => {
+                        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+                        module::restart(&uri.module_path, generation)?;
+                        (module, generation) = module::load(&uri.module_path)?;
+                    }
+                    _ => return Err(fault.error),
+                },
             }
-            std::thread::sleep(std::time::Duration::from_millis(pause_ms));
-            module::restart(&uri.module_path, generation)?;
-            (module, generation) = module::load(&uri.module_path)?;
-        }
-        let session = session(&module, uri, false)?;
+        };
         let private = one(find(&session, uri, Some(ObjectClass::PRIVATE_KEY))?, uri, "private key")?;
         if let Some(Attribute::Sign(false)) = attributes(&session, uri, private, &[AttributeType::Sign])?.first() {
             return Err(CaError::param(format!("PKCS#11 key {} may not sign (CKA_SIGN is false)", uri.display())));
