@@ -375,6 +375,11 @@ for f, name in enumerate(sys.argv[1:]):
           [:buffer 20 20] "parse: SHA-1 issuer hashes as buffers")
   (t/same (length (info :nonce)) 16 "parse: openssl's 16-byte nonce")
   (t/same (map |($ :serial) (info :requests)) @[(int/s64 1) (int/s64 2)] "parse: :requests lists every request")
+  (let [[r1 r2] (info :requests)]
+    (t/ok (and (= (info :issuer-name-hash) (r1 :issuer-name-hash)) (= (info :issuer-key-hash) (r1 :issuer-key-hash)))
+          "parse: the top level's hash buffers are the first request's own (documented)")
+    (t/ok (and (deep= (r1 :issuer-key-hash) (r2 :issuer-key-hash)) (not= (r1 :issuer-key-hash) (r2 :issuer-key-hash)))
+          "parse: the second request's hashes are buffers of their own"))
   (t/same (info :issuer-match) nil "parse (function form): no :issuer-match")
   (t/same ((:parse-ocsp-request root req) :issuer-match) true "method form: :issuer-match true for this CA")
   (t/same ((:parse-ocsp-request other req) :issuer-match) false "method form: :issuer-match false for another CA")

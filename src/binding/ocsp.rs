@@ -47,7 +47,8 @@ octets instead also gets :nonce-raw true, so the response echoes them unchanged\
 another algorithm, which never matches an issuer); :hash-null - whether its AlgorithmIdentifier\n  \
 carried a NULL parameter. Together they let the response repeat the CertID exactly.\n\
 * :requests - every single request of the message, each\n  \
-@{:serial :issuer-name-hash :issuer-key-hash :hash-algorithm :hash-null}\n\
+@{:serial :issuer-name-hash :issuer-key-hash :hash-algorithm :hash-null}; the first one's values are\n  \
+the top level's (the same hash buffers)\n\
 Method form: (:parse-ocsp-request ca der) also sets :issuer-match (true when the issuer hashes identify\n\
 `ca`), at the top level and in each of :requests.\n\
 Errors: [CA:PARSE] for empty, truncated or non-DER input and malformed requests (serial zero, negative\n\
@@ -112,13 +113,19 @@ fn put(t: *mut raw::JanetTable, k: raw::Janet, v: raw::Janet) {
     unsafe { raw::janet_table_put(t, k, v) }
 }
 
+/// A CertID's two issuer hashes as new buffers: [name key].
+fn hash_buffers(id: &CertIdRef<'_>) -> [raw::Janet; 2] {
+    [buffer(id.issuer_name_hash), buffer(id.issuer_key_hash)]
+}
+
 /// The fields of one CertID into `t`, in the order (and so the layout) the
-/// documented table always had. The serial's value is shared by the
-/// top-level table and its :requests entry: numbers and strings are immutable.
-fn put_cert_id(t: *mut raw::JanetTable, k: &Words, id: &CertIdRef<'_>, serial: raw::Janet, issuer_match: Option<bool>) {
+/// documented table always had. The top level and its first :requests entry
+/// share their values: the serial, and the two hash buffers (the same
+/// request's fields; two copies were a third of the allocations of a parse).
+fn put_cert_id(t: *mut raw::JanetTable, k: &Words, id: &CertIdRef<'_>, serial: raw::Janet, [name_hash, key_hash]: [raw::Janet; 2], issuer_match: Option<bool>) {
     put(t, k.serial, serial);
-    put(t, k.issuer_name_hash, buffer(id.issuer_name_hash));
-    put(t, k.issuer_key_hash, buffer(id.issuer_key_hash));
+    put(t, k.issuer_name_hash, name_hash);
+    put(t, k.issuer_key_hash, key_hash);
     let alg = match id.known_hash_name() {
         Some("sha1") => k.sha1,
         Some("sha224") => k.sha224,
@@ -154,18 +161,21 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let count = i32::try_from(req.requests.len()).unwrap_or(i32::MAX);
     // SAFETY: a new array with room for every request; no preconditions.
     let list = unsafe { raw::janet_array(count) };
-    // SAFETY: nil; no preconditions. Both are set by the first request (there is one).
+    // SAFETY: nil; no preconditions. All are set by the first request (there is one).
     let mut first_serial = unsafe { raw::janet_wrap_nil() };
+    let mut first_hashes = [first_serial; 2];
     let mut first_match = None;
     for (i, id) in req.requests.iter().enumerate() {
         let m = issuer.map(|ca| id.matches_ca(ca));
         let serial = serial_value(&id.serial);
+        let hashes = hash_buffers(id);
         if i == 0 {
             first_serial = serial;
+            first_hashes = hashes;
             first_match = m;
         }
         let t = new_table(item_pairs);
-        put_cert_id(t, &keys, id, serial, m);
+        put_cert_id(t, &keys, id, serial, hashes, m);
         // SAFETY: `list` is the live array made above; the table was just made.
         unsafe { raw::janet_array_push(list, raw::janet_wrap_table(t)) };
     }
@@ -173,7 +183,7 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     let nonce = req.nonce_extn.map(ocsp::nonce_octets);
     let top_pairs = item_pairs + 1 + nonce.map_or(0, |(_, wrapped)| if wrapped { 1 } else { 2 });
     let top = new_table(top_pairs);
-    put_cert_id(top, &keys, first, first_serial, first_match);
+    put_cert_id(top, &keys, first, first_serial, first_hashes, first_match);
     // SAFETY: `list` is the live array made above.
     put(top, keys.requests, unsafe { raw::janet_wrap_array(list) });
     if let Some((octets, wrapped)) = nonce {
