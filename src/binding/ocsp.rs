@@ -147,43 +147,39 @@ pub fn parse_ocsp_request(args: &[Janet]) -> CaResult<Janet> {
     if args.len() == 1 && ca_type::is_ca(&args[0]) {
         return Err(CaError::param("(:parse-ocsp-request ca der) needs der, the DER OCSP request"));
     }
-    let der_arg = &args[args.len() - 1];
-    let req = ocsp::parse_request_ref(v::bytes(der_arg, "ca/parse-ocsp-request der")?)?;
+    let der = v::bytes(&args[args.len() - 1], "ca/parse-ocsp-request der")?;
     let issuer = match args.len() {
         2 => Some(&*ca_type::authority(&args[0], "(:parse-ocsp-request ca der) ca")?),
         _ => None,
     };
-    let Some(first) = req.requests.first() else {
-        return Err(CaError::parse("OCSP request asks about no certificate"));
-    };
     let keys = keywords::get();
     let item_pairs = 5 + usize::from(issuer.is_some());
-    let count = i32::try_from(req.requests.len()).unwrap_or(i32::MAX);
-    // SAFETY: a new array with room for every request; no preconditions.
-    let list = unsafe { raw::janet_array(count) };
-    // SAFETY: nil; no preconditions. All are set by the first request (there is one).
-    let mut first_serial = unsafe { raw::janet_wrap_nil() };
-    let mut first_hashes = [first_serial; 2];
-    let mut first_match = None;
-    for (i, id) in req.requests.iter().enumerate() {
+    // SAFETY: a new array (most requests ask about one certificate); no preconditions.
+    let list = unsafe { raw::janet_array(1) };
+    let mut first = None;
+    // Each request becomes its table as it is read (nothing collected in
+    // between; no collection runs inside a cfunction). After an error the
+    // tables made so far are garbage.
+    let nonce_extn = ocsp::parse_request_with(der, |id| {
         let m = issuer.map(|ca| id.matches_ca(ca));
         let serial = serial_value(&id.serial);
-        let hashes = hash_buffers(id);
-        if i == 0 {
-            first_serial = serial;
-            first_hashes = hashes;
-            first_match = m;
+        let hashes = hash_buffers(&id);
+        if first.is_none() {
+            first = Some((id, serial, hashes, m));
         }
         let t = new_table(item_pairs);
-        put_cert_id(t, &keys, id, serial, hashes, m);
+        put_cert_id(t, &keys, &id, serial, hashes, m);
         // SAFETY: `list` is the live array made above; the table was just made.
         unsafe { raw::janet_array_push(list, raw::janet_wrap_table(t)) };
-    }
+    })?;
+    let Some((first, first_serial, first_hashes, first_match)) = first else {
+        return Err(CaError::parse("OCSP request asks about no certificate"));
+    };
     // The first request's fields at the top level (the documented shape), then the rest.
-    let nonce = req.nonce_extn.map(ocsp::nonce_octets);
+    let nonce = nonce_extn.map(ocsp::nonce_octets);
     let top_pairs = item_pairs + 1 + nonce.map_or(0, |(_, wrapped)| if wrapped { 1 } else { 2 });
     let top = new_table(top_pairs);
-    put_cert_id(top, &keys, first, first_serial, first_hashes, first_match);
+    put_cert_id(top, &keys, &first, first_serial, first_hashes, first_match);
     // SAFETY: `list` is the live array made above.
     put(top, keys.requests, unsafe { raw::janet_wrap_array(list) });
     if let Some((octets, wrapped)) = nonce {

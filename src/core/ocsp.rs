@@ -319,6 +319,17 @@ pub fn parse_request(data: &[u8]) -> CaResult<OcspRequest> {
 
 /// [`parse_request`] without copying: the same checks, the same errors.
 pub fn parse_request_ref(data: &[u8]) -> CaResult<OcspRequestRef<'_>> {
+    let mut requests = Vec::new();
+    let nonce_extn = parse_request_with(data, |id| requests.push(id))?;
+    Ok(OcspRequestRef { requests, nonce_extn })
+}
+
+/// [`parse_request_ref`] handing each single request to `each` as it is read,
+/// in order, instead of collecting them (a parse then allocates nothing);
+/// returns the nonce extension's extnValue. `each` sees every request only
+/// once the rest of the message has been checked, but an error in a later
+/// request still fails the whole parse: what `each` built is then discarded.
+pub fn parse_request_with<'a>(data: &'a [u8], mut each: impl FnMut(CertIdRef<'a>)) -> CaResult<Option<&'a [u8]>> {
     if data.len() > MAX_REQUEST_BYTES {
         return Err(CaError::resource(format!(
             "OCSP request of {} bytes is larger than the {MAX_REQUEST_BYTES}-byte limit",
@@ -362,21 +373,21 @@ pub fn parse_request_ref(data: &[u8]) -> CaResult<OcspRequestRef<'_>> {
     }
     t.finish("OCSP tbsRequest")?;
 
-    let mut requests = Vec::new();
+    let mut count = 0;
     let mut l = list.reader();
     while !l.is_empty() {
-        if requests.len() == MAX_REQUESTS {
+        if count == MAX_REQUESTS {
             return Err(CaError::resource(format!("OCSP request asks about more than {MAX_REQUESTS} certificates")));
         }
-        let n = requests.len() + 1;
+        count += 1;
         let id = read_single_request(&mut l)
-            .map_err(|e| CaError::new(e.category, format!("OCSP request {n} {}", e.message)))?;
-        requests.push(id);
+            .map_err(|e| CaError::new(e.category, format!("OCSP request {count} {}", e.message)))?;
+        each(id);
     }
-    if requests.is_empty() {
+    if count == 0 {
         return Err(CaError::parse("OCSP request asks about no certificate (empty requestList)"));
     }
-    Ok(OcspRequestRef { requests, nonce_extn })
+    Ok(nonce_extn)
 }
 
 /// Checks `Extensions ::= SEQUENCE OF Extension` as
