@@ -40,9 +40,14 @@
 //!   sign-csr        verify the CSR's P-256 signature (key decoded once) + one P-256 signature
 //!                   over 600 bytes
 //!   ocsp-sign       one P-256 signature over 250 bytes (an OCSP ResponseData)
-//!   ocsp-parse      d2i_OCSP_REQUEST of a one-request OCSP request with a nonce (serial 4242)
+//!   ocsp-parse      what ca/parse-ocsp-request returns, from a one-request OCSP request with
+//!                   a nonce (serial 4242): d2i_OCSP_REQUEST, then every field read out with
+//!                   OpenSSL's accessors and copied (both issuer hashes, the hash algorithm,
+//!                   the serial as an i64 or its hex, the nonce's octets), the request freed
 //!   ocsp-parse-160  the same for a 160-bit serial (20 octets, top bit clear: what `openssl
 //!                   x509 -req` and most CAs' random serials are)
+//!   ocsp-parse-d2i, ocsp-parse-160-d2i (not in the default set) d2i_OCSP_REQUEST alone, no
+//!                   field read (the floor of the same rows before issue 25's second round)
 //!   part-*          (not in the default set) pieces of the module's work, to rank fixes:
 //!                   part-keygen-p256, part-spki-der, part-pkcs8-pem, part-point-bytes,
 //!                   part-sign-evp, part-sign-ecdsa-do, part-verify-evp-fresh,
@@ -411,7 +416,7 @@ fn measure(rounds: u32, iters: u32, mut f: impl FnMut()) -> f64 {
 /// What one call of a short operation does, built once (its setup outside the
 /// closure): measured in rounds by `main`, or batch by batch in `--serve` mode.
 /// None for the operations measured their own way (CRLs, parts).
-fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
+pub(crate) fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
     let (ca_key, tbs600, tbs250) = (&inp.ca_key, &inp.tbs600, &inp.tbs250);
     let f: Box<dyn FnMut() + 'a> = match name {
         "issue-ec-p256" => Box::new(|| {
@@ -516,6 +521,14 @@ fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
         }),
         "ocsp-parse" | "ocsp-parse-160" => {
             let der = make_ocsp_request(name == "ocsp-parse-160");
+            ocsp_fields::check(&ocsp_fields::read(&OcspRequest::from_der(&der).expect("the OCSP request parses")), name == "ocsp-parse-160");
+            Box::new(move || {
+                let req = OcspRequest::from_der(black_box(&der)).unwrap();
+                black_box(ocsp_fields::read(&req));
+            })
+        }
+        "ocsp-parse-d2i" | "ocsp-parse-160-d2i" => {
+            let der = make_ocsp_request(name == "ocsp-parse-160-d2i");
             OcspRequest::from_der(&der).expect("the OCSP request parses");
             Box::new(move || {
                 black_box(OcspRequest::from_der(black_box(&der)).unwrap());
@@ -533,11 +546,23 @@ fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
 }
 
 /// The inputs every operation shares.
-struct Inputs {
+pub(crate) struct Inputs {
     ca_key: PKey<Private>,
     tbs600: Vec<u8>,
     tbs250: Vec<u8>,
     csr_pem: Vec<u8>,
+}
+
+impl Inputs {
+    /// A new P-256 CA key, the messages signed, and the CSR (PEM; None: one made here).
+    pub(crate) fn new(csr_pem: Option<Vec<u8>>) -> Inputs {
+        Inputs {
+            ca_key: ec_key(Nid::X9_62_PRIME256V1),
+            tbs600: vec![0xa5u8; 600],
+            tbs250: vec![0x5au8; 250],
+            csr_pem: csr_pem.unwrap_or_else(make_csr),
+        }
+    }
 }
 
 /// `--serve`: reads lines `<operation> <calls>` on stdin, runs that many calls of
@@ -614,11 +639,7 @@ fn main() {
     }
 
     println!("floor-openssl {}", openssl::version::version());
-    let csr_pem = match &csr_path {
-        Some(p) => std::fs::read(p).expect("reading --csr"),
-        None => make_csr(),
-    };
-    let inp = Inputs { ca_key: ec_key(Nid::X9_62_PRIME256V1), tbs600: vec![0xa5u8; 600], tbs250: vec![0x5au8; 250], csr_pem };
+    let inp = Inputs::new(csr_path.map(|p| std::fs::read(p).expect("reading --csr")));
     if serve_mode {
         serve(&inp);
         return;
@@ -748,5 +769,129 @@ fn main() {
         let (p25, p75) = SPREAD.with(|s| s.get());
         println!("floor-p25 {name} {p25:.9}");
         println!("floor-p75 {name} {p75:.9}");
+    }
+}
+
+// ------------------------------------------------------------------ OCSP request fields
+
+// What `ca/parse-ocsp-request` hands back, read out of OpenSSL's parsed request
+// with OpenSSL's own accessors (rust-openssl wraps none of them).
+mod ocsp_fields {
+    use std::os::raw::{c_int, c_long, c_uchar};
+
+    use openssl_sys::{ASN1_INTEGER, ASN1_OBJECT, ASN1_OCTET_STRING, ASN1_STRING, OCSP_CERTID, OCSP_ONEREQ, OCSP_REQUEST, X509_EXTENSION};
+
+    extern "C" {
+        fn OCSP_request_onereq_count(req: *mut OCSP_REQUEST) -> c_int;
+        fn OCSP_request_onereq_get0(req: *mut OCSP_REQUEST, i: c_int) -> *mut OCSP_ONEREQ;
+        fn OCSP_onereq_get0_id(one: *mut OCSP_ONEREQ) -> *mut OCSP_CERTID;
+        fn OCSP_id_get0_info(
+            name_hash: *mut *mut ASN1_OCTET_STRING,
+            md: *mut *mut ASN1_OBJECT,
+            key_hash: *mut *mut ASN1_OCTET_STRING,
+            serial: *mut *mut ASN1_INTEGER,
+            cid: *mut OCSP_CERTID,
+        ) -> c_int;
+        fn OCSP_REQUEST_get_ext_by_NID(req: *mut OCSP_REQUEST, nid: c_int, lastpos: c_int) -> c_int;
+        fn OCSP_REQUEST_get_ext(req: *mut OCSP_REQUEST, loc: c_int) -> *mut X509_EXTENSION;
+        fn ASN1_INTEGER_get_int64(out: *mut i64, a: *const ASN1_INTEGER) -> c_int;
+        fn ASN1_get_object(pp: *mut *const c_uchar, len: *mut c_long, tag: *mut c_int, class: *mut c_int, max: c_long) -> c_int;
+    }
+
+    /// The serial as the module returns it: a 64-bit integer, else "0x" and its hex.
+    pub enum Serial {
+        Small(i64),
+        Hex(String),
+    }
+
+    pub struct Request {
+        pub hash: &'static str,
+        pub issuer_name_hash: Vec<u8>,
+        pub issuer_key_hash: Vec<u8>,
+        pub serial: Serial,
+    }
+
+    pub struct Fields {
+        pub requests: Vec<Request>,
+        pub nonce: Option<Vec<u8>>,
+    }
+
+    /// Asserts that `f` holds what `make_ocsp_request(wide)` put in.
+    pub fn check(f: &Fields, wide: bool) {
+        assert_eq!(f.requests.len(), 1, "one request");
+        let r = &f.requests[0];
+        assert!(r.hash == "sha1" && r.issuer_name_hash == [0x11; 20] && r.issuer_key_hash == [0x22; 20], "the CertID reads back");
+        match &r.serial {
+            Serial::Small(n) => assert!(!wide && *n == 4242, "the serial reads back"),
+            Serial::Hex(h) => {
+                let expected: String = super::SERIAL_160.iter().map(|b| format!("{b:02x}")).collect();
+                assert!(wide && *h == format!("0x{expected}"), "the 160-bit serial reads back as hex");
+            }
+        }
+        assert_eq!(f.nonce.as_deref(), Some(&[0x5a; 16][..]), "the nonce reads back");
+    }
+
+    fn bytes(s: *const ASN1_STRING) -> &'static [u8] {
+        // SAFETY: a string of the live request being read; the slice is copied before it is freed.
+        unsafe { std::slice::from_raw_parts(openssl_sys::ASN1_STRING_get0_data(s), openssl_sys::ASN1_STRING_length(s) as usize) }
+    }
+
+    /// Every field of every single request, and the nonce's octets (the OCTET
+    /// STRING inside its extnValue), copied out: what a raw OpenSSL caller
+    /// needs to answer with what `ca/parse-ocsp-request` returns.
+    pub fn read(req: &openssl::ocsp::OcspRequestRef) -> Fields {
+        use foreign_types::ForeignTypeRef;
+        let req = req.as_ptr();
+        // SAFETY: `req` is a live parsed request; every pointer read is its own (get0).
+        unsafe {
+            let count = OCSP_request_onereq_count(req);
+            let mut requests = Vec::with_capacity(count as usize);
+            for i in 0..count {
+                let id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i));
+                let (mut name, mut md, mut key, mut serial) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
+                assert_eq!(OCSP_id_get0_info(&mut name, &mut md, &mut key, &mut serial, id), 1);
+                let hash = match openssl_sys::OBJ_obj2nid(md) {
+                    openssl_sys::NID_sha1 => "sha1",
+                    openssl_sys::NID_sha224 => "sha224",
+                    openssl_sys::NID_sha256 => "sha256",
+                    openssl_sys::NID_sha384 => "sha384",
+                    openssl_sys::NID_sha512 => "sha512",
+                    _ => "other",
+                };
+                let mut small = 0i64;
+                let serial = if ASN1_INTEGER_get_int64(&mut small, serial) == 1 {
+                    Serial::Small(small)
+                } else {
+                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                    let octets = bytes(serial as *const ASN1_STRING);
+                    let mut hex = String::with_capacity(2 + 2 * octets.len());
+                    hex.push_str("0x");
+                    for b in octets {
+                        hex.push(DIGITS[usize::from(b >> 4)] as char);
+                        hex.push(DIGITS[usize::from(b & 15)] as char);
+                    }
+                    Serial::Hex(hex)
+                };
+                requests.push(Request {
+                    hash,
+                    issuer_name_hash: bytes(name as *const ASN1_STRING).to_vec(),
+                    issuer_key_hash: bytes(key as *const ASN1_STRING).to_vec(),
+                    serial,
+                });
+            }
+            let at = OCSP_REQUEST_get_ext_by_NID(req, openssl_sys::NID_id_pkix_OCSP_Nonce, -1);
+            let nonce = (at >= 0).then(|| {
+                let value = bytes(openssl_sys::X509_EXTENSION_get_data(OCSP_REQUEST_get_ext(req, at)) as *const ASN1_STRING);
+                let mut p = value.as_ptr();
+                let (mut len, mut tag, mut class) = (0, 0, 0);
+                let r = ASN1_get_object(&mut p, &mut len, &mut tag, &mut class, value.len() as c_long);
+                if r & 0x80 == 0 && tag == 4 && class == 0 {
+                    std::slice::from_raw_parts(p, len as usize).to_vec()
+                } else {
+                    value.to_vec()
+                }
+            });
+            Fields { requests, nonce }
+        }
     }
 }

@@ -14,7 +14,8 @@
 # rounds. The peers of an operation run (as child processes) right before the
 # module's measurement of it, one at a time, never alongside a measurement.
 # The floors of the short operations (a key and a signature, an OCSP answer)
-# run in one serving floor process, batch by batch in turn with the module's
+# run in the benchmark's own process (bench/floor_lib.rs through Janet's FFI;
+# else in one serving floor process), batch by batch in turn with the module's
 # own batches of a few milliseconds, so that both meet the same machine: the
 # speed of this VM's cores moves by a third from one second to the next, and
 # a floor measured a second before the module would judge the VM, not the
@@ -170,13 +171,42 @@
 # their floors, batch by batch in turn (see the header), and prints
 # `paired <floor-name> <module-secs> <floor-secs> <floor-p25> <floor-p75> <ratio>`
 # lines, or `paired-note <text>`. The parent runs it pinned to one core
-# (taskset), and the serving floor, its child, on the same core: the two
-# processes on two vCPUs of this VM met different speeds, which moved the
-# ratios by a fifth.
+# (taskset), the floor with it, in the process or as its child on the same
+# core: the two processes on two vCPUs of this VM met different speeds, which
+# moved the ratios by a fifth. FLOOR-BIN's directory also holds the floor
+# library (libbench_floor_lib.so).
+(defn- floor-library
+  "The floors as a function of this process, [op calls] -> seconds: the C
+  library bench/floor_lib.rs (the same operations as `bench_floor --serve`)
+  through Janet's FFI, or nil when the library is missing or does not load."
+  [lib-path csr-path]
+  (if-not (os/stat lib-path)
+    (do (print "paired-note no " lib-path " (cargo build --release --example bench_floor_lib): the serving floor process instead")
+        nil)
+    (try
+      (let [lib (ffi/native lib-path)
+            batch (ffi/lookup lib "jsec_floor_batch")
+            batch-sig (ffi/signature :default :double :string :uint32)]
+        (assert (zero? (ffi/call (ffi/lookup lib "jsec_floor_init") (ffi/signature :default :int :string) csr-path))
+                "jsec_floor_init reads the CSR")
+        (fn [name calls]
+          (def secs (ffi/call batch batch-sig name calls))
+          (when (neg? secs) (error (string "the floor library has no operation " name)))
+          secs))
+      ([e] (print "paired-note the floor library did not load (" e "): the serving floor process instead")
+           nil))))
+
 (defn- paired-child [floor-bin work]
   (def csr-path (string work "/bench.csr"))
   (def csr (slurp csr-path))
-  (def server (os/spawn [floor-bin "--serve" "--csr" csr-path] :p {:in :pipe :out :pipe}))
+  # The floor runs in this process when it can (bench/floor_lib.rs), else as
+  # a serving process on the same core. In turns with a process, the module
+  # came back from every floor batch to cold caches: alone, sleeping 0.8 ms
+  # between its batches, ca/parse-ocsp-request took 1.3-2.1 us a call against
+  # 1.0-1.2 us spinning instead, while the floor's few hot chunks barely
+  # noticed (issue 25).
+  (def in-process (floor-library (string (dirname floor-bin) "/libbench_floor_lib.so") csr-path))
+  (def server (unless in-process (os/spawn [floor-bin "--serve" "--csr" csr-path] :p {:in :pipe :out :pipe})))
   (def out @"")
   (defn server-line []
     (var i nil)
@@ -188,14 +218,20 @@
     (buffer/clear out)
     (buffer/push out rest)
     line)
-  (server-line) # its first line names the OpenSSL it links
+  (if server
+    (server-line) # its first line names the OpenSSL it links
+    (print "paired-note the floors ran in the benchmark's own process (bench/floor_lib.rs through Janet's FFI)"))
   (defn floor-batch [name calls]
-    (ev/write (server :in) (string name " " calls "\n"))
-    (/ (scan-number (server-line)) calls))
-  (defn paired [name calls f]
+    (if in-process
+      (/ (in-process name calls) calls)
+      (do
+        (ev/write (server :in) (string name " " calls "\n"))
+        (/ (scan-number (server-line)) calls))))
+  (defn paired [name calls f &opt n]
+    (default n batches)
     (repeat (max 1 (div calls 4)) (f))
     (def pairs
-      (seq [_ :range [0 batches]]
+      (seq [_ :range [0 n]]
         (def fl (floor-batch name calls))
         (def t0 (now))
         (repeat calls (f))
@@ -207,7 +243,7 @@
     # that batch out, and with it the freeing the floor pays on every call.
     (def module-total (sum (map first pairs)))
     (def floor-total (sum floors))
-    (printf "paired %s %.9f %.9f %.9f %.9f %.6f" name (/ module-total batches) (/ floor-total batches)
+    (printf "paired %s %.9f %.9f %.9f %.9f %.6f" name (/ module-total n) (/ floor-total n)
             (quartile floors 0.25) (quartile floors 0.75) (/ module-total floor-total)))
   (def c (new-ca))
   # Steady state first: the interpreter's heap grows until its first
@@ -235,8 +271,15 @@
     (print "paired-note OCSP skipped: ca/parse-ocsp-request raised " (if (string? info) info info-160))
     (do
       (assert (= (info-160 :serial) serial-160) "the 160-bit serial reads back as its hex string")
-      (paired "ocsp-parse" (per-batch 5000) |(ca/parse-ocsp-request req))
-      (paired "ocsp-parse-160" (per-batch 5000) |(ca/parse-ocsp-request req-160))
+      # A parse is a microsecond and its time moves with the machine's memory
+      # far more than the floor's (the result lives on the collected heap):
+      # four times the batches, 0.1 s of parses a row, average that out.
+      (def parse-batches (* 4 batches))
+      (paired "ocsp-parse" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
+      (paired "ocsp-parse-160" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)
+      # Shown, not judged: against d2i_OCSP_REQUEST alone, which reads no field.
+      (paired "ocsp-parse-d2i" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
+      (paired "ocsp-parse-160-d2i" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)
       (def resp (try (:create-ocsp-response ocsp-ca info :good) ([e] e)))
       (if (string? resp)
         (print "paired-note OCSP response skipped: :create-ocsp-response raised " resp)
@@ -246,8 +289,9 @@
     (def opts (issue-opts kt))
     # ML-DSA signing time varies with its rejection loop: a dozen calls a batch.
     (paired (string "issue-" kt) (per-batch 100) |(:issue pq-ca opts)))
-  (:close (server :in))
-  (os/proc-wait server))
+  (when server
+    (:close (server :in))
+    (os/proc-wait server)))
 
 (when-let [i (index-of "--paired" (dyn :args))]
   (def args (dyn :args))
@@ -325,7 +369,7 @@
     (def features (if (= "system" (os/getenv "JSEC_OPENSSL"))
                     ["--no-default-features" "--features" "module,system-openssl"] []))
     (sh "cargo" "build" "--release" "--quiet" "--manifest-path" (string root "/Cargo.toml")
-        ;features "--example" "bench_floor")
+        ;features "--example" "bench_floor" "--example" "bench_floor_lib")
     bin))
 
 (def go-bin
@@ -688,6 +732,12 @@
 (let [op "ca/parse-ocsp-request 160-bit"
       r (when-let [secs (results op) py (get-in peer ["python" "ocsp-parse-160"])] (/ secs py))]
   (target (string op " <= 0.6x python") (when r (<= r 0.6)) (if r (string/format "%.2fx" r) "-")))
+(each [bits name] [["64" "ocsp-parse-d2i"] ["160" "ocsp-parse-160-d2i"]]
+  (when-let [r (paired-ratio name)]
+    (print (string/format "  %-5s %-52s %.2fx" "info" (string "ca/parse-ocsp-request " bits "-bit vs d2i alone") r))))
+(print "        (the floor of the parse rows reads every field out of OpenSSL's parsed request and")
+(print "        copies it, as a caller of raw OpenSSL must to answer what the module returns; d2i")
+(print "        alone leaves them inside OpenSSL's structures)")
 (print)
 (print "targets of issue 23" (if quick " (QUICK run: not judged)" ""))
 (each kt ml-dsa-types
