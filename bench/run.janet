@@ -139,6 +139,10 @@
   [:ml-dsa-44 :ml-dsa-65 :ml-dsa-87])
 
 (def batches (if quick 8 40))
+# A parse is a microsecond and its time moves with the machine's memory far
+# more than its floor's (the result lives on the collected heap): four times
+# the batches, 0.1 s of parses a row, average that out.
+(def parse-batches (* 4 batches))
 (defn- per-batch [iters] (max 1 (div (* 5 (scaled iters)) batches)))
 
 (def serial-160
@@ -271,10 +275,6 @@
     (print "paired-note OCSP skipped: ca/parse-ocsp-request raised " (if (string? info) info info-160))
     (do
       (assert (= (info-160 :serial) serial-160) "the 160-bit serial reads back as its hex string")
-      # A parse is a microsecond and its time moves with the machine's memory
-      # far more than the floor's (the result lives on the collected heap):
-      # four times the batches, 0.1 s of parses a row, average that out.
-      (def parse-batches (* 4 batches))
       (paired "ocsp-parse" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
       (paired "ocsp-parse-160" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)
       # Shown, not judged: against d2i_OCSP_REQUEST alone, which reads no field.
@@ -623,7 +623,7 @@
 (print "floor: raw OpenSSL via the openssl crate, linked as the module is (bench/bench_floor.rs): "
        (string/trim (get (peg/match ~(* (thru "floor-openssl ") (<- (to "\n"))) (run-child [floor-bin "issue-ec-p256=1x1"])) 0 "?")))
 (print "peers: Python cryptography " python-version " (bench/peer.py); " (or go-version "no Go") " crypto/x509 (bench/peer.go)")
-(print "ms/op are medians of rounds, or means of " batches " batches where the floor ran paired (x floor is then the ratio of the pairs' total times,")
+(print "ms/op are medians of rounds, or means of " batches " batches (" parse-batches " for the parse rows) where the floor ran paired (x floor is then the ratio of the pairs' total times,")
 (print " so the collector's freeing of the module's results counts in full);")
 (print "x floor and x best peer = module time / their time (lower is better).")
 (print)
