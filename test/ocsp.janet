@@ -357,14 +357,25 @@ for f, name in enumerate(sys.argv[1:]):
 
 (defn der-tlv [tag & parts]
   (def body (string ;parts))
-  (assert (< (length body) 128))
-  (string (string/from-bytes tag (length body)) body))
+  (def n (length body))
+  (assert (< n 65536))
+  (string (string/from-bytes tag)
+          (cond (< n 128) (string/from-bytes n)
+                (< n 256) (string/from-bytes 0x81 n)
+                (string/from-bytes 0x82 (brshift n 8) (band n 0xff)))
+          body))
 
-(defn request-with-serial [serial-content]
-  (der-tlv 0x30 (der-tlv 0x30 (der-tlv 0x30 (der-tlv 0x30
+(defn single-request
+  "A Request: a SHA-1 CertID with the serial's INTEGER content given."
+  [serial-content]
+  (der-tlv 0x30
     (der-tlv 0x30 (der-tlv 0x30 (der-tlv 0x06 "\x2b\x0e\x03\x02\x1a") (der-tlv 0x05 ""))
              (der-tlv 0x04 (string/repeat "a" 20)) (der-tlv 0x04 (string/repeat "b" 20))
-             (der-tlv 0x02 serial-content)))))))
+             (der-tlv 0x02 serial-content))))
+
+(defn request-of [& requests] (der-tlv 0x30 (der-tlv 0x30 (der-tlv 0x30 ;requests))))
+
+(defn request-with-serial [serial-content] (request-of (single-request serial-content)))
 
 (defn run-api-tests []
   (t/openssl "ocsp" "-issuer" root-pem "-cert" (path "good.pem") "-cert" (path "revoked.pem") "-reqout" (path "req.der"))
@@ -473,6 +484,19 @@ for f, name in enumerate(sys.argv[1:]):
   (t/raises |(ca/parse-ocsp-request (request-with-serial (string "\x01" (string/repeat "\0" 20)))) "21-octet serial"
             "[CA:PARSE]" "20 octets")
   (t/ok (= ((ca/parse-ocsp-request (request-with-serial "\x05")) :serial) (int/s64 5)) "hand-made DER parses")
+  # Each single request becomes its table as it is read: a bad later one
+  # still fails the whole parse, with every form of the call, and what was
+  # made for the earlier ones is only garbage.
+  (def bad-second (request-of (single-request "\x05") (single-request "\0")))
+  (t/raises |(ca/parse-ocsp-request bad-second) "request 2 of 2 bad" "[CA:PARSE]" "OCSP request 2" "serial")
+  (t/raises |(:parse-ocsp-request root bad-second) "request 2 of 2 bad, method form" "[CA:PARSE]" "OCSP request 2")
+  (def three (ca/parse-ocsp-request (request-of ;(map |(single-request (string/from-bytes $)) [1 2 3]))))
+  (gccollect)
+  (t/same (map |($ :serial) (three :requests)) @[(int/s64 1) (int/s64 2) (int/s64 3)] "three requests in order")
+  (t/same (three :serial) (int/s64 1) "three requests: the first at the top level")
+  (def many (seq [i :range [0 513]] (single-request (string/from-bytes (inc (div i 256)) (% i 256)))))
+  (t/same (length ((ca/parse-ocsp-request (request-of ;(slice many 0 512))) :requests)) 512 "512 requests parse")
+  (t/raises |(ca/parse-ocsp-request (request-of ;many)) "513 requests" "[CA:RESOURCE]" "more than 512")
   (t/raises |(:parse-ocsp-request root) "method form without der" "[CA:PARAM]" "der")
   (t/raises |(ca/parse-ocsp-request "x" req) "two arguments, first not a CA" "[CA:PARAM]")
 
