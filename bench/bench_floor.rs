@@ -521,7 +521,7 @@ pub(crate) fn short_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut(
         }),
         "ocsp-parse" | "ocsp-parse-160" => {
             let der = make_ocsp_request(name == "ocsp-parse-160");
-            ocsp_fields::check(&ocsp_fields::read(&OcspRequest::from_der(&der).expect("the OCSP request parses")), name == "ocsp-parse-160");
+            check_ocsp_fields(&ocsp_fields::read(&OcspRequest::from_der(&der).expect("the OCSP request parses")), name == "ocsp-parse-160");
             Box::new(move || {
                 let req = OcspRequest::from_der(black_box(&der)).unwrap();
                 black_box(ocsp_fields::read(&req));
@@ -774,124 +774,20 @@ fn main() {
 
 // ------------------------------------------------------------------ OCSP request fields
 
-// What `ca/parse-ocsp-request` hands back, read out of OpenSSL's parsed request
-// with OpenSSL's own accessors (rust-openssl wraps none of them).
-mod ocsp_fields {
-    use std::os::raw::{c_int, c_long, c_uchar};
+#[path = "ocsp_fields.rs"]
+pub mod ocsp_fields;
 
-    use openssl_sys::{ASN1_INTEGER, ASN1_OBJECT, ASN1_OCTET_STRING, ASN1_STRING, OCSP_CERTID, OCSP_ONEREQ, OCSP_REQUEST, X509_EXTENSION};
-
-    extern "C" {
-        fn OCSP_request_onereq_count(req: *mut OCSP_REQUEST) -> c_int;
-        fn OCSP_request_onereq_get0(req: *mut OCSP_REQUEST, i: c_int) -> *mut OCSP_ONEREQ;
-        fn OCSP_onereq_get0_id(one: *mut OCSP_ONEREQ) -> *mut OCSP_CERTID;
-        fn OCSP_id_get0_info(
-            name_hash: *mut *mut ASN1_OCTET_STRING,
-            md: *mut *mut ASN1_OBJECT,
-            key_hash: *mut *mut ASN1_OCTET_STRING,
-            serial: *mut *mut ASN1_INTEGER,
-            cid: *mut OCSP_CERTID,
-        ) -> c_int;
-        fn OCSP_REQUEST_get_ext_by_NID(req: *mut OCSP_REQUEST, nid: c_int, lastpos: c_int) -> c_int;
-        fn OCSP_REQUEST_get_ext(req: *mut OCSP_REQUEST, loc: c_int) -> *mut X509_EXTENSION;
-        fn ASN1_INTEGER_get_int64(out: *mut i64, a: *const ASN1_INTEGER) -> c_int;
-        fn ASN1_get_object(pp: *mut *const c_uchar, len: *mut c_long, tag: *mut c_int, class: *mut c_int, max: c_long) -> c_int;
-    }
-
-    /// The serial as the module returns it: a 64-bit integer, else "0x" and its hex.
-    pub enum Serial {
-        Small(i64),
-        Hex(String),
-    }
-
-    pub struct Request {
-        pub hash: &'static str,
-        pub issuer_name_hash: Vec<u8>,
-        pub issuer_key_hash: Vec<u8>,
-        pub serial: Serial,
-    }
-
-    pub struct Fields {
-        pub requests: Vec<Request>,
-        pub nonce: Option<Vec<u8>>,
-    }
-
-    /// Asserts that `f` holds what `make_ocsp_request(wide)` put in.
-    pub fn check(f: &Fields, wide: bool) {
-        assert_eq!(f.requests.len(), 1, "one request");
-        let r = &f.requests[0];
-        assert!(r.hash == "sha1" && r.issuer_name_hash == [0x11; 20] && r.issuer_key_hash == [0x22; 20], "the CertID reads back");
-        match &r.serial {
-            Serial::Small(n) => assert!(!wide && *n == 4242, "the serial reads back"),
-            Serial::Hex(h) => {
-                let expected: String = super::SERIAL_160.iter().map(|b| format!("{b:02x}")).collect();
-                assert!(wide && *h == format!("0x{expected}"), "the 160-bit serial reads back as hex");
-            }
-        }
-        assert_eq!(f.nonce.as_deref(), Some(&[0x5a; 16][..]), "the nonce reads back");
-    }
-
-    fn bytes(s: *const ASN1_STRING) -> &'static [u8] {
-        // SAFETY: a string of the live request being read; the slice is copied before it is freed.
-        unsafe { std::slice::from_raw_parts(openssl_sys::ASN1_STRING_get0_data(s), openssl_sys::ASN1_STRING_length(s) as usize) }
-    }
-
-    /// Every field of every single request, and the nonce's octets (the OCTET
-    /// STRING inside its extnValue), copied out: what a raw OpenSSL caller
-    /// needs to answer with what `ca/parse-ocsp-request` returns.
-    pub fn read(req: &openssl::ocsp::OcspRequestRef) -> Fields {
-        use foreign_types::ForeignTypeRef;
-        let req = req.as_ptr();
-        // SAFETY: `req` is a live parsed request; every pointer read is its own (get0).
-        unsafe {
-            let count = OCSP_request_onereq_count(req);
-            let mut requests = Vec::with_capacity(count as usize);
-            for i in 0..count {
-                let id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i));
-                let (mut name, mut md, mut key, mut serial) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
-                assert_eq!(OCSP_id_get0_info(&mut name, &mut md, &mut key, &mut serial, id), 1);
-                let hash = match openssl_sys::OBJ_obj2nid(md) {
-                    openssl_sys::NID_sha1 => "sha1",
-                    openssl_sys::NID_sha224 => "sha224",
-                    openssl_sys::NID_sha256 => "sha256",
-                    openssl_sys::NID_sha384 => "sha384",
-                    openssl_sys::NID_sha512 => "sha512",
-                    _ => "other",
-                };
-                let mut small = 0i64;
-                let serial = if ASN1_INTEGER_get_int64(&mut small, serial) == 1 {
-                    Serial::Small(small)
-                } else {
-                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-                    let octets = bytes(serial as *const ASN1_STRING);
-                    let mut hex = String::with_capacity(2 + 2 * octets.len());
-                    hex.push_str("0x");
-                    for b in octets {
-                        hex.push(DIGITS[usize::from(b >> 4)] as char);
-                        hex.push(DIGITS[usize::from(b & 15)] as char);
-                    }
-                    Serial::Hex(hex)
-                };
-                requests.push(Request {
-                    hash,
-                    issuer_name_hash: bytes(name as *const ASN1_STRING).to_vec(),
-                    issuer_key_hash: bytes(key as *const ASN1_STRING).to_vec(),
-                    serial,
-                });
-            }
-            let at = OCSP_REQUEST_get_ext_by_NID(req, openssl_sys::NID_id_pkix_OCSP_Nonce, -1);
-            let nonce = (at >= 0).then(|| {
-                let value = bytes(openssl_sys::X509_EXTENSION_get_data(OCSP_REQUEST_get_ext(req, at)) as *const ASN1_STRING);
-                let mut p = value.as_ptr();
-                let (mut len, mut tag, mut class) = (0, 0, 0);
-                let r = ASN1_get_object(&mut p, &mut len, &mut tag, &mut class, value.len() as c_long);
-                if r & 0x80 == 0 && tag == 4 && class == 0 {
-                    std::slice::from_raw_parts(p, len as usize).to_vec()
-                } else {
-                    value.to_vec()
-                }
-            });
-            Fields { requests, nonce }
+/// Asserts that `f` holds what `make_ocsp_request(wide)` put in.
+fn check_ocsp_fields(f: &ocsp_fields::Fields, wide: bool) {
+    assert_eq!(f.requests.len(), 1, "one request");
+    let r = &f.requests[0];
+    assert!(r.hash == "sha1" && r.issuer_name_hash == [0x11; 20] && r.issuer_key_hash == [0x22; 20], "the CertID reads back");
+    match &r.serial {
+        ocsp_fields::Serial::Small(n) => assert!(!wide && *n == 4242, "the serial reads back"),
+        ocsp_fields::Serial::Hex(h) => {
+            let expected: String = SERIAL_160.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(wide && *h == format!("0x{expected}"), "the 160-bit serial reads back as hex");
         }
     }
+    assert_eq!(f.nonce.as_deref(), Some(&[0x5a; 16][..]), "the nonce reads back");
 }

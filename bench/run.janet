@@ -143,6 +143,9 @@
 # more than its floor's (the result lives on the collected heap): four times
 # the batches, 0.1 s of parses a row, average that out.
 (def parse-batches (* 4 batches))
+# Against the floor that returns the same Janet result, a batch is 4,000
+# parses: about 3.4 MB of results, under Janet's 4 MB collection interval.
+(def parse-calls (scaled 4000))
 (defn- per-batch [iters] (max 1 (div (* 5 (scaled iters)) batches)))
 
 (def serial-160
@@ -200,6 +203,27 @@
       ([e] (print "paired-note the floor library did not load (" e "): the serving floor process instead")
            nil))))
 
+(defn- janet-result-floor
+  "The parse floor that returns the module's own result (bench/floor_janet.rs):
+  OpenSSL's d2i and accessors, building the same tables and buffers through
+  Janet's C API, as a function of this interpreter; nil (with a note) when
+  its library is missing or does not load. Janet's loader takes a module only
+  for its own version and config bits: the library reports the ones the
+  module jsec/ca was built with (which this interpreter accepted)."
+  [lib-path]
+  (defn- note [& why] (print "paired-note " ;why ": the parse rows are judged against the floor that reads the fields") nil)
+  (if-not (os/stat lib-path)
+    (note "no " lib-path " (cargo build --release --example bench_floor_janet)")
+    (try
+      (let [lib (ffi/native lib-path)
+            config-type (ffi/struct :uint32 :uint32 :uint32 :uint32)
+            config (ffi/call (ffi/lookup (ffi/native (first (module/find "jsec/ca"))) "_janet_mod_config")
+                             (ffi/signature :default config-type))]
+        (ffi/call (ffi/lookup lib "jsec_floor_janet_config")
+                  (ffi/signature :default :void :uint32 :uint32 :uint32 :uint32) ;config)
+        (get-in (native lib-path) ['parse-ocsp-request :value]))
+      ([e] (note "the Janet-result floor did not load (" e ")")))))
+
 (defn- paired-child [floor-bin work]
   (def csr-path (string work "/bench.csr"))
   (def csr (slurp csr-path))
@@ -231,15 +255,8 @@
       (do
         (ev/write (server :in) (string name " " calls "\n"))
         (/ (scan-number (server-line)) calls))))
-  (defn paired [name calls f &opt n]
-    (default n batches)
-    (repeat (max 1 (div calls 4)) (f))
-    (def pairs
-      (seq [_ :range [0 n]]
-        (def fl (floor-batch name calls))
-        (def t0 (now))
-        (repeat calls (f))
-        [(/ (- (now) t0) calls) fl]))
+  (defn report [name pairs]
+    (def n (length pairs))
     (def floors (sorted (map last pairs)))
     # Means, not medians: a Janet result is freed by the collector, which runs
     # once per 4 MB allocated, inside one batch in several (for
@@ -249,6 +266,35 @@
     (def floor-total (sum floors))
     (printf "paired %s %.9f %.9f %.9f %.9f %.6f" name (/ module-total n) (/ floor-total n)
             (quartile floors 0.25) (quartile floors 0.75) (/ module-total floor-total)))
+  (defn paired
+    "`name`'s module batches against the floor's operation `op` (default `name`)."
+    [name calls f &opt n op]
+    (default n batches)
+    (default op name)
+    (repeat (max 1 (div calls 4)) (f))
+    (report name
+            (seq [_ :range [0 n]]
+              (def fl (floor-batch op calls))
+              (def t0 (now))
+              (repeat calls (f))
+              [(/ (- (now) t0) calls) fl])))
+  (defn paired-in-janet
+    "Two Janet functions that return the same collected result, batch by batch
+    in turn. Each batch ends with a collection, inside its time: each side pays
+    for freeing its own results, and for no one else's. A batch's results stay
+    under Janet's default collection interval (4 MB), so that collection is the
+    batch's only one: the rate a Janet program collects at by default."
+    [name calls f floor-f n]
+    (repeat (max 1 (div calls 4)) (f) (floor-f))
+    (gccollect)
+    (defn timed [g]
+      (def t0 (now))
+      (repeat calls (g))
+      (gccollect)
+      (/ (- (now) t0) calls))
+    (report name (seq [_ :range [0 n]]
+                   (def fl (timed floor-f))
+                   [(timed f) fl])))
   (def c (new-ca))
   # Steady state first: the interpreter's heap grows until its first
   # collections (Janet collects every 4 MB allocated by default), and until
@@ -275,8 +321,23 @@
     (print "paired-note OCSP skipped: ca/parse-ocsp-request raised " (if (string? info) info info-160))
     (do
       (assert (= (info-160 :serial) serial-160) "the 160-bit serial reads back as its hex string")
-      (paired "ocsp-parse" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
-      (paired "ocsp-parse-160" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)
+      (def floor-parse (janet-result-floor (string (dirname floor-bin) "/libbench_floor_janet.so")))
+      (if floor-parse
+        (each r [req req-160]
+          (assert (deep= (floor-parse r) (ca/parse-ocsp-request r))
+                  "the Janet-result floor returns what ca/parse-ocsp-request returns")))
+      (if floor-parse
+        (do
+          (print "paired-note the parse rows' floor returned the module's own result (bench/floor_janet.rs)")
+          (paired-in-janet "ocsp-parse" parse-calls |(ca/parse-ocsp-request req) |(floor-parse req) batches)
+          (paired-in-janet "ocsp-parse-160" parse-calls |(ca/parse-ocsp-request req-160) |(floor-parse req-160) batches)
+          # Shown, not judged: against OpenSSL reading the fields into Rust
+          # values, no Janet result (the floor of issue 25's second round).
+          (paired "ocsp-parse-fields" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches "ocsp-parse")
+          (paired "ocsp-parse-160-fields" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches "ocsp-parse-160"))
+        (do
+          (paired "ocsp-parse" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
+          (paired "ocsp-parse-160" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)))
       # Shown, not judged: against d2i_OCSP_REQUEST alone, which reads no field.
       (paired "ocsp-parse-d2i" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches)
       (paired "ocsp-parse-160-d2i" (per-batch 5000) |(ca/parse-ocsp-request req-160) parse-batches)
@@ -623,8 +684,9 @@
 (print "floor: raw OpenSSL via the openssl crate, linked as the module is (bench/bench_floor.rs): "
        (string/trim (get (peg/match ~(* (thru "floor-openssl ") (<- (to "\n"))) (run-child [floor-bin "issue-ec-p256=1x1"])) 0 "?")))
 (print "peers: Python cryptography " python-version " (bench/peer.py); " (or go-version "no Go") " crypto/x509 (bench/peer.go)")
-(print "ms/op are medians of rounds, or means of " batches " batches (" parse-batches " for the parse rows) where the floor ran paired (x floor is then the ratio of the pairs' total times,")
-(print " so the collector's freeing of the module's results counts in full);")
+(print "ms/op are medians of rounds, or means of " batches " batches where the floor ran paired (x floor is then the ratio of the pairs' total times,")
+(print " so the collector's freeing of the module's results counts in full; the parse rows' batches are " parse-calls " parses,")
+(print " each ending with a collection, against a floor that returns the same Janet result);")
 (print "x floor and x best peer = module time / their time (lower is better).")
 (print)
 
@@ -732,12 +794,14 @@
 (let [op "ca/parse-ocsp-request 160-bit"
       r (when-let [secs (results op) py (get-in peer ["python" "ocsp-parse-160"])] (/ secs py))]
   (target (string op " <= 0.6x python") (when r (<= r 0.6)) (if r (string/format "%.2fx" r) "-")))
-(each [bits name] [["64" "ocsp-parse-d2i"] ["160" "ocsp-parse-160-d2i"]]
+(each [bits name what] [["64" "ocsp-parse-fields" "OpenSSL's fields alone"] ["160" "ocsp-parse-160-fields" "OpenSSL's fields alone"]
+                        ["64" "ocsp-parse-d2i" "d2i alone"] ["160" "ocsp-parse-160-d2i" "d2i alone"]]
   (when-let [r (paired-ratio name)]
-    (print (string/format "  %-5s %-52s %.2fx" "info" (string "ca/parse-ocsp-request " bits "-bit vs d2i alone") r))))
-(print "        (the floor of the parse rows reads every field out of OpenSSL's parsed request and")
-(print "        copies it, as a caller of raw OpenSSL must to answer what the module returns; d2i")
-(print "        alone leaves them inside OpenSSL's structures)")
+    (print (string/format "  %-5s %-52s %.2fx" "info" (string "ca/parse-ocsp-request " bits "-bit vs " what) r))))
+(print "        (the floor of the parse rows parses with OpenSSL, reads every field with its accessors")
+(print "        and builds the module's own result, two tables, an array, three buffers and the serial,")
+(print "        through Janet's C API (bench/floor_janet.rs); both sides pay their collections. OpenSSL's")
+(print "        fields alone are copied into Rust values freed at once; d2i alone reads no field)")
 (print)
 (print "targets of issue 23" (if quick " (QUICK run: not judged)" ""))
 (each kt ml-dsa-types

@@ -10,7 +10,7 @@
 # clone under `jpm test` (which builds the module in target/system-janet)
 # this is the first build in target/, OpenSSL included, minutes on 2 cores;
 # bench/run.janet builds it only when missing. cargo decides what is out of date.
-(let [[code out] (t/run "cargo" "build" "--release" "--quiet" "--example" "bench_floor" "--example" "bench_floor_lib")]
+(let [[code out] (t/run "cargo" "build" "--release" "--quiet" "--example" "bench_floor" "--example" "bench_floor_lib" "--example" "bench_floor_janet")]
   (t/ok (zero? code) (string "cargo builds the benchmark's floor: " out)))
 (def [code out] (t/run-in child-env nil "timeout" "600" (t/janet-exe) "bench/run.janet" "--quick"))
 (t/ok (zero? code) (string/format "bench/run.janet --quick exits 0, got %d:\n%s" code out))
@@ -32,7 +32,10 @@
 (t/ok (string/find "paired batches" out) "the short operations ran paired against the floor")
 (t/ok (string/find "the floors ran in the benchmark's own process" out)
       "the paired floors ran in the benchmark's process (bench/floor_lib.rs through Janet's FFI)")
-(each op ["ca/parse-ocsp-request 64-bit vs d2i alone" "ca/parse-ocsp-request 160-bit vs d2i alone"]
+(t/ok (string/find "the parse rows' floor returned the module's own result" out)
+      "the parse rows ran against the floor that returns the module's result (bench/floor_janet.rs, loaded with native)")
+(each op ["ca/parse-ocsp-request 64-bit vs d2i alone" "ca/parse-ocsp-request 160-bit vs d2i alone"
+          "ca/parse-ocsp-request 64-bit vs OpenSSL's fields alone" "ca/parse-ocsp-request 160-bit vs OpenSSL's fields alone"]
   (t/ok (string/find op out) (string "the report shows " op)))
 (t/ok (string/find "targets of issue 12 (QUICK run: not judged)" out) "the targets are listed, not judged")
 (t/ok (string/find ":issue :ec-p256 vs keygen with its point encoded" out)
