@@ -296,6 +296,22 @@ fn crl_pem_floor(n: u64, key: &PKey<Private>, issuer: &[u8], now: i64) -> Vec<u8
     pem_floor("X509 CRL", &crl[start..])
 }
 
+/// The CRL floor's issuer name: SEQUENCE { SET { SEQUENCE { OID CN, UTF8String "Bench CA" } } }
+const CRL_ISSUER: &[u8] = &[
+    0x30, 0x13, 0x31, 0x11, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x08, b'B', b'e', b'n', b'c', b'h', b' ',
+    b'C', b'A',
+];
+
+/// `crl-N` as one call of an operation, for the paired floors (`--serve` and
+/// bench/floor_lib.rs): N entries' CRL, then its PEM. None for other names.
+pub(crate) fn crl_op<'a>(name: &str, inp: &'a Inputs) -> Option<Box<dyn FnMut() + 'a>> {
+    let n: u64 = name.strip_prefix("crl-")?.parse().ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some(Box::new(move || {
+        black_box(crl_pem_floor(n, &inp.ca_key, CRL_ISSUER, now));
+    }))
+}
+
 // ------------------------------------------------------------------ inputs
 
 /// (DER of the to-be-signed part, DER signature) of a PKCS#10 request's outer SEQUENCE.
@@ -579,7 +595,9 @@ fn serve(inp: &Inputs) {
         let Some((name, calls)) = line.trim().split_once(' ') else { continue };
         let calls: u32 = calls.parse().expect("calls must be a number");
         if !built.contains_key(name) {
-            let mut f = short_op(name, inp).unwrap_or_else(|| panic!("--serve runs short operations only, not {name}"));
+            let mut f = short_op(name, inp)
+                .or_else(|| crl_op(name, inp))
+                .unwrap_or_else(|| panic!("--serve runs short operations and crl-N only, not {name}"));
             f(); // warm-up
             built.insert(name.to_string(), f);
         }
@@ -645,11 +663,7 @@ fn main() {
         return;
     }
     let ca_key = &inp.ca_key;
-    // Issuer name DER: SEQUENCE { SET { SEQUENCE { OID CN, UTF8String "Bench CA" } } }
-    let issuer: &[u8] = &[
-        0x30, 0x13, 0x31, 0x11, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x08, b'B', b'e', b'n', b'c', b'h',
-        b' ', b'C', b'A',
-    ];
+    let issuer = CRL_ISSUER;
     if let Some(dir) = &dump {
         std::fs::write(format!("{dir}/ca.der"), ca_key.public_key_to_der().unwrap()).unwrap();
         std::fs::write(format!("{dir}/ocsp-request.der"), make_ocsp_request(false)).unwrap();

@@ -10,7 +10,8 @@
 //! C interface (no Janet headers: any Janet with FFI loads it):
 //!   int    jsec_floor_init(const char *csr_path)        0, or -1 if the CSR cannot be read
 //!   double jsec_floor_batch(const char *op, uint32_t n)  seconds for n calls of `op`
-//!                                                       (as `--serve` answers), or -1
+//!                                                       (as `--serve` answers: the short
+//!                                                       operations and crl-N), or -1
 
 #![allow(dead_code)]
 
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn jsec_floor_batch(op: *const c_char, calls: u32) -> f64 
         BUILT.with(|built| {
             let mut built = built.borrow_mut();
             if !built.contains_key(&op) {
-                let Some(mut f) = floor::short_op(&op, inputs) else { return -1.0 };
+                let Some(mut f) = floor::short_op(&op, inputs).or_else(|| floor::crl_op(&op, inputs)) else { return -1.0 };
                 f();
                 built.insert(op.clone(), f);
             }

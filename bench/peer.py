@@ -4,6 +4,7 @@
 
     python3 bench/peer.py [--rounds N] [--csr PATH] [--ocsp-request PATH] [--ocsp-request-160 PATH]
                           [op[=I[xR]] ...]
+    python3 bench/peer.py --serve [--ocsp-request PATH] [--ocsp-request-160 PATH]
 
 Operations (default: all):
   issue-ec-p256, issue-ec-p384, issue-ec-p521, issue-rsa-2048, issue-rsa-3072,
@@ -38,6 +39,10 @@ Operations (default: all):
 `op=I` runs I iterations per round, `op=IxR` also sets the rounds of that
 operation. Prints `peer <name> <seconds-per-op>`, the median over the rounds,
 and `peer-p25` / `peer-p75` lines with the quartiles of the rounds.
+
+`--serve` instead answers lines `<ocsp-parse or ocsp-parse-160> <calls>` on
+stdin with the seconds those parses took (after `peer-serving`): the paired
+child of bench/run.janet takes turns with it.
 """
 
 import datetime
@@ -242,8 +247,26 @@ def measure(rounds, iters, f):
     return statistics.median(per_round), quartile(per_round, 0.25), quartile(per_round, 0.75)
 
 
+def serve_parses(requests):
+    """`--serve`: reads lines `<ocsp-parse or ocsp-parse-160> <calls>` on stdin,
+    parses that request that many times and answers `<seconds>`, until stdin
+    ends. The benchmark's paired child takes turns with it on one core (the
+    module's parse rows are a microsecond, and this VM's memory speed moves
+    from one second to the next)."""
+    print("peer-serving", flush=True)
+    for line in sys.stdin:
+        name, _, calls = line.strip().partition(" ")
+        der = requests[name]
+        parse_ocsp_request(der)  # as `measure`, a warm-up call
+        t = time.perf_counter()
+        for _ in range(int(calls)):
+            parse_ocsp_request(der)
+        print(f"{time.perf_counter() - t:.9f}", flush=True)
+    return 0
+
+
 def main(argv):
-    rounds, csr_path, ocsp_path, ocsp160_path, ops = 5, None, None, None, []
+    rounds, csr_path, ocsp_path, ocsp160_path, ops, serve = 5, None, None, None, [], False
     it = iter(argv)
     for a in it:
         if a == "--rounds":
@@ -254,6 +277,8 @@ def main(argv):
             ocsp_path = next(it)
         elif a == "--ocsp-request-160":
             ocsp160_path = next(it)
+        elif a == "--serve":
+            serve = True
         elif a in ("-h", "--help"):
             print(__doc__)
             return 0
@@ -273,6 +298,8 @@ def main(argv):
     ocsp160_der = (
         open(ocsp160_path, "rb").read() if ocsp160_path else make_ocsp_request(ca, 0x5A3C1F0E9D8B7A695847362514F3E2D1C0B0A090)
     )
+    if serve:
+        return serve_parses({"ocsp-parse": ocsp_der, "ocsp-parse-160": ocsp160_der})
     for name, iters, op_rounds in ops:
         r = max(1, op_rounds or rounds)
         iters = max(1, iters)

@@ -148,6 +148,17 @@
 (def parse-calls (scaled 4000))
 (defn- per-batch [iters] (max 1 (div (* 5 (scaled iters)) batches)))
 
+(def sizes
+  "The CRLs' sizes: each measured against its floor in the paired child."
+  (map scaled [10000 100000 1000000]))
+
+(defn- crl-ca
+  "A bench CA with serials 1..n revoked."
+  [n]
+  (def c (new-ca))
+  (for serial 1 (inc n) (:revoke c serial))
+  c)
+
 (def serial-160
   "A serial of 160 bits (20 octets, top bit clear), as `openssl x509 -req` and
   most CAs' random serials are: the wide case of ca/parse-ocsp-request."
@@ -224,6 +235,38 @@
         (get-in (native lib-path) ['parse-ocsp-request :value]))
       ([e] (note "the Janet-result floor did not load (" e ")")))))
 
+(defn- line-reader
+  "A function that returns the next line `stream` (a serving child's stdout)
+  writes, without its newline; `who` names the child when it ends early."
+  [stream who]
+  (def out @"")
+  (fn []
+    (var i nil)
+    (while (not (set i (string/find "\n" out)))
+      (unless (ev/read stream 4096 out) (error (string who " ended early"))))
+    (def line (string/slice out 0 i))
+    (def rest (buffer/slice out (inc i)))
+    (buffer/clear out)
+    (buffer/push out rest)
+    line))
+
+(defn- python-parser
+  "The Python peer's OCSP parses as batches taken in turn with the module's:
+  `bench/peer.py --serve` on this process's core (a child inherits the
+  pinning). Returns (fn [op calls] seconds-per-call), or nil (with a note)."
+  [root req-path req-160-path]
+  (def proc (try (os/spawn ["python3" (string root "/bench/peer.py") "--serve" "--ocsp-request" req-path
+                            "--ocsp-request-160" req-160-path]
+                           :p {:in :pipe :out :pipe})
+                 ([e] nil)))
+  (def line (when proc (line-reader (proc :out) "bench/peer.py --serve")))
+  # It ends when this process does (its stdin closes).
+  (if (and proc (= "peer-serving" (try (line) ([_] nil))))
+    (fn [op calls]
+      (ev/write (proc :in) (string op " " calls "\n"))
+      (/ (scan-number (line)) calls))
+    (do (print "paired-note the Python peer's parses ran before the child, not in turn with the module") nil)))
+
 (defn- paired-child [floor-bin work]
   (def csr-path (string work "/bench.csr"))
   (def csr (slurp csr-path))
@@ -235,17 +278,7 @@
   # noticed (issue 25).
   (def in-process (floor-library (string (dirname floor-bin) "/libbench_floor_lib.so") csr-path))
   (def server (unless in-process (os/spawn [floor-bin "--serve" "--csr" csr-path] :p {:in :pipe :out :pipe})))
-  (def out @"")
-  (defn server-line []
-    (var i nil)
-    (while (not (set i (string/find "\n" out)))
-      (unless (ev/read (server :out) 4096 out)
-        (error "bench_floor --serve ended early")))
-    (def line (string/slice out 0 i))
-    (def rest (buffer/slice out (inc i)))
-    (buffer/clear out)
-    (buffer/push out rest)
-    line)
+  (def server-line (when server (line-reader (server :out) "bench_floor --serve")))
   (if server
     (server-line) # its first line names the OpenSSL it links
     (print "paired-note the floors ran in the benchmark's own process (bench/floor_lib.rs through Janet's FFI)"))
@@ -255,17 +288,23 @@
       (do
         (ev/write (server :in) (string name " " calls "\n"))
         (/ (scan-number (server-line)) calls))))
-  (defn report [name pairs]
+  (defn report
+    "Prints the `paired` line of [module floor] seconds-per-call pairs: means
+    (the default), or medians when every batch holds its own collection."
+    [name pairs &opt medians]
     (def n (length pairs))
     (def floors (sorted (map last pairs)))
-    # Means, not medians: a Janet result is freed by the collector, which runs
-    # once per 4 MB allocated, inside one batch in several (for
-    # ca/parse-ocsp-request, one in about eight). A median of batches leaves
-    # that batch out, and with it the freeing the floor pays on every call.
-    (def module-total (sum (map first pairs)))
-    (def floor-total (sum floors))
-    (printf "paired %s %.9f %.9f %.9f %.9f %.6f" name (/ module-total n) (/ floor-total n)
-            (quartile floors 0.25) (quartile floors 0.75) (/ module-total floor-total)))
+    # Means, not medians, unless each batch collects its own results: a Janet
+    # result is freed by the collector, which runs once per 4 MB allocated,
+    # inside one batch in several (for ca/parse-ocsp-request, one in about
+    # eight). A median of batches leaves that batch out, and with it the
+    # freeing the floor pays on every call.
+    (def [module-secs floor-secs]
+      (if medians
+        [(median (map first pairs)) (median floors)]
+        [(/ (sum (map first pairs)) n) (/ (sum floors) n)]))
+    (printf "paired %s %.9f %.9f %.9f %.9f %.6f" name module-secs floor-secs
+            (quartile floors 0.25) (quartile floors 0.75) (/ module-secs floor-secs)))
   (defn paired
     "`name`'s module batches against the floor's operation `op` (default `name`)."
     [name calls f &opt n op]
@@ -283,8 +322,11 @@
     in turn. Each batch ends with a collection, inside its time: each side pays
     for freeing its own results, and for no one else's. A batch's results stay
     under Janet's default collection interval (4 MB), so that collection is the
-    batch's only one: the rate a Janet program collects at by default."
-    [name calls f floor-f n]
+    batch's only one: the rate a Janet program collects at by default. Every
+    batch is then the whole cost of its calls, and the row is the medians of
+    the batches (as the peers' figures are medians of rounds): this VM's
+    memory slows down for a batch in several, by up to 2x."
+    [name calls f floor-f n &opt peer-batch]
     (repeat (max 1 (div calls 4)) (f) (floor-f))
     (gccollect)
     (defn timed [g]
@@ -292,9 +334,25 @@
       (repeat calls (g))
       (gccollect)
       (/ (- (now) t0) calls))
-    (report name (seq [_ :range [0 n]]
-                   (def fl (timed floor-f))
-                   [(timed f) fl])))
+    (def peer-secs @[])
+    # The peer (another process) runs in four long turns between the pairs,
+    # a tenth of a second or more each: every switch between processes
+    # leaves cold caches behind, which a turn of milliseconds would charge
+    # to whoever runs next (they took the module's parses from 1.1-1.3 to
+    # 1.6-2.1 us), while the machine's speed, which moves from one second to
+    # the next, is still met by both. Module and floor take the first batch
+    # after a switch in turn.
+    (def per-turn (max 1 (div n 4)))
+    (report name (seq [i :range [0 n]]
+                   (when (and peer-batch (zero? (% i per-turn)))
+                     (array/push peer-secs (peer-batch name (* calls per-turn))))
+                   (if (even? (div i per-turn))
+                     (let [fl (timed floor-f)] [(timed f) fl])
+                     (let [m (timed f)] [m (timed floor-f)])))
+            true)
+    (unless (empty? peer-secs)
+      (def s (sorted peer-secs))
+      (printf "paired-peer python %s %.9f %.9f %.9f" name (median s) (quartile s 0.25) (quartile s 0.75))))
   (def c (new-ca))
   # Steady state first: the interpreter's heap grows until its first
   # collections (Janet collects every 4 MB allocated by default), and until
@@ -326,11 +384,12 @@
         (each r [req req-160]
           (assert (deep= (floor-parse r) (ca/parse-ocsp-request r))
                   "the Janet-result floor returns what ca/parse-ocsp-request returns")))
+      (def python-batch (python-parser root req-path req-160-path))
       (if floor-parse
         (do
           (print "paired-note the parse rows' floor returned the module's own result (bench/floor_janet.rs)")
-          (paired-in-janet "ocsp-parse" parse-calls |(ca/parse-ocsp-request req) |(floor-parse req) batches)
-          (paired-in-janet "ocsp-parse-160" parse-calls |(ca/parse-ocsp-request req-160) |(floor-parse req-160) batches)
+          (paired-in-janet "ocsp-parse" parse-calls |(ca/parse-ocsp-request req) |(floor-parse req) batches python-batch)
+          (paired-in-janet "ocsp-parse-160" parse-calls |(ca/parse-ocsp-request req-160) |(floor-parse req-160) batches python-batch)
           # Shown, not judged: against OpenSSL reading the fields into Rust
           # values, no Janet result (the floor of issue 25's second round).
           (paired "ocsp-parse-fields" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches "ocsp-parse")
@@ -350,6 +409,16 @@
     (def opts (issue-opts kt))
     # ML-DSA signing time varies with its rejection loop: a dozen calls a batch.
     (paired (string "issue-" kt) (per-batch 100) |(:issue pq-ca opts)))
+  # CRLs: a few milliseconds a batch (one CRL of 100,000 entries, ten of
+  # 10,000; one of a million is 30-40 ms). Measured a second apart, as they
+  # were, module and floor met different machines: 10,000 entries came out
+  # 1.01-1.32x its floor from run to run.
+  (each n sizes
+    (def c (crl-ca n))
+    # Until about its fourth result of a million entries is freed, a process
+    # takes that memory fresh from the kernel (see the parent's CRL section).
+    (repeat 4 (:generate-crl c))
+    (paired (string "crl-" n) (max 1 (div 100000 n)) |(:generate-crl c)))
   (when server
     (:close (server :in))
     (os/proc-wait server)))
@@ -411,7 +480,6 @@
 
 # ------------------------------------------------------------------ floor and peers (child processes)
 
-(def sizes (map scaled [10000 100000 1000000]))
 (def peer-crl-size (sizes 1))   # the peers build this CRL: 100,000 entries (10,000 in a quick run)
 
 # RSA key generation time is long-tailed (a prime search, OpenSSL's in both
@@ -530,6 +598,12 @@
   (def w (string/split " " (string/trim line)))
   (cond
     (= "paired-note" (first w)) (array/push notes (string/join (slice w 1) " "))
+    # The Python peer's parses, taken in turn with the module's: they replace its earlier run's.
+    (and (= "paired-peer" (first w)) (= 6 (length w)))
+    (let [[_ who name med p25 p75] w]
+      (put-in peer [who name] (scan-number med))
+      (put-in peer-p25 [who name] (scan-number p25))
+      (put-in peer-p75 [who name] (scan-number p75)))
     (and (= "paired" (first w)) (= 7 (length w)))
     (let [[_ name m fl p25 p75 r] w]
       (put paired-module name (scan-number m))
@@ -617,9 +691,8 @@
 (print "revoking and CRLs ...")
 (def crl-cas
   (seq [n :in sizes]
-    (def c (new-ca))
     (def t0 (now))
-    (for serial 1 (inc n) (:revoke c serial))
+    (def c (crl-ca n))
     (def secs (- (now) t0))
     (when (= n (last sizes))
       (put results :revoke-n n)
@@ -634,8 +707,11 @@
     (each p peer-names (run-peer p (string peer-name "=1x3"))))
   # crl-N: the same output (DER, then OpenSSL's base64 into the PEM the API
   # returns); crl-der-N, the DER alone, for the line below the table.
+  # The row is the paired child's (module and floor batch by batch in turn);
+  # without it, the floor runs here, a child right before the module.
+  (def paired-secs (paired-module (string "crl-" n)))
   (def floor-reps (string "=" (max 1 (div 400000 n)) (if (>= n 1000000) "x3" "")))
-  (run-floor (string "crl-" n floor-reps) (string "crl-der-" n floor-reps))
+  (run-floor ;(if paired-secs [] [(string "crl-" n floor-reps)]) (string "crl-der-" n floor-reps))
   # The first calls of a process take their result's memory fresh from the
   # kernel (a page fault each 4 KiB: 7,262 for a million entries' 30 MB) until
   # Janet's collector has freed an earlier result and glibc, having raised its
@@ -646,7 +722,7 @@
   (def t0 (now))
   (put results (string "crl-bytes-" n) (length (:generate-crl c)))
   (put results (string "crl-first-" n) (- (now) t0))
-  (row (string ":generate-crl " n " entries") (measure rounds iters |(:generate-crl c) nil 5)
+  (row (string ":generate-crl " n " entries") (or paired-secs (measure rounds iters |(:generate-crl c) nil 5))
        (string "crl-" n) peer-name))
 
 (os/execute ["rm" "-rf" work] :p)
@@ -685,8 +761,8 @@
        (string/trim (get (peg/match ~(* (thru "floor-openssl ") (<- (to "\n"))) (run-child [floor-bin "issue-ec-p256=1x1"])) 0 "?")))
 (print "peers: Python cryptography " python-version " (bench/peer.py); " (or go-version "no Go") " crypto/x509 (bench/peer.go)")
 (print "ms/op are medians of rounds, or means of " batches " batches where the floor ran paired (x floor is then the ratio of the pairs' total times,")
-(print " so the collector's freeing of the module's results counts in full; the parse rows' batches are " parse-calls " parses,")
-(print " each ending with a collection, against a floor that returns the same Janet result);")
+(print " so the collector's freeing of the module's results counts in full; the parse rows are medians of batches of " parse-calls)
+(print " parses, each ending with its collection, against a floor that returns the same Janet result);")
 (print "x floor and x best peer = module time / their time (lower is better).")
 (print)
 

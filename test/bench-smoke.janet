@@ -32,6 +32,8 @@
 (t/ok (string/find "paired batches" out) "the short operations ran paired against the floor")
 (t/ok (string/find "the floors ran in the benchmark's own process" out)
       "the paired floors ran in the benchmark's process (bench/floor_lib.rs through Janet's FFI)")
+(t/ok (not (string/find "the Python peer's parses ran before the child" out))
+      "the Python peer's OCSP parses took turns with the module's (bench/peer.py --serve)")
 (t/ok (string/find "the parse rows' floor returned the module's own result" out)
       "the parse rows ran against the floor that returns the module's result (bench/floor_janet.rs, loaded with native)")
 (each op ["ca/parse-ocsp-request 64-bit vs d2i alone" "ca/parse-ocsp-request 160-bit vs d2i alone"
