@@ -21,9 +21,12 @@
 # a floor measured a second before the module would judge the VM, not the
 # module. Their "x floor" is the ratio of the paired batches' total times
 # (each batch the same number of calls), so the collector's work on the
-# module's results is counted in full. RSA
-# keys and CRLs, long enough to average the VM out, run the floor as a child
-# right before the module. Prints one table (each peer's figure, our ratio to the floor
+# module's results is counted in full. The CRLs are paired the same way. The
+# parse rows are judged against a floor that returns the module's own result
+# (bench/floor_janet.rs, a Janet function), in batches that each end with
+# their collection, and Python's parses take turns with them. RSA keys, long
+# enough to average the VM out, run the floor as a child right before the
+# module. Prints one table (each peer's figure, our ratio to the floor
 # and to the best peer), the RSA noise, the CRL / revoke / tracking lines, and
 # the targets of issues 7 and 12 with PASS or MISS. Timings are only as quiet
 # as the machine: the run notes a busy machine.
