@@ -11,7 +11,7 @@
 //!
 //! No Janet headers: the few functions are declared here and come from the
 //! host interpreter, as a native module's do, so one build serves Janet 1.36
-//! to 1.41. Janet's loader accepts a module only for its own major.minor and
+//! to 1.41 (NaN-boxed, on x86-64: the layout declared here). Janet's loader accepts a module only for its own major.minor and
 //! config bits, which bench/run.janet passes in first
 //! (`jsec_floor_janet_config`, through the FFI) before `native` loads this
 //! same library as a module with one function, `parse-ocsp-request`. It links
@@ -59,7 +59,7 @@ struct Buffer {
     data: *mut u8,
 }
 
-type CFunction = unsafe extern "C" fn(i32, *mut Janet) -> Janet;
+type CFunction = unsafe extern "C-unwind" fn(i32, *mut Janet) -> Janet;
 
 extern "C" {
     fn janet_table(capacity: i32) -> *mut c_void;
@@ -86,11 +86,19 @@ extern "C" {
 
 static CONFIG: OnceLock<BuildConfig> = OnceLock::new();
 
+/// janet.h's JANET_NANBOX_BIT: a `Janet` is one 64-bit word, as declared here.
+const NANBOX_BIT: u32 = 0x1;
+
 /// Sets the version and config bits this library reports to Janet's loader:
-/// the running interpreter's (`janet/version`, `janet/config-bits`).
+/// those the module jsec/ca was built with, which the interpreter accepted.
+/// Ignored (so the loader refuses the library) unless that Janet is NaN-boxed
+/// on x86-64, the only layout of `Janet` and the only calling convention this
+/// file declares.
 #[no_mangle]
 pub extern "C" fn jsec_floor_janet_config(major: u32, minor: u32, patch: u32, bits: u32) {
-    let _ = CONFIG.set(BuildConfig { major, minor, patch, bits });
+    if cfg!(target_arch = "x86_64") && bits & NANBOX_BIT != 0 {
+        let _ = CONFIG.set(BuildConfig { major, minor, patch, bits });
+    }
 }
 
 /// Janet's loader asks this first; before `jsec_floor_janet_config` it is
@@ -116,6 +124,8 @@ struct Keys {
     sha512: Janet,
 }
 
+/// Process-wide, for the one interpreter that loads this library (the
+/// benchmark's); the module keeps its keywords per interpreter.
 static KEYS: OnceLock<Keys> = OnceLock::new();
 
 fn keyword(name: &str) -> Janet {
@@ -206,7 +216,7 @@ fn put_cert_id(t: *mut c_void, k: &Keys, serial: Janet, name_hash: Janet, key_ha
     put(t, k.hash_null, null);
 }
 
-unsafe extern "C" fn parse_ocsp_request(argc: i32, argv: *mut Janet) -> Janet {
+unsafe extern "C-unwind" fn parse_ocsp_request(argc: i32, argv: *mut Janet) -> Janet {
     // Janet's argument checks first: they may longjmp, and nothing with a
     // destructor is alive yet.
     // SAFETY: argc/argv are the interpreter's.
@@ -218,8 +228,10 @@ unsafe extern "C" fn parse_ocsp_request(argc: i32, argv: *mut Janet) -> Janet {
     // SAFETY: no preconditions.
     let nil = unsafe { janet_wrap_nil() };
     let (Some(k), Ok(req)) = (KEYS.get(), OcspRequest::from_der(der)) else { return nil };
-    // The CertID's parameters are not among OpenSSL's accessors: the
-    // benchmark's requests carry SHA-1 with a NULL, as `openssl ocsp` writes.
+    // The CertID's hash parameters are not among OpenSSL's accessors (its
+    // AlgorithmIdentifier is private to OCSP_CERTID): :hash-null is written
+    // as the benchmark's requests carry it, SHA-1 with a NULL, as `openssl
+    // ocsp` writes. (Nor is :nonce-raw made: their nonces are wrapped.)
     // SAFETY: no preconditions.
     let null = unsafe { janet_wrap_boolean(1) };
     // SAFETY: no preconditions.
@@ -232,13 +244,18 @@ unsafe extern "C" fn parse_ocsp_request(argc: i32, argv: *mut Janet) -> Janet {
             return;
         };
         let (name_hash, key_hash) = (buffer(r.issuer_name_hash), buffer(r.issuer_key_hash));
+        // The benchmark's requests are SHA-1; another hash makes no result
+        // (the module would name it by its dotted OID).
         let alg = match r.hash {
             "sha1" => k.sha1,
             "sha224" => k.sha224,
             "sha256" => k.sha256,
             "sha384" => k.sha384,
             "sha512" => k.sha512,
-            other => keyword(other),
+            _ => {
+                ok = false;
+                return;
+            }
         };
         first.get_or_insert((serial, name_hash, key_hash, alg));
         let t = table(5);

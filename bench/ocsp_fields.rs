@@ -128,11 +128,14 @@ pub fn read_with<'a>(req: &'a openssl::ocsp::OcspRequestRef, mut on_request: imp
                 openssl_sys::NID_sha512 => "sha512",
                 _ => "other",
             };
+            // A wider INTEGER goes straight to its octets: ASN1_INTEGER_get_int64
+            // would refuse it by raising an error on the thread's queue.
+            let octets = bytes(serial as *const ASN1_STRING);
             let mut small = 0i64;
-            let serial = if ASN1_INTEGER_get_int64(&mut small, serial) == 1 {
+            let serial = if octets.len() <= 8 && ASN1_INTEGER_get_int64(&mut small, serial) == 1 {
                 SerialRef::Small(small)
             } else {
-                SerialRef::Octets(bytes(serial as *const ASN1_STRING))
+                SerialRef::Octets(octets)
             };
             on_request(RequestRef {
                 hash,

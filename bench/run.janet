@@ -256,19 +256,22 @@
 (defn- python-parser
   "The Python peer's OCSP parses as batches taken in turn with the module's:
   `bench/peer.py --serve` on this process's core (a child inherits the
-  pinning). Returns (fn [op calls] seconds-per-call), or nil (with a note)."
+  pinning). Returns [(fn [op calls] seconds-per-call) process], or nil
+  (with a note)."
   [root req-path req-160-path]
   (def proc (try (os/spawn ["python3" (string root "/bench/peer.py") "--serve" "--ocsp-request" req-path
                             "--ocsp-request-160" req-160-path]
                            :p {:in :pipe :out :pipe})
                  ([e] nil)))
   (def line (when proc (line-reader (proc :out) "bench/peer.py --serve")))
-  # It ends when this process does (its stdin closes).
   (if (and proc (= "peer-serving" (try (line) ([_] nil))))
-    (fn [op calls]
-      (ev/write (proc :in) (string op " " calls "\n"))
-      (/ (scan-number (line)) calls))
-    (do (print "paired-note the Python peer's parses ran before the child, not in turn with the module") nil)))
+    [(fn [op calls]
+       (ev/write (proc :in) (string op " " calls "\n"))
+       (/ (scan-number (line)) calls))
+     proc]
+    (do (print "paired-note the Python peer's parses ran before the child, not in turn with the module")
+        (when proc (os/proc-kill proc true))
+        nil)))
 
 (defn- paired-child [floor-bin work]
   (def csr-path (string work "/bench.csr"))
@@ -313,22 +316,29 @@
     [name calls f &opt n op]
     (default n batches)
     (default op name)
-    (repeat (max 1 (div calls 4)) (f))
+    (def warm (max 1 (div calls 4)))
+    (repeat warm (f))
+    (floor-batch op warm)
+    (defn module-batch []
+      (def t0 (now))
+      (repeat calls (f))
+      (/ (- (now) t0) calls))
+    # Each goes first in every other pair.
     (report name
-            (seq [_ :range [0 n]]
-              (def fl (floor-batch op calls))
-              (def t0 (now))
-              (repeat calls (f))
-              [(/ (- (now) t0) calls) fl])))
+            (seq [i :range [0 n]]
+              (if (even? i)
+                (let [fl (floor-batch op calls)] [(module-batch) fl])
+                (let [m (module-batch)] [m (floor-batch op calls)])))))
   (defn paired-in-janet
     "Two Janet functions that return the same collected result, batch by batch
     in turn. Each batch ends with a collection, inside its time: each side pays
     for freeing its own results, and for no one else's. A batch's results stay
     under Janet's default collection interval (4 MB), so that collection is the
-    batch's only one: the rate a Janet program collects at by default. Every
-    batch is then the whole cost of its calls, and the row is the medians of
-    the batches (as the peers' figures are medians of rounds): this VM's
-    memory slows down for a batch in several, by up to 2x."
+    batch's only one (about 1.2 times Janet's default rate; each collection
+    also marks the live heap, the same cost on both sides). Every batch then
+    holds its whole cost, and the row is the medians of the batches (as the
+    peers' figures are medians of rounds): this VM's memory slows down for a
+    batch in several, by up to 2x."
     [name calls f floor-f n &opt peer-batch]
     (repeat (max 1 (div calls 4)) (f) (floor-f))
     (gccollect)
@@ -387,12 +397,16 @@
         (each r [req req-160]
           (assert (deep= (floor-parse r) (ca/parse-ocsp-request r))
                   "the Janet-result floor returns what ca/parse-ocsp-request returns")))
-      (def python-batch (python-parser root req-path req-160-path))
+      (def [python-batch python] (or (python-parser root req-path req-160-path) [nil nil]))
       (if floor-parse
         (do
           (print "paired-note the parse rows' floor returned the module's own result (bench/floor_janet.rs)")
           (paired-in-janet "ocsp-parse" parse-calls |(ca/parse-ocsp-request req) |(floor-parse req) batches python-batch)
           (paired-in-janet "ocsp-parse-160" parse-calls |(ca/parse-ocsp-request req-160) |(floor-parse req-160) batches python-batch)
+          # Ended here, not by a finalizer inside a later timed batch.
+          (when python
+            (:close (python :in))
+            (os/proc-wait python))
           # Shown, not judged: against OpenSSL reading the fields into Rust
           # values, no Janet result (the floor of issue 25's second round).
           (paired "ocsp-parse-fields" (per-batch 5000) |(ca/parse-ocsp-request req) parse-batches "ocsp-parse")
@@ -421,6 +435,7 @@
     # Until about its fourth result of a million entries is freed, a process
     # takes that memory fresh from the kernel (see the parent's CRL section).
     (repeat 4 (:generate-crl c))
+    (floor-batch (string "crl-" n) 4)
     (paired (string "crl-" n) (max 1 (div 100000 n)) |(:generate-crl c)))
   (when server
     (:close (server :in))
@@ -501,7 +516,7 @@
     (def features (if (= "system" (os/getenv "JSEC_OPENSSL"))
                     ["--no-default-features" "--features" "module,system-openssl"] []))
     (sh "cargo" "build" "--release" "--quiet" "--manifest-path" (string root "/Cargo.toml")
-        ;features "--example" "bench_floor" "--example" "bench_floor_lib")
+        ;features "--example" "bench_floor" "--example" "bench_floor_lib" "--example" "bench_floor_janet")
     bin))
 
 (def go-bin
